@@ -1,0 +1,81 @@
+package client
+
+import (
+	"context"
+	"net/http"
+)
+
+// InstallationsService provisions products and apps and reports on them
+// (install cookbook: https://developer.atlassian.com/platform/admin/install-cookbook/).
+type InstallationsService service
+
+// ListProductEntitlements returns the entitlements of a product instance, and
+// for Jira-family products the Jira family container.
+//
+// Install cookbook, "Get product Entitlement ID":
+// GET /admin/installations/v2/orgs/{orgId}/products/{productAri}/entitlements.
+func (s *InstallationsService) ListProductEntitlements(ctx context.Context, orgID, productARI string) (*ProductEntitlements, *Response, error) {
+	if err := required("orgID", orgID, "productARI", productARI); err != nil {
+		return nil, nil, err
+	}
+	r, err := s.client.newRequest(http.MethodGet,
+		"admin/installations/v2/orgs/"+seg(orgID)+"/products/"+seg(productARI)+"/entitlements",
+		nil, nil, FamilyInstallations, retryIdempotent)
+	return call[ProductEntitlements](ctx, s.client, r, err)
+}
+
+// ProvisionProducts provisions product instances on a new site (Name and
+// Timezone set) or an existing one (Name only). The answer's statusUrl is
+// polled with GetProvisionStatus; an order naming its ProvisionRequestID must
+// follow within 10 minutes. A failed attempt is repeated only when the
+// request surely never reached the API (or on 429 and 503), so a site is never
+// provisioned twice by the client.
+//
+// Install cookbook, "Provision product instances":
+// POST /admin/installations/v2/orgs/{orgId}/products.
+func (s *InstallationsService) ProvisionProducts(ctx context.Context, orgID string, req *ProvisionRequest) (*ProvisionResponse, *Response, error) {
+	if err := required("orgID", orgID); err != nil {
+		return nil, nil, err
+	}
+	if err := requiredBody("req", req); err != nil {
+		return nil, nil, err
+	}
+	r, err := s.client.newRequest(http.MethodPost,
+		"admin/installations/v2/orgs/"+seg(orgID)+"/products",
+		nil, req, FamilyInstallations, retryUnsent)
+	return call[ProvisionResponse](ctx, s.client, r, err)
+}
+
+// ProvisionApp provisions an app on a product instance, named by its ARI (the
+// workspace id). Retried like ProvisionProducts.
+//
+// Install cookbook, "Provision app on product":
+// POST /admin/installations/v2/orgs/{orgId}/products/{productAri}/apps.
+func (s *InstallationsService) ProvisionApp(ctx context.Context, orgID, productARI string, req *ProvisionRequest) (*ProvisionResponse, *Response, error) {
+	if err := required("orgID", orgID, "productARI", productARI); err != nil {
+		return nil, nil, err
+	}
+	if err := requiredBody("req", req); err != nil {
+		return nil, nil, err
+	}
+	r, err := s.client.newRequest(http.MethodPost,
+		"admin/installations/v2/orgs/"+seg(orgID)+"/products/"+seg(productARI)+"/apps",
+		nil, req, FamilyInstallations, retryUnsent)
+	return call[ProvisionResponse](ctx, s.client, r, err)
+}
+
+// GetProvisionStatus reads the status behind a statusUrl that a provisioning
+// answer returned. It refuses, with an error wrapping ErrUntrustedStatusURL, a
+// URL whose scheme, host or port differ from the base URL's, that carries
+// userinfo, or whose path is not under the base path's /admin/installations/.
+//
+// Install cookbook, "Get provisioning status":
+// GET /admin/installations/v2/orgs/{orgId}/products/status/{requestId}.
+func (s *InstallationsService) GetProvisionStatus(ctx context.Context, statusURL string) (*ProvisionStatus, *Response, error) {
+	u, err := s.client.checkStatusURL(statusURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.client.newRequestURL(http.MethodGet, u, nil, FamilyInstallations, retryIdempotent)
+	return call[ProvisionStatus](ctx, s.client, r, err)
+}

@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+)
+
+// send performs r with the client's retry policy and rate limits. It returns
+// the first 2xx answer with its body unread, or the last error: an
+// *ErrorResponse, *RateLimitError or transport error, joined with the
+// context's error when the context ended a wait.
+//
+// Waits honour Retry-After on 429 and 503; otherwise they follow a capped,
+// jittered exponential back-off (cenkalti/backoff). They run on the injected
+// clock and never past the context's deadline.
+func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     min(initialBackoff, c.maxBackoff),
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         c.maxBackoff,
+	}
+	b.Reset()
+	for attempt := 1; ; attempt++ {
+		if err := c.waitTurn(ctx, r.family); err != nil {
+			return nil, err
+		}
+		httpResp, err := c.attempt(ctx, r)
+		var resp *Response
+		if httpResp != nil {
+			resp = &Response{Response: httpResp}
+			err = checkResponse(httpResp, c.clock.Now())
+			if err == nil {
+				return resp, nil
+			}
+		}
+		wait, retry := c.retryable(r, httpResp, err)
+		if !retry || attempt >= c.maxAttempts || ctx.Err() != nil {
+			return resp, err
+		}
+		if wait <= 0 {
+			wait = b.NextBackOff()
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			// The wait would outlast the caller's patience: hand the answer
+			// back now so that the caller can park the work instead.
+			return resp, err
+		}
+		select {
+		case <-c.clock.After(wait):
+		case <-ctx.Done():
+			return resp, fmt.Errorf("%w; retry abandoned: %w", err, context.Cause(ctx))
+		}
+	}
+}
+
+// retryable decides whether a failed attempt may be repeated and, when the
+// API named one, how long to wait first.
+func (c *Client) retryable(r *request, resp *http.Response, err error) (time.Duration, bool) {
+	if resp == nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return 0, false
+		}
+		if r.class == retryIdempotent {
+			return 0, true
+		}
+		return 0, neverSent(err)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		// The API refused the request without acting on it.
+		d, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+		return d, true
+	case code >= 500 && code != http.StatusNotImplemented:
+		return 0, r.class == retryIdempotent
+	default:
+		return 0, false
+	}
+}
+
+// neverSent reports whether err proves that no byte of the request reached
+// the server: the connection was never established.
+func neverSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
+}
+
+// drain discards what is left of a body so that the connection can be reused.
+func drain(rc io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(rc, maxErrorBody))
+	_ = rc.Close()
+}
