@@ -31,7 +31,11 @@ func DecodeRequest(data []byte) (*Request, error) {
 	}
 	d := &decoder{errs: &fe}
 	obj, ok := d.object(dataField, trimmed)
-	if !ok || obj == nil {
+	if !ok {
+		return nil, fe.err()
+	}
+	if obj == nil {
+		fe.add(dataField, "must be a JSON object, got null")
 		return nil, fe.err()
 	}
 	r := d.request(obj)
