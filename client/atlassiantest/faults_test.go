@@ -1,0 +1,280 @@
+package atlassiantest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+)
+
+func TestAuth(t *testing.T) {
+	f := setup(t, atlassiantest.WithAPIKey("k1"), atlassiantest.WithBasicAuth("admin@acme.example", "tok"))
+	path := f.s.URL + "/commerce/api/v2/entitlements/" + atlassiantest.JiraParentEntitlementID + "/details"
+	basic := func(email, token string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token))
+	}
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{
+		{"", 401},
+		{"Bearer " + atlassiantest.DefaultAPIKey, 401}, // replaced by WithAPIKey
+		{"Bearer k1", 200},
+		{basic("admin@acme.example", "tok"), 200},
+		{basic("admin@acme.example", "wrong"), 401},
+		{"Basic !!!", 401},
+	} {
+		req, _ := http.NewRequest("GET", path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("auth %q: %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
+	}
+	for _, r := range f.s.Requests() {
+		a := r.Header.Get("Authorization")
+		if strings.Contains(a, "k1") || strings.Contains(a, "dG9r") || (a != "" && !strings.HasSuffix(a, atlassiantest.Redacted)) {
+			t.Fatalf("credential in the request log: %q", a)
+		}
+	}
+	if n := len(f.s.Requests()); n != 6 {
+		t.Fatalf("request log has %d entries, want 6", n)
+	}
+}
+
+func TestRateLimitAndErrorFaults(t *testing.T) {
+	f := setup(t)
+	details := "/commerce/api/v2/entitlements/" + atlassiantest.JiraParentEntitlementID + "/details"
+	f.s.SetFault(atlassiantest.EndpointEntitlementDetails, atlassiantest.Fault{RateLimit: 1, RetryAfter: 3 * time.Second, Times: 1})
+	req, _ := http.NewRequest("GET", f.s.URL+details, nil)
+	req.Header.Set("Authorization", "Bearer "+atlassiantest.DefaultAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" {
+		t.Fatalf("got %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if status := f.do("GET", details, nil, nil); status != 200 {
+		t.Fatalf("after a one-time fault: %d", status)
+	}
+	f.s.SetFault(atlassiantest.EndpointAll, atlassiantest.Fault{Error: 1, ErrorStatus: 503})
+	if status := f.do("GET", details, nil, nil); status != 503 {
+		t.Fatalf("error fault: %d", status)
+	}
+	f.s.ClearFaults()
+
+	// A share is drawn from the seeded source: the same seed, the same answers.
+	run := func() []int {
+		g := setup(t, atlassiantest.WithSeed(7), atlassiantest.WithFault(atlassiantest.EndpointEntitlementDetails, atlassiantest.Fault{Error: 0.5}))
+		var out []int
+		for range 20 {
+			out = append(out, g.do("GET", details, nil, nil))
+		}
+		return out
+	}
+	a, b := run(), run()
+	var failed int
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("same seed, different answers: %v vs %v", a, b)
+		}
+		if a[i] != 200 {
+			failed++
+		}
+	}
+	if failed == 0 || failed == 20 {
+		t.Fatalf("a 0.5 share failed %d of 20", failed)
+	}
+}
+
+func TestAmbiguousOrderIsIdempotent(t *testing.T) {
+	f := setup(t)
+	pid := f.provision("eps", "UTC", atlassiantest.ConfluenceOfferingID)
+	o := newOrder("amb-1", pid, item("O1", atlassiantest.ConfluenceOfferingID, entRel(client.RelationEnterprise, atlassiantest.ConfluenceParentEntitlementID)))
+	f.s.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{Ambiguous: 1, Times: 1})
+	body, _ := json.Marshal(o)
+	req, _ := http.NewRequest("POST", f.s.URL+"/commerce/api/v2/orders", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+atlassiantest.DefaultAPIKey)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped connection answered %d", resp.StatusCode)
+	}
+	if n := len(f.s.Orders()); n != 1 {
+		t.Fatalf("the dropped order had no effect: %d orders", n)
+	}
+	if status, b := f.order(o); status != 200 || !strings.Contains(string(b), `"orderId":"amb-1"`) {
+		t.Fatalf("retry after the drop: %d %s", status, b)
+	}
+	if n := len(f.s.Orders()); n != 1 {
+		t.Fatalf("ordered %d times", n)
+	}
+	reqs := f.s.RequestsTo(atlassiantest.EndpointCreateOrder)
+	if len(reqs) != 2 || reqs[0].Status != 0 || reqs[1].Status != 200 {
+		t.Fatalf("request log: %+v", reqs)
+	}
+}
+
+func TestProvisionAndOrderItemFailures(t *testing.T) {
+	f := setup(t)
+	f.s.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{ProvisionFails: true, Times: 1})
+	f.s.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{OrderItemsFail: true, Times: 1})
+	pid := f.provision("zeta", "UTC", atlassiantest.ConfluenceOfferingID)
+	o := newOrder("fail-1", pid, item("O1", atlassiantest.ConfluenceOfferingID, entRel(client.RelationEnterprise, atlassiantest.ConfluenceParentEntitlementID)))
+	if status, b := f.order(o); status != 200 {
+		t.Fatalf("order: %d %s", status, b)
+	}
+	f.clock.Advance(2 * time.Second)
+	if got := f.status(pid); got != client.ProvisionFailed {
+		t.Fatalf("status %s, want FAILED", got)
+	}
+	read := f.getOrder("fail-1")
+	if pi := read.Items[0].ProcessingInfo; pi.Status != client.ItemFailed || pi.Entitlement != nil {
+		t.Fatalf("item %+v", pi)
+	}
+	var page client.WorkspacePage
+	f.mustDo("POST", "/admin/v2/orgs/"+atlassiantest.OrgID+"/workspaces", nameQuery("zeta"), &page)
+	if len(page.Data) != 0 {
+		t.Fatalf("failed site visible: %+v", page.Data)
+	}
+}
+
+func TestLatencyWaitsOnTheClock(t *testing.T) {
+	f := setup(t)
+	f.s.SetFault(atlassiantest.EndpointAll, atlassiantest.Fault{Latency: time.Minute})
+	done := make(chan int, 1)
+	go func() {
+		done <- f.do("GET", "/commerce/api/v2/entitlements/"+atlassiantest.JiraParentEntitlementID+"/details", nil, nil)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.clock.BlockUntilContext(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+		t.Fatal("answered before the latency passed")
+	default:
+	}
+	f.clock.Advance(time.Minute)
+	if status := <-done; status != 200 {
+		t.Fatalf("status %d", status)
+	}
+}
+
+func TestGetOrderNeedsTransactionAccount(t *testing.T) {
+	f := setup(t)
+	pid := f.provision("eta", "UTC", atlassiantest.ConfluenceOfferingID)
+	f.order(newOrder("o-eta", pid, item("O1", atlassiantest.ConfluenceOfferingID, entRel(client.RelationEnterprise, atlassiantest.ConfluenceParentEntitlementID))))
+	if status, _ := f.raw("GET", "/commerce/api/v2/orders/o-eta", nil); status != 400 {
+		t.Fatalf("without header: %d", status)
+	}
+	if status, _ := f.raw("GET", "/commerce/api/v2/orders/o-eta", nil, "X-transaction-account", "other"); status != 404 {
+		t.Fatalf("other account: %d", status)
+	}
+}
+
+func TestFixturesRoundTrip(t *testing.T) {
+	f := setup(t)
+	pid := f.provision("theta", "UTC", atlassiantest.ConfluenceOfferingID)
+	f.order(newOrder("o-theta", pid, item("O1", atlassiantest.ConfluenceOfferingID, entRel(client.RelationEnterprise, atlassiantest.ConfluenceParentEntitlementID))))
+	f.clock.Advance(5 * time.Second)
+	var buf bytes.Buffer
+	if err := f.s.Fixtures().Dump(&buf); err != nil {
+		t.Fatal(err)
+	}
+	fx, err := atlassiantest.LoadFixtures(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := setup(t, atlassiantest.WithFixtures(fx))
+	g.clock.Advance(5 * time.Second) // entitlements keep the VisibleAt their order gave them
+	var page client.WorkspacePage
+	g.mustDo("POST", "/admin/v2/orgs/"+atlassiantest.OrgID+"/workspaces", nameQuery("theta"), &page)
+	if len(page.Data) != 1 || page.Data[0].Attributes.TypeKey != "confluence" {
+		t.Fatalf("loaded site: %+v", page.Data)
+	}
+	if _, err := atlassiantest.LoadFixtures(strings.NewReader(`{"offerings":[{"id":"x","kind":"gadget"}]}`)); err == nil || !strings.Contains(err.Error(), "offerings[0].kind") {
+		t.Fatalf("bad fixtures: %v", err)
+	}
+}
+
+func TestConcurrentJourneys(t *testing.T) {
+	f := setup(t)
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			name := "c" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+			pid := f.provision(name, "UTC", atlassiantest.JiraOfferingID)
+			o := newOrder("co-"+name, pid,
+				client.OrderItem{Type: client.OrderItemCreation, ItemID: "O1", OfferingID: atlassiantest.JiraFamilyContainerOfferingID},
+				item("O2", atlassiantest.JiraOfferingID, itemRel(client.RelationFamilyContainer, "O1"), entRel(client.RelationEnterprise, atlassiantest.JiraParentEntitlementID)))
+			for range 2 {
+				if status, b := f.order(o); status != 200 {
+					t.Errorf("order %s: %d %s", name, status, b)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(f.s.Orders()); n != 32 {
+		t.Fatalf("%d orders, want 32", n)
+	}
+}
+
+func TestAdminEndpoints(t *testing.T) {
+	f := setup(t)
+	if status, b := f.raw("PUT", "/_sandbox/faults/get-order", map[string]any{"latency": "1s", "error": 0.25}); status != 200 {
+		t.Fatalf("set fault: %d %s", status, b)
+	}
+	if got := f.s.Faults()[atlassiantest.EndpointGetOrder]; got.Latency != time.Second || got.Error != 0.25 {
+		t.Fatalf("fault %+v", got)
+	}
+	if status, _ := f.raw("PUT", "/_sandbox/faults/nope", map[string]any{}); status != 404 {
+		t.Fatalf("unknown endpoint: %d", status)
+	}
+	if status, _ := f.raw("PUT", "/_sandbox/faults/get-order", map[string]any{"error": 2}); status != 400 {
+		t.Fatalf("bad share: %d", status)
+	}
+	if status, _ := f.raw("DELETE", "/_sandbox/faults", nil); status != 204 || len(f.s.Faults()) != 0 {
+		t.Fatalf("clear faults: %d %v", status, f.s.Faults())
+	}
+	f.provision("iota", "UTC", atlassiantest.ConfluenceOfferingID)
+	var reqs []atlassiantest.RecordedRequest
+	f.mustDo("GET", "/_sandbox/requests", nil, &reqs)
+	if len(reqs) != 1 || reqs[0].Endpoint != atlassiantest.EndpointProvisionProducts || !strings.Contains(reqs[0].Body, "iota") {
+		t.Fatalf("requests %+v", reqs)
+	}
+	status, dump := f.raw("GET", "/_sandbox/fixtures", nil)
+	if status != 200 {
+		t.Fatalf("dump %d", status)
+	}
+	if status, b := f.raw("PUT", "/_sandbox/fixtures", json.RawMessage(dump)); status != 204 {
+		t.Fatalf("load %d %s", status, b)
+	}
+	if req, _ := http.NewRequest("GET", f.s.URL+"/_sandbox/requests", nil); true {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("admin without credentials: %d", resp.StatusCode)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package atlassiantest
+
+import (
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	clock           clockwork.Clock
+	apiKeys         []string
+	basic           []basicCredential
+	provisionDelay  time.Duration
+	orderWindow     time.Duration
+	orderProcessing time.Duration
+	fixtures        *Fixtures
+	faults          map[Endpoint]Fault
+	seed            uint64
+	publicURL       string
+	logLimit        int
+}
+
+type basicCredential struct{ email, token string }
+
+func defaultConfig() config {
+	return config{
+		clock:           clockwork.NewRealClock(),
+		provisionDelay:  2 * time.Second,
+		orderWindow:     10 * time.Minute,
+		orderProcessing: time.Second,
+		faults:          map[Endpoint]Fault{},
+		seed:            1,
+		logLimit:        50_000,
+	}
+}
+
+// WithClock sets the clock every delay and window is read from; pass a
+// clockwork fake clock in tests and advance it instead of sleeping.
+func WithClock(c clockwork.Clock) Option {
+	return func(cfg *config) {
+		if c != nil {
+			cfg.clock = c
+		}
+	}
+}
+
+// WithAPIKey sets an organization API key accepted as "Authorization: Bearer".
+// Given once or more, it replaces DefaultAPIKey.
+func WithAPIKey(key string) Option {
+	return func(cfg *config) { cfg.apiKeys = append(cfg.apiKeys, key) }
+}
+
+// WithBasicAuth accepts the site-admin credentials email:token as
+// "Authorization: Basic", besides the API key.
+func WithBasicAuth(email, token string) Option {
+	return func(cfg *config) { cfg.basic = append(cfg.basic, basicCredential{email, token}) }
+}
+
+// WithProvisionDelay sets how long after the order naming it a provisioning
+// request reports COMPLETED (default 2s).
+func WithProvisionDelay(d time.Duration) Option {
+	return func(cfg *config) { cfg.provisionDelay = max(d, 0) }
+}
+
+// WithOrderWindow sets how long a provisioning request waits for its order
+// before it reports FAILED and orders naming it are refused (default 10m, as
+// the cookbook says).
+func WithOrderWindow(d time.Duration) Option {
+	return func(cfg *config) {
+		if d > 0 {
+			cfg.orderWindow = d
+		}
+	}
+}
+
+// WithOrderProcessingDelay sets how long order items stay PROCESSING before
+// they reach SUCCESS and their entitlements appear (default 1s).
+func WithOrderProcessingDelay(d time.Duration) Option {
+	return func(cfg *config) { cfg.orderProcessing = max(d, 0) }
+}
+
+// WithFixtures replaces DefaultFixtures as the starting state.
+func WithFixtures(f *Fixtures) Option {
+	return func(cfg *config) { cfg.fixtures = f }
+}
+
+// WithFault sets a fault on an endpoint from the start, as SetFault does later.
+func WithFault(e Endpoint, f Fault) Option {
+	return func(cfg *config) { cfg.faults[e] = f }
+}
+
+// WithSeed seeds the random choices of fault shares, so a run with faults is
+// repeatable (default 1).
+func WithSeed(seed uint64) Option {
+	return func(cfg *config) { cfg.seed = seed }
+}
+
+// WithPublicURL sets the base URL written into statusUrl and links, for a
+// sandbox reached through a proxy; by default they are built from the
+// request's Host.
+func WithPublicURL(u string) Option {
+	return func(cfg *config) { cfg.publicURL = u }
+}
+
+// WithRequestLogLimit keeps only the last n requests in the request log
+// (default 50,000), so long benchmarks do not grow without bound; n <= 0
+// turns the log off.
+func WithRequestLogLimit(n int) Option {
+	return func(cfg *config) { cfg.logLimit = n }
+}

@@ -1,0 +1,340 @@
+package atlassiantest
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Server is a sandbox of the Atlassian APIs listening on a loopback port, or,
+// from NewUnstartedServer, a handler to serve yourself.
+type Server struct {
+	// URL is the base URL of the started server, e.g. http://127.0.0.1:41234.
+	URL string
+
+	cfg      config
+	st       *state
+	faults   *faultSet
+	log      *requestLog
+	handler  http.Handler
+	listener net.Listener
+	srv      *http.Server
+	traceSeq atomic.Uint64
+}
+
+// call is what the middleware hands every endpoint handler.
+type call struct {
+	now    time.Time
+	body   []byte
+	action action
+	base   string
+}
+
+type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, c *call)
+
+type route struct {
+	pattern  string
+	endpoint Endpoint
+	handle   handlerFunc
+}
+
+// The provisioning status and the product entitlements share a path shape
+// that ServeMux cannot tell apart; productsGETDispatch does.
+const (
+	statusPattern       = "GET /admin/installations/v2/orgs/{orgId}/products/status/{requestId}"
+	entitlementsPattern = "GET /admin/installations/v2/orgs/{orgId}/products/{productAri}/entitlements"
+)
+
+// routes is every endpoint of the sandbox; patterns are those of net/http's ServeMux.
+var routes = []route{
+	{entitlementsPattern, EndpointProductEntitlements, (*Server).handleProductEntitlements},
+	{"POST /admin/installations/v2/orgs/{orgId}/products", EndpointProvisionProducts, (*Server).handleProvisionProducts},
+	{"POST /admin/installations/v2/orgs/{orgId}/products/{productAri}/apps", EndpointProvisionApp, (*Server).handleProvisionApp},
+	{statusPattern, EndpointProvisionStatus, (*Server).handleProvisionStatus},
+	{"POST /admin/v2/orgs/{orgId}/workspaces", EndpointWorkspaces, (*Server).handleWorkspaces},
+	{"GET /commerce/api/v2/entitlements/{entitlementId}/details", EndpointEntitlementDetails, (*Server).handleEntitlementDetails},
+	{"POST /commerce/api/v2/orders", EndpointCreateOrder, (*Server).handleCreateOrder},
+	{"POST /commerce/api/v1/orders", EndpointCreateOrderV1, (*Server).handleCreateOrder},
+	{"GET /commerce/api/v2/orders/{orderId}", EndpointGetOrder, (*Server).handleGetOrder},
+}
+
+var allEndpoints = func() map[Endpoint]bool {
+	m := map[Endpoint]bool{}
+	for _, r := range routes {
+		m[r.endpoint] = true
+	}
+	return m
+}()
+
+// NewServer starts a sandbox on 127.0.0.1 with a random port. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("atlassiantest: listen: " + err.Error())
+	}
+	s.Start(l)
+	return s
+}
+
+// NewUnstartedServer builds a sandbox without listening: serve Handler
+// yourself, or call Start.
+func NewUnstartedServer(opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(cfg.apiKeys) == 0 {
+		cfg.apiKeys = []string{DefaultAPIKey}
+	}
+	fx := cfg.fixtures
+	if fx == nil {
+		fx = DefaultFixtures()
+	}
+	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit)}
+	s.st = newState(fx, cfg.seed)
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		if rt.pattern == statusPattern || rt.pattern == entitlementsPattern {
+			continue
+		}
+		mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	mux.Handle("GET /admin/installations/v2/orgs/{orgId}/products/{a}/{b}", s.productsGETDispatch())
+	mux.Handle("/_sandbox/", s.adminHandler())
+	mux.Handle("/", s.wrap(route{handle: notFoundHandler}))
+	s.handler = mux
+	return s
+}
+
+func (s *Server) productsGETDispatch() http.Handler {
+	var status, ents http.Handler
+	for _, rt := range routes {
+		switch rt.pattern {
+		case statusPattern:
+			status = s.wrap(rt)
+		case entitlementsPattern:
+			ents = s.wrap(rt)
+		}
+	}
+	notFound := s.wrap(route{handle: notFoundHandler})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, b := r.PathValue("a"), r.PathValue("b")
+		switch {
+		case a == "status":
+			r.SetPathValue("requestId", b)
+			status.ServeHTTP(w, r)
+		case b == "entitlements":
+			r.SetPathValue("productAri", a)
+			ents.ServeHTTP(w, r)
+		default:
+			notFound.ServeHTTP(w, r)
+		}
+	})
+}
+
+func notFoundHandler(_ *Server, w http.ResponseWriter, r *http.Request, _ *call) {
+	writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint: "+r.Method+" "+r.URL.Path)
+}
+
+// Start serves the sandbox on l and sets URL.
+func (s *Server) Start(l net.Listener) {
+	s.listener = l
+	s.URL = "http://" + l.Addr().String()
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(l) }()
+}
+
+// Close stops the server and closes its connections.
+func (s *Server) Close() {
+	if s.srv != nil {
+		_ = s.srv.Close()
+	}
+}
+
+// Shutdown stops the server gracefully, within ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Shutdown(ctx)
+}
+
+// Handler is the sandbox's handler: every API endpoint and the /_sandbox/ admin API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// wrap runs the common part of every request: body capture, logging, auth, faults.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { s.log.add(r, rt.endpoint, body, sw.status, sw.dropped) }()
+		sw.Header().Set("Atl-Traceid", s.traceID())
+		if !s.authorized(r) {
+			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid credentials")
+			return
+		}
+		a := s.faults.decide(rt.endpoint)
+		if a.latency > 0 {
+			select {
+			case <-s.cfg.clock.After(a.latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if a.status != 0 {
+			if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+				sw.Header().Set("Retry-After", retryAfterValue(a.retryAfter))
+			}
+			writeError(sw, a.status, http.StatusText(a.status), "injected fault")
+			return
+		}
+		c := &call{now: s.cfg.clock.Now(), body: body, action: a, base: s.baseURL(r)}
+		if a.ambiguous {
+			rt.handle(s, &discardWriter{h: http.Header{}}, r, c)
+			sw.dropped = true
+			dropConnection(w)
+			return
+		}
+		rt.handle(s, sw, r, c)
+	})
+}
+
+// dropConnection closes the client's connection without an answer, so the
+// caller cannot tell whether the request had its effect.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok {
+		return false
+	}
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		for _, k := range s.cfg.apiKeys {
+			if subtle.ConstantTimeCompare([]byte(cred), []byte(k)) == 1 {
+				return true
+			}
+		}
+	case "basic":
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+		if err != nil {
+			return false
+		}
+		email, token, _ := strings.Cut(string(raw), ":")
+		for _, b := range s.cfg.basic {
+			if subtle.ConstantTimeCompare([]byte(email), []byte(b.email)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(token), []byte(b.token)) == 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// baseURL is where the caller reached the sandbox, for statusUrl and links.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.publicURL != "" {
+		return strings.TrimSuffix(s.cfg.publicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) traceID() string {
+	const hex = "0123456789abcdef"
+	n := s.traceSeq.Add(1)
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = hex[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status  int
+	dropped bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// discardWriter swallows the answer of a request whose connection is dropped.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// apiError is the error body of every non-2xx answer.
+type apiError struct {
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Errors  []fieldError `json:"errors,omitempty"`
+}
+
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string, errs ...fieldError) {
+	writeJSON(w, status, apiError{Code: code, Message: msg, Errors: errs})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"code":"INTERNAL","message":"encode failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// decodeBody decodes a JSON request body, answering 400 itself on failure.
+func decodeBody(w http.ResponseWriter, c *call, v any) bool {
+	if err := json.Unmarshal(c.body, v); err != nil {
+		writeError(w, http.StatusBadRequest, "INVALID_JSON", "request body is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
