@@ -168,18 +168,27 @@ type OrderResponseItem struct {
 
 // Order is the answer of GET /commerce/api/v2/orders/{id}.
 type Order struct {
-	OrderID              string         `json:"orderId"`
-	Slug                 string         `json:"slug"`
-	TransactionAccountID string         `json:"transactionAccountId"`
-	InvoiceGroupID       string         `json:"invoiceGroupId"`
-	Items                []OrderDetail  `json:"items"`
-	Metadata             *OrderMetadata `json:"metadata"`
-	CreatedDate          int64          `json:"createdDate,omitempty"`
+	OrderID              string                 `json:"orderId"`
+	Slug                 string                 `json:"slug"`
+	TransactionAccountID string                 `json:"transactionAccountId"`
+	TransactionAccount   *TransactionAccountRef `json:"transactionAccount,omitempty"`
+	InvoiceGroupID       string                 `json:"invoiceGroupId"`
+	Items                []OrderDetail          `json:"items"`
+	Metadata             *OrderMetadata         `json:"metadata"`
+	CreatedDate          int64                  `json:"createdDate,omitempty"`
+}
+
+// TransactionAccountRef names the transaction account an order was placed for.
+type TransactionAccountRef struct {
+	ID           string `json:"id"`
+	PartitionKey string `json:"partitionKey,omitempty"`
 }
 
 // OrderDetail is an order item as the order read reports it.
 type OrderDetail struct {
 	OrderItemID             string              `json:"orderItemId"`
+	ParentEntitlementID     string              `json:"parentEntitlementId,omitempty"`
+	ReasonCode              string              `json:"reasonCode,omitempty"`
 	OfferingID              string              `json:"offeringId"`
 	Type                    string              `json:"type"`
 	OptedUsageOptions       *OptedUsageOptions  `json:"optedUsageOptions"`
@@ -192,9 +201,10 @@ type OrderDetail struct {
 // ProcessingInfo is the processing state of an order item. Entitlement is set
 // once Status is ItemSuccess.
 type ProcessingInfo struct {
-	Status      string            `json:"status"`
-	Entitlement *OrderEntitlement `json:"entitlement"`
-	ReasonCode  string            `json:"reasonCode,omitempty"`
+	Status         string            `json:"status"`
+	Entitlement    *OrderEntitlement `json:"entitlement"`
+	ReasonCode     string            `json:"reasonCode,omitempty"`
+	TransitionTime string            `json:"transitionTime,omitempty"`
 }
 
 // OrderEntitlement is the entitlement an order item created; Version is a string here.
