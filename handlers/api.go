@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"context"
+	"iter"
+
+	"github.com/procurement/atlassian-installer/client"
+)
+
+// Installations is the part of the Atlassian Installations API the journeys use;
+// *client.InstallationsService satisfies it.
+type Installations interface {
+	ListProductEntitlements(ctx context.Context, orgID, productARI string) (*client.ProductEntitlements, *client.Response, error)
+	ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error)
+	ProvisionApp(ctx context.Context, orgID, productARI string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error)
+	GetProvisionStatus(ctx context.Context, statusURL string) (*client.ProvisionStatus, *client.Response, error)
+}
+
+// Commerce is the part of the Atlassian Commerce API the journeys use;
+// *client.CommerceService satisfies it.
+type Commerce interface {
+	GetEntitlementDetails(ctx context.Context, entitlementID string) (*client.EntitlementDetails, *client.Response, error)
+	CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error)
+	GetOrder(ctx context.Context, orderID, transactionAccountID string) (*client.Order, *client.Response, error)
+}
+
+// Workspaces is the part of the Atlassian Workspaces API the journeys use;
+// *client.WorkspacesService satisfies it.
+type Workspaces interface {
+	QueryIter(ctx context.Context, orgID string, q client.WorkspaceQuery) iter.Seq2[client.Workspace, error]
+}
+
+// API groups the Atlassian services a journey calls. With a *client.Client c:
+//
+//	handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
+//
+// main may wrap each in tracing or metrics decorators.
+type API struct {
+	Installations Installations
+	Commerce      Commerce
+	Workspaces    Workspaces
+}
+
+func (a API) validate() error {
+	switch {
+	case a.Installations == nil:
+		return invalidOption("API.Installations is nil")
+	case a.Commerce == nil:
+		return invalidOption("API.Commerce is nil")
+	case a.Workspaces == nil:
+		return invalidOption("API.Workspaces is nil")
+	}
+	return nil
+}

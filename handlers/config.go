@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// Clock is the time source of the installer: clockwork.NewRealClock() in production,
+// clockwork.NewFakeClock() in tests, so that waiting journeys are tested without sleeping.
+type Clock = clockwork.Clock
+
+// Defaults of the Config fields left zero; they follow the contract's configuration table.
+const (
+	DefaultConsumer        = "installer"
+	DefaultBucket          = "INSTALL_JOURNEYS"
+	DefaultSource          = "urn:atlassian-installer"
+	DefaultConcurrency     = 64
+	DefaultOrderWindow     = 10 * time.Minute
+	DefaultPollInterval    = 5 * time.Second
+	DefaultMaxPollInterval = time.Minute
+	DefaultJourneyTimeout  = 2 * time.Hour
+	DefaultAckWait         = 30 * time.Second
+	DefaultDrainTimeout    = 25 * time.Second
+	DefaultMaxAckPending   = 20000
+)
+
+// Config tunes an Installer. Zero fields take the defaults above.
+type Config struct {
+	// Subjects name the subjects and event types (prefix INSTALLER_SUBJECT_PREFIX).
+	Subjects events.Subjects
+	// Source is the source of every published event (INSTALLER_SOURCE).
+	Source string
+	// Replicas of the KV bucket and streams the installer creates (INSTALLER_STREAM_REPLICAS).
+	Replicas int
+	// Concurrency bounds the journey steps running at once (INSTALLER_CONCURRENCY);
+	// journeys waiting between polls hold no slot.
+	Concurrency int
+	// OrderWindow is the time allowed between the provisioning request and the order.
+	OrderWindow time.Duration
+	// PollInterval is the first wait between status polls; it doubles up to MaxPollInterval.
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+	// JourneyTimeout, counted from the journey's first sight, ends it with deadline_exceeded.
+	JourneyTimeout time.Duration
+	// AckWait of the durable consumer; a held message is marked in progress every AckWait/3.
+	AckWait time.Duration
+	// MaxAckPending bounds the messages held at once, waiting journeys included.
+	MaxAckPending int
+	// DrainTimeout bounds how long Run waits for running steps once its context ends.
+	DrainTimeout time.Duration
+	// APIBaseURL, when set, is checked against every provisioning statusUrl before the
+	// order is sent, so that an untrusted statusUrl fails the journey before any order.
+	APIBaseURL string
+	// Consumer and Bucket name the durable consumer and the journey KV bucket.
+	Consumer string
+	Bucket   string
+	// Middleware wraps the handler of every delivery, outermost first (tracing, metrics).
+	// Recover is always applied innermost-but-one.
+	Middleware []Middleware
+	// Clock drives every wait, timer and timestamp.
+	Clock Clock
+	// Logger receives the installer's logs; never a secret.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Source == "" {
+		c.Source = DefaultSource
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.OrderWindow == 0 {
+		c.OrderWindow = DefaultOrderWindow
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.MaxPollInterval == 0 {
+		c.MaxPollInterval = max(DefaultMaxPollInterval, c.PollInterval)
+	}
+	if c.JourneyTimeout == 0 {
+		c.JourneyTimeout = DefaultJourneyTimeout
+	}
+	if c.AckWait == 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.Bucket == "" {
+		c.Bucket = DefaultBucket
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case c.Replicas < 1 || c.Replicas > 5:
+		return c, invalidOption("Replicas must be between 1 and 5")
+	case c.Concurrency < 1:
+		return c, invalidOption("Concurrency must be at least 1")
+	case c.OrderWindow < 0, c.PollInterval < 0, c.JourneyTimeout < 0, c.DrainTimeout < 0:
+		return c, invalidOption("OrderWindow, PollInterval, JourneyTimeout and DrainTimeout must not be negative")
+	case c.MaxPollInterval < c.PollInterval:
+		return c, invalidOption("MaxPollInterval must not be below PollInterval")
+	case c.AckWait < time.Second:
+		return c, invalidOption("AckWait must be at least 1s")
+	case c.MaxAckPending < 1:
+		return c, invalidOption("MaxAckPending must be at least 1")
+	}
+	if c.APIBaseURL != "" {
+		u, err := url.Parse(c.APIBaseURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return c, invalidOption("APIBaseURL is not an absolute URL")
+		}
+	}
+	return c, nil
+}

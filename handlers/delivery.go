@@ -1,0 +1,146 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Handler handles one delivery of a request message. It settles the message itself
+// (Ack, NakWithDelay, Term); when it returns with the message unsettled, the runtime
+// naks it with a delay, so an error is tried again later.
+type Handler func(ctx context.Context, d *Delivery) error
+
+// Middleware wraps a Handler: recovery, tracing and metrics live here, not in journeys.
+type Middleware func(Handler) Handler
+
+// Delivery is one delivery of a message from INSTALL_REQUESTS. While a handler holds it,
+// the runtime marks it in progress every AckWait/3, including while the journey waits
+// between polls, so JetStream never redelivers a message that is being worked on.
+type Delivery struct {
+	// Msg is the JetStream message.
+	Msg  jetstream.Msg
+	meta *jetstream.MsgMetadata
+	in   *Installer
+
+	mu      sync.Mutex
+	settled bool
+	done    chan struct{} // closed once settled: the heartbeat stops
+}
+
+// Metadata is the message's JetStream metadata (stream sequence, deliveries).
+func (d *Delivery) Metadata() *jetstream.MsgMetadata { return d.meta }
+
+// Settled reports whether the message has been acked, naked or terminated.
+func (d *Delivery) Settled() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.settled
+}
+
+// Ack settles a message whose request is done with.
+func (d *Delivery) Ack() error { return d.settle(func() error { return d.Msg.Ack() }) }
+
+// NakWithDelay hands the message back to be delivered again after delay.
+func (d *Delivery) NakWithDelay(delay time.Duration) error {
+	return d.settle(func() error { return d.Msg.NakWithDelay(max(delay, 0)) })
+}
+
+// Term settles a message that can never be handled, with the reason for the server's
+// advisory.
+func (d *Delivery) Term(reason string) error {
+	return d.settle(func() error { return d.Msg.TermWithReason(reason) })
+}
+
+func (d *Delivery) settle(f func() error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.settled {
+		return nil
+	}
+	d.settled = true
+	close(d.done)
+	if err := f(); err != nil {
+		return fmt.Errorf("settle message %d: %w", d.meta.Sequence.Stream, err)
+	}
+	return nil
+}
+
+// heartbeat marks the message in progress until it is settled or the handler returns.
+func (d *Delivery) heartbeat(stop <-chan struct{}) {
+	t := d.in.clock.NewTicker(d.in.cfg.AckWait / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.Chan():
+			d.mu.Lock()
+			if !d.settled {
+				if err := d.Msg.InProgress(); err != nil {
+					d.in.log.Debug("mark in progress", "seq", d.meta.Sequence.Stream, "error", err)
+				}
+			}
+			d.mu.Unlock()
+		case <-d.done:
+			return
+		case <-stop:
+			return
+		}
+	}
+}
+
+// step runs one journey step in a concurrency slot, released as soon as the step ends.
+// Once the installer drains, no step starts: ErrDraining.
+func (d *Delivery) step(ctx context.Context, f func(context.Context) error) error {
+	select {
+	case <-d.in.draining:
+		return ErrDraining
+	default:
+	}
+	select {
+	case d.in.slots <- struct{}{}:
+	case <-d.in.draining:
+		return ErrDraining
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.in.slots }()
+	return f(ctx)
+}
+
+// wait waits on the installer's clock, holding no slot.
+func (d *Delivery) wait(ctx context.Context, dur time.Duration) error {
+	if dur <= 0 {
+		return nil
+	}
+	t := d.in.clock.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-t.Chan():
+		return nil
+	case <-d.in.draining:
+		return ErrDraining
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Recover turns a panic in a handler into an error, so that the message is naked with a
+// delay and the consumer keeps running.
+func Recover(log *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, d *Delivery) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					log.Error("handler panicked", "seq", d.meta.Sequence.Stream, "panic", r, "stack", string(debug.Stack()))
+					err = fmt.Errorf("handler panicked: %v", r)
+				}
+			}()
+			return next(ctx, d)
+		}
+	}
+}

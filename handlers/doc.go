@@ -1,0 +1,55 @@
+// Package handlers runs the install journeys of the Atlassian installer: it consumes
+// atlassian.install.requested CloudEvents from the INSTALL_REQUESTS stream and takes each
+// request through the install cookbook, publishing ordered, provisioned or failed events.
+//
+//	c, _ := client.NewClient(client.WithAPIKey(key))
+//	in, err := handlers.NewInstaller(js, handlers.API{
+//		Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces,
+//	}, handlers.Config{Concurrency: 64})
+//	err = in.Run(ctx) // until ctx ends, then drains
+//
+// # Journeys
+//
+// Products: billing from the first parent entitlement when the request has none; on an
+// existing site with a Jira-family product, the site's Jira family container (workspaces
+// query, then entitlement details); provisioning; the order at once, in the same step.
+// Apps: the product ARI (given, or the workspace of typeKey hostProduct on the site); the
+// host's entitlement and its details (billing, billing anchor, and the dependence: the
+// FAMILY_CONTAINER relation, else the host's own entitlement); app provisioning; the order
+// at once. Then both the provisioning status and the order are polled, the interval
+// doubling from PollInterval up to MaxPollInterval, until both finish or JourneyTimeout.
+//
+// # State
+//
+// Each request has one State in the INSTALL_JOURNEYS KV bucket under Key(request id),
+// written only by compare-and-set. A step's effect is preceded by a record of it
+// (provisioning started, order about to be sent) and followed by a record of its answer,
+// so a redelivered message resumes at the last recorded step: provisioning whose answer
+// was lost is sent once more; an order whose answer was lost is sent again with the same
+// orderId (OrderID, derived from the request id) while the order window is open, and only
+// read afterwards. A lost CAS means someone else progressed: the state is read again.
+// A second message with the same request id waits (Nak with delay) while the journey's
+// own message is still in the stream; once the journey is over it is acked without any
+// Atlassian call, re-publishing the outcome only if it had never been published.
+//
+// # Settlement
+//
+// Ack once the outcome is published; NakWithDelay for what may succeed later (state not
+// reachable, a second message waiting, a panic, the drain); Term after dead-lettering a
+// message that is not a request CloudEvent. While a journey holds its message, also
+// while it waits between polls, the message is marked in progress every AckWait/3.
+// Concurrency slots are held only while a step runs.
+//
+// # Errors
+//
+// 401 unauthorized, 403 forbidden, 404 not_found, 429 (after the client's own retries)
+// rate_limited, other API errors and transport errors api_error (retryable for 5xx and
+// transport errors), order 400/409/422 order_rejected, provisioning FAILED/TIMED_OUT/
+// CANCELLED provision_failed, order item FAILED/REJECTED/CANCELLED order_failed.
+// Transient errors (429, 5xx, transport) are handled by where they happen: before
+// anything was provisioned, in look-ups and the provisioning request, they fail the
+// journey at once as retryable (a provisioning request that may have arrived is never
+// sent again); once provisioning was answered, the order is re-sent with its orderId
+// after PollInterval while the window is open, and status polls simply try again at the
+// next round; JourneyTimeout bounds both (deadline_exceeded).
+package handlers

@@ -1,0 +1,261 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// Installer consumes INSTALL_REQUESTS and runs a journey for each request.
+type Installer struct {
+	js       jetstream.JetStream
+	api      API
+	cfg      Config
+	clock    clockwork.Clock
+	log      *slog.Logger
+	subjects events.Subjects
+	pub      *events.Publisher
+	apiBase  *url.URL
+	instance string // tells this process's deliveries apart in leases
+	handler  Handler
+
+	store    *store
+	requests jetstream.Stream
+	slots    chan struct{}
+	draining chan struct{}
+	ready    atomic.Bool
+	running  atomic.Bool
+}
+
+// NewInstaller checks the configuration; Run does the work. It returns an error wrapping
+// ErrInvalidOption that names a bad field.
+func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, error) {
+	if js == nil {
+		return nil, invalidOption("JetStream is nil")
+	}
+	if err := api.validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	in := &Installer{
+		js:       js,
+		api:      api,
+		cfg:      cfg,
+		clock:    cfg.Clock,
+		log:      cfg.Logger,
+		subjects: cfg.Subjects,
+		pub:      events.NewPublisher(js, cfg.Subjects, cfg.Source, events.WithClock(cfg.Clock)),
+		instance: uuid.NewString()[:8],
+		slots:    make(chan struct{}, cfg.Concurrency),
+		draining: make(chan struct{}),
+	}
+	if cfg.APIBaseURL != "" {
+		in.apiBase, _ = url.Parse(cfg.APIBaseURL)
+	}
+	h := Recover(in.log)(in.handleMessage)
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		h = cfg.Middleware[i](h)
+	}
+	in.handler = h
+	return in, nil
+}
+
+// Ready reports whether the installer is connected and consuming (for /readyz).
+func (in *Installer) Ready() bool {
+	return in.ready.Load() && in.js.Conn().IsConnected()
+}
+
+func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
+
+// Run creates the streams, the journey bucket and the durable consumer when missing
+// (existing ones are left as they are), then consumes until ctx ends. It then stops
+// fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
+// to JetStream (another instance resumes them from their recorded state), and returns.
+func (in *Installer) Run(ctx context.Context) error {
+	if !in.running.CompareAndSwap(false, true) {
+		return errors.New("installer: Run called twice")
+	}
+	cons, err := in.setup(ctx)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(min(max(2*in.cfg.Concurrency, 16), 1000)))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", in.cfg.Consumer, err)
+	}
+	stopIt := context.AfterFunc(ctx, it.Stop)
+	defer stopIt()
+	in.ready.Store(true)
+	in.log.Info("consuming install requests", "consumer", in.cfg.Consumer, "concurrency", in.cfg.Concurrency)
+
+	// Steps run on a context that outlives ctx by at most DrainTimeout.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var wg sync.WaitGroup
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+				break
+			}
+			in.log.Warn("fetching install requests", "error", err)
+			continue
+		}
+		wg.Go(func() { in.deliver(work, msg) })
+	}
+	in.ready.Store(false)
+	close(in.draining)
+	in.log.Info("draining", "timeout", in.cfg.DrainTimeout)
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-in.clock.After(in.cfg.DrainTimeout):
+		in.log.Warn("drain timeout: abandoning running steps; their messages will be redelivered")
+		cancelWork()
+		<-finished
+	}
+	return nil
+}
+
+// setup ensures the streams, the KV bucket and the durable consumer.
+func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
+	if err := events.EnsureStreams(ctx, in.js, in.subjects, in.cfg.Replicas); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	kv, err := in.js.KeyValue(ctx, in.cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = in.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      in.cfg.Bucket,
+			Description: "install journeys by request id",
+			Replicas:    in.cfg.Replicas,
+			History:     1,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = in.js.KeyValue(ctx, in.cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journey bucket %s: %w", in.cfg.Bucket, err)
+	}
+	in.store = &store{kv: kv}
+	in.requests, err = in.js.Stream(ctx, events.StreamRequests)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", events.StreamRequests, err)
+	}
+	cons, err := in.requests.Consumer(ctx, in.cfg.Consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cons, err = in.requests.CreateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       in.cfg.Consumer,
+			Description:   "install journeys",
+			FilterSubject: in.subjects.Requested(),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       in.cfg.AckWait,
+			MaxDeliver:    -1,
+			MaxAckPending: in.cfg.MaxAckPending,
+			Replicas:      in.cfg.Replicas,
+		})
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			cons, err = in.requests.Consumer(ctx, in.cfg.Consumer)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", in.cfg.Consumer, err)
+	}
+	return cons, nil
+}
+
+// deliver runs the handler on one message and settles whatever the handler left.
+func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		in.log.Error("message without JetStream metadata", "subject", msg.Subject(), "error", err)
+		_ = msg.Term()
+		return
+	}
+	d := &Delivery{Msg: msg, meta: meta, in: in, done: make(chan struct{})}
+	stop := make(chan struct{})
+	go d.heartbeat(stop)
+	defer close(stop)
+
+	err = in.handler(ctx, d)
+	if d.Settled() {
+		if err != nil {
+			in.log.Warn("after settling", "seq", meta.Sequence.Stream, "error", err)
+		}
+		return
+	}
+	var delay time.Duration
+	switch {
+	case errors.Is(err, ErrDraining):
+		// Handed back at once: another instance may resume it from its recorded state.
+	case err != nil:
+		delay = in.retryDelay(meta.NumDelivered)
+		in.log.Warn("delivery will be retried", "seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "after", delay, "error", err)
+	default:
+		delay = in.retryDelay(meta.NumDelivered)
+		in.log.Error("handler left its message unsettled", "seq", meta.Sequence.Stream)
+	}
+	if err := d.NakWithDelay(delay); err != nil {
+		in.log.Warn("nak", "seq", meta.Sequence.Stream, "error", err)
+	}
+}
+
+// retryDelay backs off redeliveries of a message that keeps failing.
+func (in *Installer) retryDelay(delivered uint64) time.Duration {
+	d := in.cfg.PollInterval
+	for i := uint64(1); i < delivered && d < in.cfg.MaxPollInterval; i++ {
+		d *= 2
+	}
+	return min(d, in.cfg.MaxPollInterval)
+}
+
+// handleMessage is the innermost handler: it reads the message as a CloudEvent and runs
+// its journey, or dead-letters it.
+func (in *Installer) handleMessage(ctx context.Context, d *Delivery) error {
+	ev, err := events.FromNATS(d.Msg.Headers(), d.Msg.Data())
+	if err != nil {
+		return in.deadLetter(ctx, d, err.Error())
+	}
+	if ev.Type() != in.subjects.Requested() {
+		return in.deadLetter(ctx, d, fmt.Sprintf("event type %q is not %q", ev.Type(), in.subjects.Requested()))
+	}
+	return in.runJourney(ctx, d, ev)
+}
+
+// deadLetter copies the message to the dead-letter subject byte for byte and terminates
+// it; if the copy fails, the message is naked and tried again.
+func (in *Installer) deadLetter(ctx context.Context, d *Delivery, reason string) error {
+	if err := in.pub.DeadLetter(ctx, d.Msg.Headers(), d.Msg.Data(), reason); err != nil {
+		return fmt.Errorf("dead-letter message %d: %w", d.meta.Sequence.Stream, err)
+	}
+	in.log.Warn("dead-lettered a message", "seq", d.meta.Sequence.Stream, "reason", reason)
+	return d.Term(reason)
+}
+
+// messageExists reports whether the request message at seq is still in the stream, i.e.
+// will be delivered again until its journey ends.
+func (in *Installer) messageExists(ctx context.Context, seq uint64) (bool, error) {
+	_, err := in.requests.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up request message %d: %w", seq, err)
+	}
+	return true, nil
+}

@@ -1,0 +1,259 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// maxProvisionAttempts: the provisioning request is sent once, and once more only when a
+// crash lost its answer (the contract's one exception).
+const maxProvisionAttempts = 2
+
+// journey drives one request for one delivery of its message.
+type journey struct {
+	in    *Installer
+	api   API
+	d     *Delivery
+	id    string
+	st    *State // nil: read it again
+	rev   uint64
+	token string // this delivery, as lease owner
+	log   *slog.Logger
+
+	pollEvery  time.Duration // current back-off between polls
+	pollNow    bool          // poll before waiting (a resumed journey)
+	logUnknown map[string]bool
+}
+
+// runJourney takes a requested event through its journey until the outcome is published
+// (Ack), the message must wait (Nak with delay), or the installer drains.
+func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevents.Event) error {
+	j := &journey{
+		in: in, api: in.api, d: d, id: ev.ID(),
+		token:      fmt.Sprintf("%s/%d/%d", in.instance, d.meta.Sequence.Stream, d.meta.NumDelivered),
+		log:        in.cfg.Logger.With("request_id", ev.ID()),
+		pollEvery:  in.cfg.PollInterval,
+		pollNow:    true,
+		logUnknown: map[string]bool{},
+	}
+	for {
+		if j.st == nil {
+			st, rev, err := in.store.get(ctx, j.id)
+			if err != nil {
+				return err
+			}
+			if st == nil {
+				err := j.start(ctx, ev)
+				if err != nil && !errors.Is(err, errConflict) {
+					return err
+				}
+				continue
+			}
+			j.st, j.rev = st, rev
+		}
+		if j.st.Terminal() {
+			return j.finish(ctx)
+		}
+		done, err := j.claim(ctx)
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if done || err != nil {
+			return err
+		}
+		if err := j.handle(ctx, j.next(ctx)); err != nil {
+			return err
+		}
+	}
+}
+
+// start records a journey on first sight; a request whose data is wrong is recorded with
+// its failed outcome at once.
+func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
+	now := j.in.now()
+	st := &State{
+		RequestID:   j.id,
+		Traceparent: events.Traceparent(ev),
+		OwnerSeq:    j.d.meta.Sequence.Stream,
+		Step:        StepReceived,
+		Status:      StatusRunning,
+		RequestedAt: ev.Time().UTC(),
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+	if st.RequestedAt.IsZero() {
+		st.RequestedAt = now
+	}
+	req, err := events.RequestFromEvent(ev)
+	if err != nil {
+		orgID := ""
+		if req != nil {
+			orgID = req.OrgID
+		}
+		f := events.FailedValidation(j.id, orgID, err)
+		st.Step, st.Status, st.CompletedAt = StepDone, StatusFailed, now
+		st.Outcome = &Outcome{Type: j.in.subjects.Failed(), Failed: &f}
+	} else {
+		st.Request = req
+	}
+	rev, err := j.in.store.create(ctx, st)
+	if err != nil {
+		return err
+	}
+	j.st, j.rev = st, rev
+	return nil
+}
+
+// claim decides whether this delivery may run the journey's next step. done is true when
+// the message was settled instead: it is a second message for a journey whose own
+// message is still alive, or another delivery holds the lease.
+func (j *journey) claim(ctx context.Context) (done bool, err error) {
+	st := j.st
+	if seq := j.d.meta.Sequence.Stream; st.OwnerSeq != seq {
+		alive, err := j.in.messageExists(ctx, st.OwnerSeq)
+		if err != nil {
+			return true, err
+		}
+		if alive {
+			j.log.Debug("second message for a running journey waits", "owner_seq", st.OwnerSeq, "seq", seq)
+			return true, j.d.NakWithDelay(j.in.cfg.AckWait)
+		}
+		st.OwnerSeq = seq
+		return false, j.save(ctx)
+	}
+	if l := st.Lease; l.Owner != "" && l.Owner != j.token && l.Until.After(j.in.now()) {
+		return true, j.d.NakWithDelay(l.Until.Sub(j.in.now()))
+	}
+	return false, nil
+}
+
+// next runs, or waits for, the next step of the journey.
+func (j *journey) next(ctx context.Context) error {
+	st := j.st
+	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
+		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, true,
+			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
+	}
+	switch st.Step {
+	case StepReceived:
+		return j.d.step(ctx, j.lookUpStep)
+	case StepLookedUp, StepProvisioning:
+		return j.d.step(ctx, j.provisionStep)
+	case StepProvisionAccepted, StepOrdering:
+		return j.d.step(ctx, j.orderStep)
+	case StepOrdered:
+		if !st.published(j.in.subjects.Ordered()) {
+			return j.d.step(ctx, j.publishOrdered)
+		}
+		if !j.pollNow {
+			if err := j.d.wait(ctx, j.untilDeadline(j.pollEvery)); err != nil {
+				return err
+			}
+			j.pollEvery = min(2*j.pollEvery, j.in.cfg.MaxPollInterval)
+		}
+		j.pollNow = false
+		return j.d.step(ctx, j.pollStep)
+	}
+	return fmt.Errorf("journey %s: unknown step %q", j.id, st.Step)
+}
+
+// handle turns what a step returned into the journey's next move.
+func (j *journey) handle(ctx context.Context, err error) error {
+	var f *failure
+	var later *retryLater
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errConflict):
+		j.st = nil // someone else progressed: read again, decide again
+		return nil
+	case errors.As(err, &f):
+		return j.fail(ctx, f)
+	case errors.As(err, &later):
+		j.log.Warn("step will be tried again", "step", j.st.Step, "after", later.after, "error", later.err)
+		return j.d.wait(ctx, j.untilDeadline(later.after))
+	}
+	return err
+}
+
+// untilDeadline caps a wait so that the journey timeout is noticed on time.
+func (j *journey) untilDeadline(d time.Duration) time.Duration {
+	left := j.st.CreatedAt.Add(j.in.cfg.JourneyTimeout).Sub(j.in.now())
+	return max(min(d, left), 0)
+}
+
+// save writes the in-memory state over the revision it was read at.
+func (j *journey) save(ctx context.Context) error {
+	j.st.UpdatedAt = j.in.now()
+	rev, err := j.in.store.update(ctx, j.st, j.rev)
+	if err != nil {
+		j.st = nil
+		return err
+	}
+	j.rev = rev
+	return nil
+}
+
+// lease marks the journey as being stepped by this delivery, so that a redelivery of the
+// same message elsewhere does not run the step too.
+func (j *journey) lease() Lease {
+	return Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.cfg.AckWait)}
+}
+
+func (j *journey) lookUpStep(ctx context.Context) error {
+	plan, err := j.lookUp(ctx)
+	if err != nil {
+		return err
+	}
+	j.st.Plan, j.st.Step = plan, StepLookedUp
+	return j.save(ctx)
+}
+
+// fail records a failed outcome; finish publishes it.
+func (j *journey) fail(ctx context.Context, f *failure) error {
+	j.log.Info("journey failed", "stage", f.ev.Stage, "code", f.ev.Code, "message", f.ev.Message)
+	st := j.st
+	st.Outcome = j.in.outcomeFailed(st, f)
+	st.Step, st.Status, st.CompletedAt, st.Lease = StepDone, StatusFailed, j.in.now(), Lease{}
+	err := j.save(ctx)
+	if errors.Is(err, errConflict) {
+		return nil
+	}
+	return err
+}
+
+// finish publishes the outcome unless it was published before, records that, and acks.
+func (j *journey) finish(ctx context.Context) error {
+	st := j.st
+	if !st.published(st.Outcome.Type) {
+		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.data(), st.Traceparent); err != nil {
+			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
+		}
+		st.Published = append(st.Published, st.Outcome.Type)
+		if err := j.save(ctx); err != nil && !errors.Is(err, errConflict) {
+			return err
+		}
+		j.log.Info("journey ended", "outcome", st.Outcome.Type)
+	}
+	return j.d.Ack()
+}
+
+// stageOf names the contract stage a journey is in at a step.
+func stageOf(s Step) string {
+	switch s {
+	case StepReceived, StepLookedUp:
+		return events.StageLookup
+	case StepProvisioning:
+		return events.StageProvision
+	case StepProvisionAccepted, StepOrdering:
+		return events.StageOrder
+	}
+	return events.StageCompletion
+}

@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"context"
+	"strings"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// lookUp runs every look-up of the journey, before anything is provisioned, so that the
+// order can follow the provisioning answer at once.
+func (j *journey) lookUp(ctx context.Context) (*Plan, error) {
+	if j.st.Request.App != nil {
+		return j.lookUpApp(ctx)
+	}
+	return j.lookUpProducts(ctx)
+}
+
+// lookUpProducts finds the billing (from the first parent entitlement when the request
+// names none) and, on an existing site, the Jira family container to reuse.
+func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
+	r := j.st.Request
+	plan := &Plan{}
+	if r.Billing != nil {
+		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
+	} else {
+		parent := r.FirstParentEntitlementID()
+		if parent == "" {
+			f := fail(events.StageValidation, events.CodeInvalidRequest, false, "billing is required when no product names a parentEntitlementId")
+			f.ev.Errors = []events.FieldError{{Field: "billing", Message: "required when no product has a parentEntitlementId"}}
+			return nil, f
+		}
+		det, err := j.entitlementDetails(ctx, parent)
+		if err != nil {
+			return nil, err
+		}
+		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
+	}
+	if r.Site != nil && !r.Site.Create && hasJiraFamily(r.Products) {
+		id, err := j.existingFamilyContainer(ctx, r.Site.Name)
+		if err != nil {
+			return nil, err
+		}
+		plan.FamilyContainerEntitlementID = id
+	}
+	return plan, nil
+}
+
+// existingFamilyContainer returns the Jira family container of an existing site, or ""
+// when the site has no Jira-family product yet (the order then creates a container).
+func (j *journey) existingFamilyContainer(ctx context.Context, site string) (string, error) {
+	for ws, err := range j.workspaces(ctx, site) {
+		if err != nil {
+			return "", apiFailure(events.StageLookup, err)
+		}
+		if !sameSite(ws, site) || !strings.HasPrefix(ws.Attributes.TypeKey, "jira-") || len(ws.Relationships.Entitlement) == 0 {
+			continue
+		}
+		det, err := j.entitlementDetails(ctx, ws.Relationships.Entitlement[0].ID)
+		if err != nil {
+			return "", err
+		}
+		if id := det.FamilyContainerID(); id != "" {
+			return id, nil
+		}
+	}
+	return "", nil
+}
+
+// lookUpApp finds the host product's ARI, its entitlement, and from that entitlement's
+// details the billing, the billing anchor and the entitlement the app depends on.
+func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
+	r := j.st.Request
+	app := r.App
+	plan := &Plan{ProductARI: app.ProductARI}
+	if plan.ProductARI == "" {
+		site := ""
+		if r.Site != nil {
+			site = r.Site.Name
+		}
+		for ws, err := range j.workspaces(ctx, site) {
+			if err != nil {
+				return nil, apiFailure(events.StageLookup, err)
+			}
+			if sameSite(ws, site) && ws.Attributes.TypeKey == app.HostProduct {
+				plan.ProductARI = ws.ID
+				break
+			}
+		}
+		if plan.ProductARI == "" {
+			return nil, fail(events.StageLookup, events.CodeNotFound, false, "site %q has no %s workspace to host the app", site, app.HostProduct)
+		}
+	}
+	ents, _, err := j.api.Installations.ListProductEntitlements(ctx, r.OrgID, plan.ProductARI)
+	if err != nil {
+		return nil, apiFailure(events.StageLookup, err)
+	}
+	if len(ents.Entitlements) == 0 {
+		return nil, fail(events.StageLookup, events.CodeNotFound, false, "product %s has no entitlement", plan.ProductARI)
+	}
+	host := ents.Entitlements[0].EntitlementID
+	det, err := j.entitlementDetails(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if r.Billing != nil {
+		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
+	} else {
+		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
+	}
+	plan.NextBillingAnchorTimestamp = det.BillingAnchorTimestamp()
+	// A Jira-family host's apps depend on its family container; Confluence's on itself.
+	plan.DependsOnEntitlementID = det.FamilyContainerID()
+	if plan.DependsOnEntitlementID == "" {
+		plan.DependsOnEntitlementID = host
+	}
+	return plan, nil
+}
+
+func (j *journey) entitlementDetails(ctx context.Context, id string) (*client.EntitlementDetails, error) {
+	det, _, err := j.api.Commerce.GetEntitlementDetails(ctx, id)
+	if err != nil {
+		return nil, apiFailure(events.StageLookup, err)
+	}
+	return det, nil
+}
+
+// workspaces queries the organization's workspaces on a site name, following pages.
+func (j *journey) workspaces(ctx context.Context, site string) func(func(client.Workspace, error) bool) {
+	q := client.WorkspaceQuery{Query: client.WorkspaceQueryFilter{Field: client.WorkspaceQueryField{
+		Name: "attributes.name", Values: []string{site},
+	}}}
+	return j.api.Workspaces.QueryIter(ctx, j.st.Request.OrgID, q)
+}
+
+func hasJiraFamily(ps []events.Product) bool {
+	for _, p := range ps {
+		if p.Family == events.FamilyJira {
+			return true
+		}
+	}
+	return false
+}
+
+// sameSite guards against a workspaces answer that did not apply the name filter.
+func sameSite(ws client.Workspace, site string) bool {
+	return strings.EqualFold(ws.Attributes.Name, site)
+}

@@ -1,0 +1,269 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// provisionStep records that provisioning starts, sends it, records the statusUrl, and
+// orders at once in the same step: nothing waits between the two.
+func (j *journey) provisionStep(ctx context.Context) error {
+	st := j.st
+	if st.Step == StepProvisioning {
+		if st.ProvisionAttempts >= maxProvisionAttempts {
+			return fail(events.StageProvision, events.CodeAPIError, true,
+				"the provisioning answer was lost %d times; nothing was ordered", st.ProvisionAttempts)
+		}
+		j.log.Warn("the provisioning answer was never recorded: sending the provisioning request once more")
+	}
+	st.Step, st.ProvisionSentAt, st.Lease = StepProvisioning, j.in.now(), j.lease()
+	st.ProvisionAttempts++
+	st.OrderID = OrderID(j.id)
+	if err := j.save(ctx); err != nil {
+		return err
+	}
+	resp, err := j.provision(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err // stopped while sending: the state says so, and a redelivery decides
+		}
+		return apiFailure(events.StageProvision, err)
+	}
+	statusURL := resp.Data.StatusURL
+	if err := j.in.checkStatusURL(statusURL); err != nil {
+		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+	}
+	prid, err := client.ProvisionRequestID(statusURL)
+	if err != nil {
+		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+	}
+	st.StatusURL, st.ProvisionRequestID, st.Step = statusURL, prid, StepProvisionAccepted
+	if err := j.save(ctx); err != nil {
+		return err
+	}
+	return j.orderStep(ctx)
+}
+
+func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, error) {
+	r := j.st.Request
+	req := provisionRequest(r)
+	if r.App != nil {
+		resp, _, err := j.api.Installations.ProvisionApp(ctx, r.OrgID, j.st.Plan.ProductARI, req)
+		return resp, err
+	}
+	resp, _, err := j.api.Installations.ProvisionProducts(ctx, r.OrgID, req)
+	return resp, err
+}
+
+// orderStep sends the order, unless the order window has passed. A journey that may
+// already have sent it re-sends it with the same orderId while the window is open, and
+// afterwards only reads it.
+func (j *journey) orderStep(ctx context.Context) error {
+	st := j.st
+	req := orderRequest(st)
+	resend := st.Step == StepOrdering
+	if j.in.now().Sub(st.ProvisionSentAt) > j.in.cfg.OrderWindow {
+		if resend {
+			return j.recoverOrder(ctx, req)
+		}
+		return windowExpired(j.in.cfg.OrderWindow.String())
+	}
+	if resend {
+		j.log.Warn("the order's answer was never recorded: sending it again with the same orderId", "order_id", st.OrderID)
+	} else {
+		st.Step, st.OrderSentAt, st.Lease = StepOrdering, j.in.now(), j.lease()
+		if err := j.save(ctx); err != nil {
+			return err
+		}
+	}
+	resp, _, err := j.api.Commerce.CreateOrder(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		switch status := statusOf(err); {
+		case status == http.StatusConflict && resend:
+			return j.recoverOrder(ctx, req)
+		case status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
+			f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
+			f.ev.HTTPStatus = status
+			return f
+		case transient(ctx, err):
+			return &retryLater{after: j.in.cfg.PollInterval, err: err}
+		}
+		return apiFailure(events.StageOrder, err)
+	}
+	return j.recordOrder(ctx, orderAnswer(req, resp))
+}
+
+// recoverOrder reads an order whose sending was recorded but whose answer was lost, once
+// the window forbids sending it again: there it is, or there never was one.
+func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) error {
+	st := j.st
+	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	switch {
+	case err == nil:
+		return j.recordOrder(ctx, orderAnswerFromRead(req, o))
+	case ctx.Err() != nil:
+		return err
+	case statusOf(err) == http.StatusNotFound:
+		return windowExpired(j.in.cfg.OrderWindow.String())
+	case transient(ctx, err):
+		return &retryLater{after: j.in.cfg.PollInterval, err: err}
+	}
+	return apiFailure(events.StageOrder, err)
+}
+
+func windowExpired(window string) *failure {
+	return fail(events.StageOrder, events.CodeOrderWindowExpired, true,
+		"the order window of %s after the provisioning request has passed; nothing was ordered", window)
+}
+
+func (j *journey) recordOrder(ctx context.Context, a *OrderAnswer) error {
+	st := j.st
+	st.Order, st.Step, st.Lease = a, StepOrdered, Lease{}
+	if err := j.save(ctx); err != nil {
+		return err
+	}
+	j.log.Info("ordered", "order_id", st.OrderID, "slug", a.Slug, "provision_request_id", st.ProvisionRequestID)
+	return nil
+}
+
+// publishOrdered publishes the ordered event once and records it.
+func (j *journey) publishOrdered(ctx context.Context) error {
+	st := j.st
+	data := &events.Ordered{
+		RequestID:            st.RequestID,
+		OrgID:                st.Request.OrgID,
+		OrderID:              st.OrderID,
+		Slug:                 st.Order.Slug,
+		ProvisionRequestID:   st.ProvisionRequestID,
+		TransactionAccountID: st.Plan.TransactionAccountID,
+		InvoiceGroupID:       st.Plan.InvoiceGroupID,
+		Items:                st.Order.Items,
+	}
+	typ := j.in.subjects.Ordered()
+	if _, err := j.in.pub.PublishOutcome(ctx, j.id, typ, data, st.Traceparent); err != nil {
+		return err
+	}
+	st.Published = append(st.Published, typ)
+	return j.save(ctx)
+}
+
+// pollStep reads the provisioning status and the order, records what changed, and
+// records the outcome once both have finished. Transient errors only skip a round: the
+// order exists, and the journey timeout bounds the waiting.
+func (j *journey) pollStep(ctx context.Context) error {
+	st := j.st
+	changed := false
+	if !provisionDone(st.ProvisionStatus) {
+		ps, _, err := j.api.Installations.GetProvisionStatus(ctx, st.StatusURL)
+		switch {
+		case err == nil:
+			s := ps.Data.Status
+			switch s {
+			case client.ProvisionFailed, client.ProvisionTimedOut, client.ProvisionCancelled:
+				return fail(events.StageProvision, events.CodeProvisionFailed, s == client.ProvisionTimedOut,
+					"provisioning request %s ended %s", st.ProvisionRequestID, s)
+			case client.ProvisionInProgress, client.ProvisionCompleted, client.ProvisionSuccess:
+			default:
+				j.unknownStatus("provisioning", s)
+			}
+			changed = changed || s != st.ProvisionStatus
+			st.ProvisionStatus = s
+		case ctx.Err() != nil:
+			return err
+		case errors.Is(err, client.ErrUntrustedStatusURL):
+			return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+		case transient(ctx, err):
+			j.log.Warn("provisioning status unavailable for now", "error", err)
+		default:
+			return apiFailure(events.StageCompletion, err)
+		}
+	}
+	if st.Entitlements == nil {
+		o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+		switch {
+		case err == nil:
+			c, f := j.orderProgress(o)
+			if f != nil {
+				return f
+			}
+			changed = changed || c
+		case ctx.Err() != nil:
+			return err
+		case transient(ctx, err):
+			j.log.Warn("order status unavailable for now", "error", err)
+		default:
+			return apiFailure(events.StageCompletion, err)
+		}
+	}
+	if provisionDone(st.ProvisionStatus) && st.Entitlements != nil {
+		now := j.in.now()
+		st.Outcome = j.in.outcomeProvisioned(st, now)
+		st.Step, st.Status, st.CompletedAt = StepDone, StatusProvisioned, now
+		return j.save(ctx)
+	}
+	if changed {
+		return j.save(ctx)
+	}
+	return nil
+}
+
+// orderProgress records the item statuses of an order read; once every item succeeded it
+// records the entitlements the order created.
+func (j *journey) orderProgress(o *client.Order) (changed bool, f *failure) {
+	st := j.st
+	statuses := make(map[string]string, len(o.Items))
+	ents := make([]events.Entitlement, 0, len(o.Items))
+	done := len(o.Items) > 0
+	for _, it := range o.Items {
+		s, reason := "", ""
+		if pi := it.ProcessingInfo; pi != nil {
+			s, reason = pi.Status, pi.ReasonCode
+		}
+		statuses[it.OrderItemID] = s
+		switch s {
+		case client.ItemFailed, client.ItemRejected, client.ItemCancelled:
+			f := fail(events.StageOrder, events.CodeOrderFailed, false, "order item %s (offering %s) ended %s", it.OrderItemID, it.OfferingID, s)
+			if reason != "" {
+				f.ev.Message += ": " + reason
+			}
+			return false, f
+		case client.ItemSuccess:
+			e := events.Entitlement{OfferingID: it.OfferingID}
+			if pi := it.ProcessingInfo; pi.Entitlement != nil {
+				e.EntitlementID, e.Version = pi.Entitlement.ID, pi.Entitlement.Version
+			}
+			ents = append(ents, e)
+		default:
+			done = false
+			if s != "" && s != "PROCESSING" && s != client.ProvisionInProgress {
+				j.unknownStatus("order item", s)
+			}
+		}
+	}
+	if !maps.Equal(statuses, st.ItemStatuses) {
+		st.ItemStatuses, changed = statuses, true
+	}
+	if done {
+		st.Entitlements, changed = ents, true
+	}
+	return changed, nil
+}
+
+func (j *journey) unknownStatus(what, s string) {
+	if !j.logUnknown[what+s] {
+		j.logUnknown[what+s] = true
+		j.log.Info("unknown status counts as still running", "of", what, "status", s)
+	}
+}
+
+func provisionDone(s string) bool {
+	return s == client.ProvisionCompleted || s == client.ProvisionSuccess
+}
