@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -118,4 +119,24 @@ func FailedValidation(requestID, orgID string, err error) Failed {
 		f.Errors = ve.Errors
 	}
 	return f
+}
+
+// MarshalJSON writes an absent item list as [] rather than null, so subscribers can range over
+// it without a check.
+func (o Ordered) MarshalJSON() ([]byte, error) {
+	type plain Ordered
+	if o.Items == nil {
+		o.Items = []OrderedItem{}
+	}
+	return json.Marshal(plain(o))
+}
+
+// MarshalJSON writes times in UTC ("…Z") and an absent entitlement list as [].
+func (p Provisioned) MarshalJSON() ([]byte, error) {
+	type plain Provisioned
+	if p.Entitlements == nil {
+		p.Entitlements = []Entitlement{}
+	}
+	p.RequestedAt, p.CompletedAt = p.RequestedAt.UTC(), p.CompletedAt.UTC()
+	return json.Marshal(plain(p))
 }
