@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// journeyBucket is the installer's KV bucket of journey states (handlers.State), one key
+// per request (handlers.Key).
+const journeyBucket = handlers.DefaultBucket
+
+// journeyView is what installctl shows of a journey state: the few fields a person looks at,
+// and the stored JSON as it is for --json.
+type journeyView struct {
+	RequestID          string
+	OrgID              string
+	Step               string
+	Status             string
+	OrderID            string
+	ProvisionRequestID string
+	Phase              phase
+	Failed             *events.Failed // the failure, once the journey failed
+	SiteURL            string         // the site, once provisioned
+	UpdatedAt          time.Time
+	Revision           uint64
+	Raw                json.RawMessage
+}
+
+// decodeJourney reads a KV entry of the journeys bucket.
+func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
+	var s handlers.State
+	if err := json.Unmarshal(e.Value(), &s); err != nil {
+		return nil, fmt.Errorf("journey %s: %w", e.Key(), err)
+	}
+	j := &journeyView{
+		RequestID:          s.RequestID,
+		Step:               string(s.Step),
+		Status:             string(s.Status),
+		OrderID:            s.OrderID,
+		ProvisionRequestID: s.ProvisionRequestID,
+		Phase:              phaseOfStep(s.Step),
+		UpdatedAt:          s.UpdatedAt,
+		Revision:           e.Revision(),
+		Raw:                json.RawMessage(e.Value()),
+	}
+	if j.RequestID == "" {
+		j.RequestID = e.Key()
+	}
+	if s.Request != nil {
+		j.OrgID = s.Request.OrgID
+	}
+	if o := s.Outcome; o != nil {
+		if o.Failed != nil {
+			j.Failed = o.Failed
+			j.Phase = phaseOfStage(o.Failed.Stage)
+		}
+		if o.Provisioned != nil {
+			j.SiteURL = o.Provisioned.Site.URL
+		}
+	}
+	if j.UpdatedAt.IsZero() {
+		j.UpdatedAt = e.Created()
+	}
+	return j, nil
+}
+
+// describe is the journey's own step and status in a few words.
+func (j *journeyView) describe() string {
+	parts := make([]string, 0, 2)
+	if j.Step != "" {
+		parts = append(parts, "step "+j.Step)
+	}
+	if j.Status != "" {
+		parts = append(parts, "status "+j.Status)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// matches reports whether the journey is in state s: its status, its step or its phase.
+func (j *journeyView) matches(s string) bool {
+	return strings.EqualFold(j.Status, s) || strings.EqualFold(j.Step, s) || strings.EqualFold(j.Phase.String(), s)
+}
+
+// phaseOfStep maps the installer's last completed step onto the phase now in progress.
+func phaseOfStep(step handlers.Step) phase {
+	switch step {
+	case handlers.StepLookedUp, handlers.StepProvisioning:
+		return phaseProvision
+	case handlers.StepProvisionAccepted, handlers.StepOrdering:
+		return phaseOrder
+	case handlers.StepOrdered:
+		return phaseWait
+	case handlers.StepDone:
+		return phaseDone
+	default: // received, or a step this installctl does not know yet
+		return phaseLookup
+	}
+}

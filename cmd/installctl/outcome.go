@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// Outcome kinds, the last segment of the outcome event types.
+const (
+	kindOrdered     = "ordered"
+	kindProvisioned = "provisioned"
+	kindFailed      = "failed"
+)
+
+// outcome is one outcome event read from INSTALL_EVENTS, with its data decoded by kind.
+type outcome struct {
+	Seq       uint64
+	Kind      string
+	Event     *cloudevents.Event
+	RequestID string
+
+	Ordered     *events.Ordered
+	Provisioned *events.Provisioned
+	Failed      *events.Failed
+}
+
+// terminal reports whether the outcome ends its request's journey.
+func (o *outcome) terminal() bool { return o.Kind == kindProvisioned || o.Kind == kindFailed }
+
+// decodeOutcome reads an outcome event from a stream message.
+func decodeOutcome(subj events.Subjects, msg jetstream.Msg) (*outcome, error) {
+	ev, err := events.FromNATS(msg.Headers(), msg.Data())
+	if err != nil {
+		return nil, err
+	}
+	o := &outcome{Event: ev, RequestID: ev.Subject()}
+	if md, err := msg.Metadata(); err == nil {
+		o.Seq = md.Sequence.Stream
+	}
+	var target any
+	switch ev.Type() {
+	case subj.Ordered():
+		o.Kind, o.Ordered = kindOrdered, &events.Ordered{}
+		target = o.Ordered
+	case subj.Provisioned():
+		o.Kind, o.Provisioned = kindProvisioned, &events.Provisioned{}
+		target = o.Provisioned
+	case subj.Failed():
+		o.Kind, o.Failed = kindFailed, &events.Failed{}
+		target = o.Failed
+	default:
+		return nil, fmt.Errorf("event %s: unexpected type %q", ev.ID(), ev.Type())
+	}
+	if err := json.Unmarshal(ev.Data(), target); err != nil {
+		return nil, fmt.Errorf("event %s: data of %s: %w", ev.ID(), ev.Type(), err)
+	}
+	if o.RequestID == "" {
+		o.RequestID = o.dataRequestID()
+	}
+	return o, nil
+}
+
+func (o *outcome) dataRequestID() string {
+	switch {
+	case o.Ordered != nil:
+		return o.Ordered.RequestID
+	case o.Provisioned != nil:
+		return o.Provisioned.RequestID
+	case o.Failed != nil:
+		return o.Failed.RequestID
+	}
+	return ""
+}
+
+// time is when the installer published the event.
+func (o *outcome) time() time.Time { return o.Event.Time() }
+
+// summary is the outcome in a few words for plain and terminal output.
+func (o *outcome) summary() string {
+	switch {
+	case o.Ordered != nil:
+		return fmt.Sprintf("order %s accepted (slug %s)", o.Ordered.OrderID, o.Ordered.Slug)
+	case o.Provisioned != nil:
+		s := "provisioned"
+		if o.Provisioned.Site.URL != "" {
+			s += " " + o.Provisioned.Site.URL
+		}
+		for _, e := range o.Provisioned.Entitlements {
+			s += fmt.Sprintf(" entitlement=%s", e.EntitlementID)
+		}
+		return s
+	case o.Failed != nil:
+		return fmt.Sprintf("failed at %s: %s: %s", o.Failed.Stage, o.Failed.Code, o.Failed.Message)
+	}
+	return o.Kind
+}
+
+// phaseReached is the journey phase this outcome proves reached.
+func (o *outcome) phaseReached() phase {
+	switch {
+	case o.Ordered != nil:
+		return phaseWait
+	case o.Provisioned != nil:
+		return phaseDone
+	case o.Failed != nil:
+		return phaseOfStage(o.Failed.Stage)
+	}
+	return phaseLookup
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ttyRenderer redraws a small block in place: one line per phase, marked done, current,
+// failed or pending, and the outcome underneath.
+type ttyRenderer struct {
+	w, errw   io.Writer
+	requestID string
+	reached   phase // the phase in progress
+	failed    bool  // the journey failed in phase reached
+	detail    [len(phaseNames)]string
+	result    string // the terminal line
+	drawn     int    // lines drawn last time, to move the cursor back over them
+}
+
+func newTTYRenderer(w, errw io.Writer) *ttyRenderer { return &ttyRenderer{w: w, errw: errw} }
+
+const (
+	markDone    = "✔"
+	markCurrent = "▸"
+	markFailed  = "✘"
+	markPending = "·"
+)
+
+func (r *ttyRenderer) draw() {
+	var b strings.Builder
+	if r.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", r.drawn) // back to the top of the block
+	}
+	lines := []string{fmt.Sprintf("request %s", r.requestID)}
+	for p := phaseLookup; p <= phaseDone; p++ {
+		mark := markPending
+		switch {
+		case p < r.reached || (p == phaseDone && r.reached == phaseDone && !r.failed):
+			mark = markDone
+		case p == r.reached && r.failed:
+			mark = markFailed
+		case p == r.reached:
+			mark = markCurrent
+		}
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %s %-13s %s", mark, p, r.detail[p]), " "))
+	}
+	if r.result != "" {
+		lines = append(lines, r.result)
+	}
+	for _, l := range lines {
+		b.WriteString("\x1b[2K") // clear what an earlier, longer line left
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	r.drawn = len(lines)
+	io.WriteString(r.w, b.String())
+}
+
+func (r *ttyRenderer) published(requestID string, ack *jetstream.PubAck) {
+	r.requestID = requestID
+	if ack.Duplicate {
+		r.detail[phaseLookup] = "(already published: following its earlier journey)"
+	}
+	r.draw()
+}
+
+func (r *ttyRenderer) advance(p phase) {
+	if p > r.reached && !r.failed {
+		r.reached = p
+	}
+}
+
+func (r *ttyRenderer) progress(j *journeyView) {
+	if r.requestID == "" {
+		r.requestID = j.RequestID
+	}
+	r.advance(j.Phase)
+	if j.ProvisionRequestID != "" {
+		r.detail[phaseProvision] = "provision request " + j.ProvisionRequestID
+	}
+	if j.OrderID != "" && r.detail[phaseOrder] == "" {
+		r.detail[phaseOrder] = "order " + j.OrderID
+	}
+	if !r.failed && (r.reached == phaseLookup || r.reached == phaseWait) {
+		r.detail[r.reached] = j.describe()
+	}
+	r.draw()
+}
+
+func (r *ttyRenderer) outcome(o *outcome) {
+	if r.requestID == "" {
+		r.requestID = o.RequestID
+	}
+	switch {
+	case o.Ordered != nil:
+		r.advance(phaseWait)
+		r.detail[phaseOrder] = fmt.Sprintf("order %s (slug %s)", o.Ordered.OrderID, o.Ordered.Slug)
+	case o.Provisioned != nil:
+		r.reached = phaseDone
+		r.detail[phaseWait] = ""
+		r.result = markDone + " " + o.summary()
+	case o.Failed != nil:
+		if p := o.phaseReached(); p > r.reached {
+			r.reached = p
+		}
+		r.failed = true
+		r.result = fmt.Sprintf("%s failed: %s: %s", markFailed, o.Failed.Code, o.Failed.Message)
+	}
+	r.draw()
+}
+
+func (r *ttyRenderer) timedOut(requestID string, after time.Duration) {
+	r.result = fmt.Sprintf("no terminal event within %s", after)
+	r.draw()
+}
+
+func (r *ttyRenderer) warn(err error) { fmt.Fprintf(r.errw, "installctl: warning: %v\n", err) }
