@@ -4,12 +4,14 @@ import "errors"
 
 var (
 	// ErrNotCloudEvent is returned by FromNATS, wrapped with the reason, when a message is not a
-	// CloudEvent in either content mode. Such a message belongs on the dead-letter subject.
-	ErrNotCloudEvent = errors.New("events: not a CloudEvent")
+	// CloudEvent in either content mode. Such a message belongs on the dead-letter subject. Its
+	// text has no package prefix because it reaches the Installer-Error header as it is.
+	ErrNotCloudEvent = errors.New("not a CloudEvent")
 
 	// ErrInvalidRequest is matched (errors.Is) by every *ValidationError, so callers can tell bad
-	// request data from infrastructure failures without a type assertion.
-	ErrInvalidRequest = errors.New("events: invalid request")
+	// request data from infrastructure failures without a type assertion. Its text begins the
+	// message of failed events, hence no package prefix.
+	ErrInvalidRequest = errors.New("invalid request")
 
 	// ErrInvalidEvent is returned by ToNATS and the Publisher when an outbound event would break
 	// the CloudEvents specification.

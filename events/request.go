@@ -11,7 +11,9 @@ const FamilyJira = "jira"
 // Request is the data of an atlassian.install.requested event. Exactly one of Products and App
 // is set. Unknown JSON fields are tolerated, so producers may send newer fields.
 type Request struct {
-	OrgID      string `json:"orgId"`
+	// OrgID is the Atlassian organization that provisions and orders.
+	OrgID string `json:"orgId"`
+	// AdminEmail becomes the site's or app's administrator.
 	AdminEmail string `json:"adminEmail"`
 	// Site is required for products; for an app it may be omitted when App.ProductARI is given.
 	Site     *Site     `json:"site,omitempty"`
@@ -36,35 +38,48 @@ type Site struct {
 
 // Product is one product to provision and order.
 type Product struct {
+	// OfferingID is the product offering to provision and order.
 	OfferingID string `json:"offeringId"`
 	// Family is FamilyJira for Jira-family products, which share one family container; empty
 	// otherwise.
-	Family        string `json:"family,omitempty"`
-	Location      string `json:"location,omitempty"`
+	Family string `json:"family,omitempty"`
+	// Location is the data residency of the instance ("us", …), passed to provisioning.
+	Location string `json:"location,omitempty"`
+	// ChargeElement and Quantity are the order's charge quantity ("user", 100).
 	ChargeElement string `json:"chargeElement"`
 	Quantity      int64  `json:"quantity"`
 	// ParentEntitlementID is the Enterprise parent entitlement the order relates to.
-	ParentEntitlementID        string `json:"parentEntitlementId,omitempty"`
-	PricingPlanID              string `json:"pricingPlanId,omitempty"`
-	EndsAt                     int64  `json:"endsAt,omitempty"`
-	NextBillingAnchorTimestamp int64  `json:"nextBillingAnchorTimestamp,omitempty"`
+	ParentEntitlementID string `json:"parentEntitlementId,omitempty"`
+	// PricingPlanID is the order's chargingDetails.pricingPlanId.
+	PricingPlanID string `json:"pricingPlanId,omitempty"`
+	// EndsAt is the order's effectiveTime.endsAt, in milliseconds since the epoch.
+	EndsAt int64 `json:"endsAt,omitempty"`
+	// NextBillingAnchorTimestamp is the order item's billing anchor, in milliseconds.
+	NextBillingAnchorTimestamp int64 `json:"nextBillingAnchorTimestamp,omitempty"`
 }
 
 // App is a Marketplace app to install on a host product.
 type App struct {
-	AppKey     string `json:"appKey"`
+	// AppKey is the Marketplace app's key ("com.vendor.app").
+	AppKey string `json:"appKey"`
+	// OfferingID is the app's offering to provision and order.
 	OfferingID string `json:"offeringId"`
 	// HostProduct is the workspace typeKey of the host (jira-software, confluence, …); required
 	// unless ProductARI is given.
 	HostProduct string `json:"hostProduct,omitempty"`
 	// ProductARI, when given, skips the workspace look-up.
-	ProductARI    string `json:"productAri,omitempty"`
+	ProductARI string `json:"productAri,omitempty"`
+	// ChargeElement and Quantity, when given, are the order's charge quantity; both or neither.
 	ChargeElement string `json:"chargeElement,omitempty"`
 	Quantity      int64  `json:"quantity,omitempty"`
+	// PricingPlanID is the order's chargingDetails.pricingPlanId.
 	PricingPlanID string `json:"pricingPlanId,omitempty"`
+	// PromotionCode is the vendor's promotion code applied to the order.
 	PromotionCode string `json:"promotionCode,omitempty"`
-	SkipTrial     bool   `json:"skipTrial,omitempty"`
-	EndsAt        int64  `json:"endsAt,omitempty"`
+	// SkipTrial orders the paid app at once instead of starting a trial.
+	SkipTrial bool `json:"skipTrial,omitempty"`
+	// EndsAt is the order's effectiveTime.endsAt, in milliseconds since the epoch.
+	EndsAt int64 `json:"endsAt,omitempty"`
 }
 
 // Billing names the transaction account and invoice group the order is charged to.
