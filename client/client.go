@@ -32,6 +32,7 @@ type Client struct {
 	timeout     time.Duration
 	limiters    map[Family]*rate.Limiter
 	userAgent   string
+	onRetry     func(RetryEvent)
 
 	common service
 
@@ -100,6 +101,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		timeout:     cfg.timeout,
 		limiters:    newLimiters(cfg.limits),
 		userAgent:   cfg.userAgent,
+		onRetry:     cfg.onRetry,
 	}
 	c.common.client = c
 	c.Installations = (*InstallationsService)(&c.common)

@@ -38,6 +38,7 @@ type config struct {
 	timeout     time.Duration
 	limits      map[Family]int
 	userAgent   string
+	onRetry     func(RetryEvent)
 }
 
 func invalid(option, format string, args ...any) error {
@@ -192,6 +193,18 @@ func WithUserAgent(ua string) Option {
 			return invalid("WithUserAgent", "must be a non-empty single line")
 		}
 		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithOnRetry calls f before each wait for a retry, e.g. to count retries and
+// 429s; f must return quickly.
+func WithOnRetry(f func(RetryEvent)) Option {
+	return func(c *config) error {
+		if f == nil {
+			return invalid("WithOnRetry", "func is nil")
+		}
+		c.onRetry = f
 		return nil
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -46,12 +45,16 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 			return resp, err
 		}
 		if wait <= 0 {
-			wait = b.NextBackOff()
+			// Jitter may push an interval past the cap; the cap wins.
+			wait = min(b.NextBackOff(), c.maxBackoff)
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			// The wait would outlast the caller's patience: hand the answer
 			// back now so that the caller can park the work instead.
 			return resp, err
+		}
+		if c.onRetry != nil {
+			c.onRetry(RetryEvent{Method: r.method, URL: r.url.Redacted(), Family: r.family, Attempt: attempt, Wait: wait, Err: err})
 		}
 		select {
 		case <-c.clock.After(wait):
@@ -96,8 +99,13 @@ func neverSent(err error) bool {
 	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
-// drain discards what is left of a body so that the connection can be reused.
-func drain(rc io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(rc, maxErrorBody))
-	_ = rc.Close()
+// RetryEvent describes a failed attempt that the client is about to repeat,
+// for metrics and logs (see WithOnRetry). URL never carries credentials.
+type RetryEvent struct {
+	Method  string
+	URL     string
+	Family  Family
+	Attempt int           // the attempt that failed, from 1
+	Wait    time.Duration // the wait before the next attempt
+	Err     error         // why the attempt failed
 }
