@@ -253,7 +253,7 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	public := req.Clone(ctx)
 	public.Body = nil
 	if c.auth != nil {
-		req.Header.Set("Authorization", string(c.auth.header))
+		req.Header.Set("Authorization", c.auth.header())
 	}
 	resp, err := c.httpClient.Do(req)
 	if resp != nil {
