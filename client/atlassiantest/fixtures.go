@@ -126,7 +126,7 @@ type Fixtures struct {
 	Offerings       []Offering       `json:"offerings"`
 	Entitlements    []Entitlement    `json:"entitlements"`
 	Sites           []Site           `json:"sites"`
-	Quotes          []Quote          `json:"quotes,omitempty"`
+	Quotes          []client.Quote   `json:"quotes,omitempty"`
 	Promotions      []Promotion      `json:"promotions,omitempty"`
 	CSMFields       []CSMField       `json:"csmFields,omitempty"`
 	CSMEntitlements []CSMEntitlement `json:"csmEntitlements,omitempty"`
@@ -238,6 +238,8 @@ func DefaultFixtures() *Fixtures {
 			},
 		}},
 	}
-	f.addDefaultExtras()
+	f.Quotes = defaultQuotes()
+	f.Promotions = defaultPromotions()
+	f.CSMFields, f.CSMEntitlements = defaultCSM()
 	return f
 }

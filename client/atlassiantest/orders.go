@@ -69,6 +69,7 @@ func (st *state) acceptOrder(v *orderCheck, c *call) client.OrderResponse {
 		if site == nil {
 			site = &Site{Name: p.siteName, CloudID: p.cloudID, OrgID: p.orgID, Realm: p.realm, Timezone: p.timezone}
 			st.sites[site.Name] = site
+			st.cloudIDs[site.CloudID] = true
 			st.siteOrder = append(st.siteOrder, site.Name)
 		}
 	}
@@ -122,6 +123,9 @@ func (st *state) acceptOrder(v *orderCheck, c *call) client.OrderResponse {
 			st.indexWorkspace(site, len(site.Products)-1)
 		}
 		st.addEntitlement(e)
+		for _, pr := range it.Promotions {
+			st.usePromotionCode(pr.PromotionDefinition.PromotionCode, req.OrderID, e.ID, now)
+		}
 	}
 	o.resp = resp
 	st.orders[req.OrderID] = o
@@ -352,7 +356,7 @@ func (v *orderCheck) checkItem(i int, it *client.OrderItem, items map[string]int
 		v.fail(at("relatesFromEntitlements"), "an app needs exactly one APP_DEPENDENCE relation, found %d", dependences)
 	}
 	for j, pr := range it.Promotions {
-		if !st.extras.promotionCodeUsable(pr.PromotionDefinition.PromotionCode, off.AppKey) {
+		if !st.promotionCodeUsable(pr.PromotionDefinition.PromotionCode, off.AppKey, v.now) {
 			v.fail(at(fmt.Sprintf("promotions[%d].promotionDefinition.promotionCode", j)), "promotion code %q is not valid for %s", pr.PromotionDefinition.PromotionCode, it.OfferingID)
 		}
 	}

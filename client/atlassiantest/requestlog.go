@@ -28,17 +28,13 @@ type requestLog struct {
 	limit int
 	buf   []RecordedRequest
 	next  int
-	full  bool
 }
 
 func newRequestLog(limit int) *requestLog { return &requestLog{limit: limit} }
 
-func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int, dropped bool) {
+func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int) {
 	if l.limit <= 0 {
 		return
-	}
-	if dropped {
-		status = 0
 	}
 	h := r.Header.Clone()
 	if a := h.Get("Authorization"); a != "" {
@@ -55,7 +51,6 @@ func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int, d
 	}
 	l.buf[l.next] = rec
 	l.next = (l.next + 1) % l.limit
-	l.full = true
 }
 
 func (l *requestLog) all() []RecordedRequest {
@@ -69,7 +64,7 @@ func (l *requestLog) all() []RecordedRequest {
 func (l *requestLog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf, l.next, l.full = nil, 0, false
+	l.buf, l.next = nil, 0
 }
 
 // Requests returns the requests received so far, oldest first (the last

@@ -46,11 +46,13 @@ type route struct {
 	handle   handlerFunc
 }
 
-// The provisioning status and the product entitlements share a path shape
-// that ServeMux cannot tell apart; productsGETDispatch does.
 const (
 	statusPattern       = "GET /admin/installations/v2/orgs/{orgId}/products/status/{requestId}"
 	entitlementsPattern = "GET /admin/installations/v2/orgs/{orgId}/products/{productAri}/entitlements"
+	csmFieldPattern     = "PUT " + csmPattern + "/entitlement/details/{fieldName}"
+	csmDetailPattern    = "PUT " + csmPattern + "/entitlement/{entitlementId}/details"
+	promotionsPattern   = "/marketplace/catalog/partners/{partnerId}/promotions"
+	csmPattern          = "/jsm/csm/cloudid/{cloudId}/api/v1"
 )
 
 // routes is every endpoint of the sandbox; patterns are those of net/http's ServeMux.
@@ -64,6 +66,27 @@ var routes = []route{
 	{"POST /commerce/api/v2/orders", EndpointCreateOrder, (*Server).handleCreateOrder},
 	{"POST /commerce/api/v1/orders", EndpointCreateOrderV1, (*Server).handleCreateOrder},
 	{"GET /commerce/api/v2/orders/{orderId}", EndpointGetOrder, (*Server).handleGetOrder},
+	{"GET /commerce/api/v2/quotes/{quoteId}", EndpointGetQuote, (*Server).handleGetQuote},
+	{"GET /commerce/api/v1/quotes", EndpointListQuotes, (*Server).handleListQuotes},
+	{"GET /commerce/api/v3/quotes/{quoteId}/download", EndpointDownloadQuote, (*Server).handleDownloadQuote},
+	{"GET " + promotionsPattern + "/paged", EndpointListPromotionsPaged, (*Server).handleListPromotionsPaged},
+	{"GET " + promotionsPattern, EndpointListPromotions, (*Server).handleListPromotions},
+	{"POST " + promotionsPattern, EndpointCreatePromotion, (*Server).handleCreatePromotion},
+	{"GET " + promotionsPattern + "/{promotionId}", EndpointGetPromotion, (*Server).handleGetPromotion},
+	{"PATCH " + promotionsPattern + "/{promotionId}", EndpointUpdatePromotion, (*Server).handleUpdatePromotion},
+	{"GET " + promotionsPattern + "/{promotionId}/codes", EndpointListPromotionCodes, (*Server).handleListPromotionCodes},
+	{"POST " + promotionsPattern + "/{promotionId}/codes", EndpointCreatePromotionCode, (*Server).handleCreatePromotionCode},
+	{"GET " + promotionsPattern + "/{promotionId}/codes/{promotionCode}", EndpointGetPromotionCode, (*Server).handleGetPromotionCode},
+	{"DELETE " + promotionsPattern + "/{promotionId}/codes/{promotionCode}", EndpointDeletePromotionCode, (*Server).handleDeletePromotionCode},
+	{"GET " + promotionsPattern + "/{promotionId}/status", EndpointGetPromotionStatus, (*Server).handleGetPromotionStatus},
+	{"GET " + csmPattern + "/entitlement/details", EndpointListCSMFields, (*Server).handleListCSMFields},
+	{"POST " + csmPattern + "/entitlement/details", EndpointCreateCSMField, (*Server).handleCreateCSMField},
+	{csmFieldPattern, EndpointUpdateCSMField, (*Server).handleUpdateCSMField},
+	{"DELETE " + csmPattern + "/entitlement/details/{fieldName}", EndpointDeleteCSMField, (*Server).handleDeleteCSMField},
+	{"GET " + csmPattern + "/entitlement/{entitlementId}", EndpointGetCSMEntitlement, (*Server).handleGetCSMEntitlement},
+	{"DELETE " + csmPattern + "/entitlement/{entitlementId}", EndpointDeleteCSMEntitlement, (*Server).handleDeleteCSMEntitlement},
+	{csmDetailPattern, EndpointSetCSMDetail, (*Server).handleSetCSMDetail},
+	{"GET " + csmPattern + "/entitlements", EndpointListCSMEntitlements, (*Server).handleListCSMEntitlements},
 }
 
 var allEndpoints = func() map[Endpoint]bool {
@@ -102,39 +125,56 @@ func NewUnstartedServer(opts ...Option) *Server {
 	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit)}
 	s.st = newState(fx, cfg.seed)
 	mux := http.NewServeMux()
+	shared := map[string]http.Handler{}
+	for _, sp := range sharedPaths {
+		for _, p := range sp.targets {
+			shared[p] = nil
+		}
+	}
 	for _, rt := range routes {
-		if rt.pattern == statusPattern || rt.pattern == entitlementsPattern {
+		if _, ok := shared[rt.pattern]; ok {
+			shared[rt.pattern] = s.wrap(rt)
 			continue
 		}
 		mux.Handle(rt.pattern, s.wrap(rt))
 	}
-	mux.Handle("GET /admin/installations/v2/orgs/{orgId}/products/{a}/{b}", s.productsGETDispatch())
+	notFound := s.wrap(route{handle: notFoundHandler})
+	for _, sp := range sharedPaths {
+		mux.Handle(sp.pattern, sp.dispatch(shared, notFound))
+	}
 	mux.Handle("/_sandbox/", s.adminHandler())
 	mux.Handle("/", s.wrap(route{handle: notFoundHandler}))
 	s.handler = mux
 	return s
 }
 
-func (s *Server) productsGETDispatch() http.Handler {
-	var status, ents http.Handler
-	for _, rt := range routes {
-		switch rt.pattern {
-		case statusPattern:
-			status = s.wrap(rt)
-		case entitlementsPattern:
-			ents = s.wrap(rt)
-		}
-	}
-	notFound := s.wrap(route{handle: notFoundHandler})
+// sharedPath is a path shape that two endpoints share in a way ServeMux
+// cannot tell apart ({a}/{b} where one of them is a literal word); it is
+// served by one pattern that picks the endpoint by the literal.
+type sharedPath struct {
+	pattern string
+	// targets[0] is taken when a == words[0] (b is its variable vars[0]),
+	// targets[1] when b == words[1] (a is its variable vars[1]).
+	words   [2]string
+	targets [2]string
+	vars    [2]string
+}
+
+var sharedPaths = []sharedPath{
+	{pattern: "GET /admin/installations/v2/orgs/{orgId}/products/{a}/{b}", words: [2]string{"status", "entitlements"}, targets: [2]string{statusPattern, entitlementsPattern}, vars: [2]string{"requestId", "productAri"}},
+	{pattern: "PUT " + csmPattern + "/entitlement/{a}/{b}", words: [2]string{"details", "details"}, targets: [2]string{csmFieldPattern, csmDetailPattern}, vars: [2]string{"fieldName", "entitlementId"}},
+}
+
+func (sp sharedPath) dispatch(handlers map[string]http.Handler, notFound http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, b := r.PathValue("a"), r.PathValue("b")
 		switch {
-		case a == "status":
-			r.SetPathValue("requestId", b)
-			status.ServeHTTP(w, r)
-		case b == "entitlements":
-			r.SetPathValue("productAri", a)
-			ents.ServeHTTP(w, r)
+		case a == sp.words[0]:
+			r.SetPathValue(sp.vars[0], b)
+			handlers[sp.targets[0]].ServeHTTP(w, r)
+		case b == sp.words[1]:
+			r.SetPathValue(sp.vars[1], a)
+			handlers[sp.targets[1]].ServeHTTP(w, r)
 		default:
 			notFound.ServeHTTP(w, r)
 		}
@@ -176,8 +216,10 @@ func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() { s.log.add(r, rt.endpoint, body, sw.status, sw.dropped) }()
+		// The log entry is written before the answer leaves, so a caller that
+		// has its answer always finds its request in the log.
+		sw := &statusWriter{ResponseWriter: w, record: func(status int) { s.log.add(r, rt.endpoint, body, status) }}
+		defer sw.recordOnce(0)
 		sw.Header().Set("Atl-Traceid", s.traceID())
 		if !s.authorized(r) {
 			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid credentials")
@@ -201,7 +243,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		c := &call{now: s.cfg.clock.Now(), body: body, action: a, base: s.baseURL(r)}
 		if a.ambiguous {
 			rt.handle(s, &discardWriter{h: http.Header{}}, r, c)
-			sw.dropped = true
+			sw.recordOnce(0)
 			dropConnection(w)
 			return
 		}
@@ -273,24 +315,27 @@ func (s *Server) traceID() string {
 	return string(b[:])
 }
 
-// statusWriter remembers the status for the request log.
+// statusWriter records the request in the log when the status is known.
 type statusWriter struct {
 	http.ResponseWriter
-	status  int
-	dropped bool
+	record   func(status int)
+	recorded bool
+}
+
+func (w *statusWriter) recordOnce(status int) {
+	if !w.recorded {
+		w.recorded = true
+		w.record(status)
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.recordOnce(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.recordOnce(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 

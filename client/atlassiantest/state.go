@@ -31,7 +31,10 @@ type state struct {
 	orders         map[string]*order
 	accepted       []client.OrderRequest
 
-	extras extraState
+	quotes     quoteState
+	promotions promotionState
+	csm        csmState
+	cloudIDs   map[string]bool // sites the CSM API answers for
 
 	rng *rand.Rand
 }
@@ -108,7 +111,13 @@ func (st *state) load(f *Fixtures) {
 			st.indexWorkspace(&site, i)
 		}
 	}
-	st.extras.load(f)
+	st.cloudIDs = map[string]bool{}
+	for _, s := range st.sites {
+		st.cloudIDs[s.CloudID] = true
+	}
+	st.quotes.load(f.Quotes)
+	st.promotions.load(f.Promotions)
+	st.csm.load(f.CSMFields, f.CSMEntitlements)
 }
 
 func (st *state) addOffering(o Offering) {
@@ -198,7 +207,9 @@ func (st *state) fixtures() *Fixtures {
 		s.Products = slices.Clone(s.Products)
 		f.Sites = append(f.Sites, s)
 	}
-	st.extras.dump(f)
+	f.Quotes = st.quotes.dump()
+	f.Promotions = st.promotions.dump()
+	f.CSMFields, f.CSMEntitlements = st.csm.dump()
 	return f
 }
 
