@@ -1,0 +1,346 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the installer's configuration: the contract's environment variables, with
+// command-line flags that mirror them (a flag wins over its variable).
+type Config struct {
+	// NATSURLs are the servers to connect to; empty means: start the embedded server.
+	NATSURLs  []string
+	NATSCreds string
+	// NATSListen is where the embedded server listens ("127.0.0.1:4222"; port -1 picks one).
+	NATSListen string
+	DataDir    string
+
+	APIURL   string
+	APIKey   Secret
+	Email    string
+	APIToken Secret
+
+	SubjectPrefix   string
+	Source          string
+	Replicas        int
+	Concurrency     int
+	OrderWindow     time.Duration
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+	JourneyTimeout  time.Duration
+	DrainTimeout    time.Duration
+
+	HTTPAddr  string
+	LogLevel  slog.Level
+	LogFormat string // "auto", "json" or "text"
+}
+
+// defaultConfig holds the contract's defaults.
+func defaultConfig() Config {
+	return Config{
+		NATSListen:      "127.0.0.1:4222",
+		DataDir:         "./data",
+		APIURL:          "https://api.atlassian.com",
+		SubjectPrefix:   "atlassian",
+		Source:          "urn:atlassian-installer",
+		Replicas:        1,
+		Concurrency:     64,
+		OrderWindow:     10 * time.Minute,
+		PollInterval:    5 * time.Second,
+		MaxPollInterval: time.Minute,
+		JourneyTimeout:  2 * time.Hour,
+		DrainTimeout:    25 * time.Second,
+		HTTPAddr:        "127.0.0.1:8080",
+		LogLevel:        slog.LevelInfo,
+		LogFormat:       "auto",
+	}
+}
+
+// setting ties one environment variable to its flag and its parser. Secrets have no flag:
+// a command line is visible to every user of the machine (ps, /proc), the environment is not.
+type setting struct {
+	env, flag, usage string
+	set              func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"NATS_URL", "nats-url", "NATS server URLs, comma-separated; unset: start the embedded server", setNATSURLs},
+	{"NATS_CREDS", "nats-creds", "NATS credentials file (JWT + NKey)", setCreds},
+	{"INSTALLER_NATS_LISTEN", "nats-listen", "listen address of the embedded NATS server", hostPort(func(c *Config) *string { return &c.NATSListen })},
+	{"INSTALLER_DATA_DIR", "data-dir", "store of the embedded NATS server", nonEmpty(func(c *Config) *string { return &c.DataDir })},
+	{"ATLASSIAN_API_URL", "atlassian-api-url", "base URL of every Atlassian API call", setAPIURL},
+	{"ATLASSIAN_API_KEY", "", "organization API key (environment only)", func(c *Config, v string) error { c.APIKey = Secret(v); return nil }},
+	{"ATLASSIAN_EMAIL", "atlassian-email", "site-admin email, with ATLASSIAN_API_TOKEN", func(c *Config, v string) error { c.Email = v; return nil }},
+	{"ATLASSIAN_API_TOKEN", "", "site-admin API token (environment only)", func(c *Config, v string) error { c.APIToken = Secret(v); return nil }},
+	{"INSTALLER_SUBJECT_PREFIX", "subject-prefix", "first token of every subject", setPrefix},
+	{"INSTALLER_SOURCE", "source", "source of every published event", setSource},
+	{"INSTALLER_STREAM_REPLICAS", "stream-replicas", "replicas of the streams and KV buckets (1 to 5)", intIn(1, 5, func(c *Config) *int { return &c.Replicas })},
+	{"INSTALLER_CONCURRENCY", "concurrency", "journey steps worked on at once", intIn(1, 1<<20, func(c *Config) *int { return &c.Concurrency })},
+	{"INSTALLER_ORDER_WINDOW", "order-window", "time allowed between the provisioning request and the order", positiveDuration(func(c *Config) *time.Duration { return &c.OrderWindow })},
+	{"INSTALLER_POLL_INTERVAL", "poll-interval", "first interval of status polling", positiveDuration(func(c *Config) *time.Duration { return &c.PollInterval })},
+	{"INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval", "longest interval of status polling (the back-off's cap)", positiveDuration(func(c *Config) *time.Duration { return &c.MaxPollInterval })},
+	{"INSTALLER_JOURNEY_TIMEOUT", "journey-timeout", "a journey not finished by then fails with deadline_exceeded", positiveDuration(func(c *Config) *time.Duration { return &c.JourneyTimeout })},
+	{"INSTALLER_DRAIN_TIMEOUT", "drain-timeout", "longest graceful drain on SIGTERM/SIGINT", positiveDuration(func(c *Config) *time.Duration { return &c.DrainTimeout })},
+	{"INSTALLER_HTTP_ADDR", "http-addr", "address of /healthz, /readyz and /metrics", hostPort(func(c *Config) *string { return &c.HTTPAddr })},
+	{"INSTALLER_LOG_LEVEL", "log-level", "debug, info, warn or error", setLogLevel},
+	{"INSTALLER_LOG_FORMAT", "log-format", "auto (text on a terminal, else JSON), json or text", setLogFormat},
+}
+
+// parseConfig reads the environment, then the flags in args, over the defaults in c. It returns
+// the arguments left after the flags. Every error names the variable it is about; fs may carry
+// flags of the subcommand besides the settings.
+func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) string) (Config, []string, error) {
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			return c, nil, fmt.Errorf("%s: %w", s.env, err)
+		}
+	}
+	for _, s := range settings {
+		if s.flag == "" {
+			continue
+		}
+		fs.Func(s.flag, s.usage+" (env "+s.env+")", func(v string) error {
+			if err := s.set(&c, v); err != nil {
+				return fmt.Errorf("%s: %w", s.env, err)
+			}
+			return nil
+		})
+	}
+	// Flags may follow the positional arguments too (publish FILE --watch).
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+	if err := c.check(); err != nil {
+		return c, nil, err
+	}
+	return c, positional, nil
+}
+
+// check validates what spans several variables.
+func (c Config) check() error {
+	switch {
+	case c.Email != "" && !c.APIToken.IsSet():
+		return errors.New("ATLASSIAN_API_TOKEN: required when ATLASSIAN_EMAIL is set")
+	case c.APIToken.IsSet() && c.Email == "":
+		return errors.New("ATLASSIAN_EMAIL: required when ATLASSIAN_API_TOKEN is set")
+	case c.MaxPollInterval < c.PollInterval:
+		return fmt.Errorf("INSTALLER_MAX_POLL_INTERVAL: %s is shorter than INSTALLER_POLL_INTERVAL (%s)", c.MaxPollInterval, c.PollInterval)
+	}
+	return nil
+}
+
+// Embedded reports whether the installer runs its own NATS server.
+func (c Config) Embedded() bool { return len(c.NATSURLs) == 0 }
+
+// LogValue is the configuration as logged at start-up: secrets show only whether they are set,
+// and URLs lose any password.
+func (c Config) LogValue() slog.Value {
+	urls := make([]string, len(c.NATSURLs))
+	for i, u := range c.NATSURLs {
+		urls[i] = redactURL(u)
+	}
+	return slog.GroupValue(
+		slog.Any("nats_url", urls),
+		slog.String("nats_creds", c.NATSCreds),
+		slog.String("data_dir", c.DataDir),
+		slog.String("atlassian_api_url", redactURL(c.APIURL)),
+		slog.Any("atlassian_api_key", c.APIKey),
+		slog.String("atlassian_email", c.Email),
+		slog.Any("atlassian_api_token", c.APIToken),
+		slog.String("subject_prefix", c.SubjectPrefix),
+		slog.String("source", c.Source),
+		slog.Int("stream_replicas", c.Replicas),
+		slog.Int("concurrency", c.Concurrency),
+		slog.Duration("order_window", c.OrderWindow),
+		slog.Duration("poll_interval", c.PollInterval),
+		slog.Duration("max_poll_interval", c.MaxPollInterval),
+		slog.Duration("journey_timeout", c.JourneyTimeout),
+		slog.Duration("drain_timeout", c.DrainTimeout),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.String("log_level", c.LogLevel.String()),
+	)
+}
+
+// String is the redacted dump of LogValue, so %v and %+v of a Config are safe too.
+func (c Config) String() string { return c.LogValue().String() }
+
+// GoString is the redacted dump for %#v.
+func (c Config) GoString() string { return "Config" + c.String() }
+
+// MarshalJSON encodes the redacted dump.
+func (c Config) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	for _, a := range c.LogValue().Group() {
+		m[a.Key] = a.Value.Any()
+	}
+	return json.Marshal(m)
+}
+
+// redactURL hides a URL's password; text that does not parse is hidden whole, since it may be
+// a mistyped credential.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return redacted
+	}
+	return u.Redacted()
+}
+
+// natsSchemes are the URL schemes nats.go dials.
+var natsSchemes = map[string]bool{"nats": true, "tls": true, "ws": true, "wss": true}
+
+func setNATSURLs(c *Config, v string) error {
+	var urls []string
+	for i, raw := range strings.Split(v, ",") {
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		// The text is never echoed: it may carry a user and password.
+		u, err := url.Parse(raw)
+		if err != nil || !natsSchemes[u.Scheme] || u.Host == "" {
+			return fmt.Errorf("entry %d is not a NATS URL (want nats://host:port, tls://, ws:// or wss://)", i+1)
+		}
+		urls = append(urls, raw)
+	}
+	if len(urls) == 0 {
+		return errors.New("no URL given")
+	}
+	c.NATSURLs = urls
+	return nil
+}
+
+func setCreds(c *Config, v string) error {
+	f, err := os.Open(v)
+	if err != nil {
+		return fmt.Errorf("cannot read the credentials file: %w", err)
+	}
+	_ = f.Close()
+	c.NATSCreds = v
+	return nil
+}
+
+func setAPIURL(c *Config, v string) error {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		return errors.New("not an absolute http(s) URL")
+	case u.User != nil:
+		return errors.New("must not carry credentials; set ATLASSIAN_API_KEY or ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("must not have a query or fragment")
+	}
+	c.APIURL = strings.TrimRight(v, "/")
+	return nil
+}
+
+func setPrefix(c *Config, v string) error {
+	for _, tok := range strings.Split(v, ".") {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
+			return fmt.Errorf("%q is not a subject prefix (dot-separated tokens without spaces or wildcards)", v)
+		}
+	}
+	c.SubjectPrefix = v
+	return nil
+}
+
+func setSource(c *Config, v string) error {
+	if _, err := url.Parse(v); err != nil || strings.TrimSpace(v) != v {
+		return fmt.Errorf("%q is not a URI reference", v)
+	}
+	c.Source = v
+	return nil
+}
+
+func setLogLevel(c *Config, v string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return fmt.Errorf("%q is not a log level (debug, info, warn, error)", v)
+	}
+	c.LogLevel = l
+	return nil
+}
+
+func setLogFormat(c *Config, v string) error {
+	switch v {
+	case "auto", "json", "text":
+		c.LogFormat = v
+		return nil
+	}
+	return fmt.Errorf("%q is not a log format (auto, json, text)", v)
+}
+
+func nonEmpty(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("must not be empty")
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func hostPort(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		_, port, err := net.SplitHostPort(v)
+		if err != nil {
+			return fmt.Errorf("%q is not host:port", v)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < -1 || p > 65535 {
+			return fmt.Errorf("%q has no valid port", v)
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+func intIn(lo, hi int, field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("%q is not a whole number from %d to %d", v, lo, hi)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive duration (such as 90s or 10m)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting, so run stays testable.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

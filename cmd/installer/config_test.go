@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a getenv over a map.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func parse(t *testing.T, vars map[string]string, args ...string) (Config, error) {
+	t.Helper()
+	c, _, err := parseConfig(newFlagSet("test", io.Discard), defaultConfig(), args, env(vars))
+	return c, err
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := parse(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaultConfig()
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+	// The contract's defaults, spelled out.
+	checks := []struct {
+		name     string
+		got, exp any
+	}{
+		{"NATS_URL", len(c.NATSURLs), 0},
+		{"INSTALLER_DATA_DIR", c.DataDir, "./data"},
+		{"ATLASSIAN_API_URL", c.APIURL, "https://api.atlassian.com"},
+		{"INSTALLER_SUBJECT_PREFIX", c.SubjectPrefix, "atlassian"},
+		{"INSTALLER_SOURCE", c.Source, "urn:atlassian-installer"},
+		{"INSTALLER_STREAM_REPLICAS", c.Replicas, 1},
+		{"INSTALLER_CONCURRENCY", c.Concurrency, 64},
+		{"INSTALLER_ORDER_WINDOW", c.OrderWindow, 10 * time.Minute},
+		{"INSTALLER_POLL_INTERVAL", c.PollInterval, 5 * time.Second},
+		{"INSTALLER_JOURNEY_TIMEOUT", c.JourneyTimeout, 2 * time.Hour},
+		{"INSTALLER_HTTP_ADDR", c.HTTPAddr, "127.0.0.1:8080"},
+		{"embedded listen", c.NATSListen, "127.0.0.1:4222"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.exp {
+			t.Errorf("%s default = %v, want %v", ch.name, ch.got, ch.exp)
+		}
+	}
+	if !c.Embedded() {
+		t.Error("no NATS_URL should mean the embedded server")
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "user.creds")
+	if err := os.WriteFile(creds, []byte("creds"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parse(t, map[string]string{
+		"NATS_URL":                    "nats://a:4222, nats://b:4222",
+		"NATS_CREDS":                  creds,
+		"INSTALLER_DATA_DIR":          "/var/lib/installer",
+		"INSTALLER_NATS_LISTEN":       "0.0.0.0:4333",
+		"ATLASSIAN_API_URL":           "https://proxy.example/atlassian/",
+		"ATLASSIAN_API_KEY":           "key-1",
+		"ATLASSIAN_EMAIL":             "admin@acme.example",
+		"ATLASSIAN_API_TOKEN":         "token-1",
+		"INSTALLER_SUBJECT_PREFIX":    "acme.atlassian",
+		"INSTALLER_SOURCE":            "urn:acme:installer",
+		"INSTALLER_STREAM_REPLICAS":   "3",
+		"INSTALLER_CONCURRENCY":       "8",
+		"INSTALLER_ORDER_WINDOW":      "5m",
+		"INSTALLER_POLL_INTERVAL":     "2s",
+		"INSTALLER_MAX_POLL_INTERVAL": "30s",
+		"INSTALLER_JOURNEY_TIMEOUT":   "90m",
+		"INSTALLER_DRAIN_TIMEOUT":     "10s",
+		"INSTALLER_HTTP_ADDR":         ":9090",
+		"INSTALLER_LOG_LEVEL":         "debug",
+		"INSTALLER_LOG_FORMAT":        "text",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		NATSURLs:        []string{"nats://a:4222", "nats://b:4222"},
+		NATSCreds:       creds,
+		NATSListen:      "0.0.0.0:4333",
+		DataDir:         "/var/lib/installer",
+		APIURL:          "https://proxy.example/atlassian",
+		APIKey:          "key-1",
+		Email:           "admin@acme.example",
+		APIToken:        "token-1",
+		SubjectPrefix:   "acme.atlassian",
+		Source:          "urn:acme:installer",
+		Replicas:        3,
+		Concurrency:     8,
+		OrderWindow:     5 * time.Minute,
+		PollInterval:    2 * time.Second,
+		MaxPollInterval: 30 * time.Second,
+		JourneyTimeout:  90 * time.Minute,
+		DrainTimeout:    10 * time.Second,
+		HTTPAddr:        ":9090",
+		LogLevel:        slog.LevelDebug,
+		LogFormat:       "text",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestConfigFlagsOverrideEnvironment(t *testing.T) {
+	c, err := parse(t, map[string]string{"INSTALLER_CONCURRENCY": "8", "INSTALLER_ORDER_WINDOW": "5m"},
+		"--concurrency", "4", "-order-window=1m", "--nats-url", "nats://x:4222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Concurrency != 4 || c.OrderWindow != time.Minute || len(c.NATSURLs) != 1 {
+		t.Fatalf("flags did not win: %+v", c)
+	}
+}
+
+func TestConfigPositionalArgumentsAmongFlags(t *testing.T) {
+	_, rest, err := parseConfig(newFlagSet("test", io.Discard), defaultConfig(),
+		[]string{"a.json", "--concurrency=2", "b.json"}, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rest, []string{"a.json", "b.json"}) {
+		t.Fatalf("rest = %q", rest)
+	}
+}
+
+// Every variable's bad value stops start-up with a message naming the variable.
+func TestConfigBadValues(t *testing.T) {
+	tests := []struct {
+		vars map[string]string
+		name string // the variable the error must name
+	}{
+		{map[string]string{"NATS_URL": "http://a:4222"}, "NATS_URL"},
+		{map[string]string{"NATS_URL": "nats://ok:4222,not a url"}, "NATS_URL"},
+		{map[string]string{"NATS_URL": " , "}, "NATS_URL"},
+		{map[string]string{"NATS_CREDS": "/does/not/exist.creds"}, "NATS_CREDS"},
+		{map[string]string{"INSTALLER_DATA_DIR": "  "}, "INSTALLER_DATA_DIR"},
+		{map[string]string{"INSTALLER_NATS_LISTEN": "4222"}, "INSTALLER_NATS_LISTEN"},
+		{map[string]string{"ATLASSIAN_API_URL": "api.atlassian.com"}, "ATLASSIAN_API_URL"},
+		{map[string]string{"ATLASSIAN_API_URL": "ftp://api.atlassian.com"}, "ATLASSIAN_API_URL"},
+		{map[string]string{"ATLASSIAN_API_URL": "https://u:p@api.atlassian.com"}, "ATLASSIAN_API_URL"},
+		{map[string]string{"ATLASSIAN_EMAIL": "admin@acme.example"}, "ATLASSIAN_API_TOKEN"},
+		{map[string]string{"ATLASSIAN_API_TOKEN": "t"}, "ATLASSIAN_EMAIL"},
+		{map[string]string{"INSTALLER_SUBJECT_PREFIX": "atl*"}, "INSTALLER_SUBJECT_PREFIX"},
+		{map[string]string{"INSTALLER_SUBJECT_PREFIX": "a..b"}, "INSTALLER_SUBJECT_PREFIX"},
+		{map[string]string{"INSTALLER_SOURCE": " urn:x"}, "INSTALLER_SOURCE"},
+		{map[string]string{"INSTALLER_STREAM_REPLICAS": "0"}, "INSTALLER_STREAM_REPLICAS"},
+		{map[string]string{"INSTALLER_STREAM_REPLICAS": "7"}, "INSTALLER_STREAM_REPLICAS"},
+		{map[string]string{"INSTALLER_CONCURRENCY": "many"}, "INSTALLER_CONCURRENCY"},
+		{map[string]string{"INSTALLER_CONCURRENCY": "-1"}, "INSTALLER_CONCURRENCY"},
+		{map[string]string{"INSTALLER_ORDER_WINDOW": "10"}, "INSTALLER_ORDER_WINDOW"},
+		{map[string]string{"INSTALLER_POLL_INTERVAL": "-5s"}, "INSTALLER_POLL_INTERVAL"},
+		{map[string]string{"INSTALLER_MAX_POLL_INTERVAL": "soon"}, "INSTALLER_MAX_POLL_INTERVAL"},
+		{map[string]string{"INSTALLER_POLL_INTERVAL": "2m", "INSTALLER_MAX_POLL_INTERVAL": "1m"}, "INSTALLER_MAX_POLL_INTERVAL"},
+		{map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "0s"}, "INSTALLER_JOURNEY_TIMEOUT"},
+		{map[string]string{"INSTALLER_DRAIN_TIMEOUT": "1 minute"}, "INSTALLER_DRAIN_TIMEOUT"},
+		{map[string]string{"INSTALLER_HTTP_ADDR": "localhost"}, "INSTALLER_HTTP_ADDR"},
+		{map[string]string{"INSTALLER_HTTP_ADDR": "127.0.0.1:99999"}, "INSTALLER_HTTP_ADDR"},
+		{map[string]string{"INSTALLER_LOG_LEVEL": "loud"}, "INSTALLER_LOG_LEVEL"},
+		{map[string]string{"INSTALLER_LOG_FORMAT": "xml"}, "INSTALLER_LOG_FORMAT"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.vars), func(t *testing.T) {
+			_, err := parse(t, tt.vars)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.HasPrefix(err.Error(), tt.name+":") {
+				t.Fatalf("error %q does not name %s", err, tt.name)
+			}
+		})
+	}
+}
+
+// Every setting is covered by TestConfigBadValues or has no bad value (secrets, email).
+func TestConfigEverySettingTested(t *testing.T) {
+	noBadValue := map[string]bool{"ATLASSIAN_API_KEY": true}
+	src, err := os.ReadFile("config_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if !noBadValue[s.env] && !bytes.Contains(src, []byte(`{map[string]string{"`+s.env+`": `)) {
+			t.Errorf("no bad-value test for %s", s.env)
+		}
+	}
+}
+
+func TestConfigBadFlagNamesVariable(t *testing.T) {
+	_, err := parse(t, nil, "--concurrency=zero")
+	if err == nil || !strings.Contains(err.Error(), "INSTALLER_CONCURRENCY") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestConfigSecretsHaveNoFlags(t *testing.T) {
+	for _, s := range settings {
+		if (s.env == "ATLASSIAN_API_KEY" || s.env == "ATLASSIAN_API_TOKEN") && s.flag != "" {
+			t.Errorf("%s has flag %q: a command line is visible to every user", s.env, s.flag)
+		}
+	}
+}
+
+// A NATS URL's password never reaches an error message.
+func TestConfigNATSURLErrorHidesValue(t *testing.T) {
+	_, err := parse(t, map[string]string{"NATS_URL": "nats://ok:4222,http://user:hunter2@bad"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestConfigLogValueRedacts(t *testing.T) {
+	c, err := parse(t, map[string]string{
+		"ATLASSIAN_API_KEY":   "key-hunter2",
+		"ATLASSIAN_EMAIL":     "admin@acme.example",
+		"ATLASSIAN_API_TOKEN": "token-hunter2",
+		"NATS_URL":            "nats://user:pw-hunter2@nats:4222",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", c)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "config", c)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %q %x", c, c, c, c.APIKey, c.APIKey, c.APIToken)
+	j, _ := json.Marshal(c)
+	buf.Write(j)
+	if strings.Contains(buf.String(), "hunter2") {
+		t.Fatalf("secret leaked:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), `"atlassian_api_key":"[REDACTED]"`) {
+		t.Fatalf("key not shown as set:\n%s", buf.String())
+	}
+}
+
+func TestSecretReveal(t *testing.T) {
+	s := Secret("k")
+	if s.Reveal() != "k" || !s.IsSet() || Secret("").IsSet() || Secret("").String() != "" {
+		t.Fatal("Secret basics")
+	}
+}

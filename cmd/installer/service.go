@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// drainGrace is added to INSTALLER_DRAIN_TIMEOUT before the process gives up on the drain: the
+// installer bounds its own drain, this only guards against a drain that never returns.
+const drainGrace = 5 * time.Second
+
+// closeTimeout bounds each shutdown step after the drain (HTTP server, NATS flush, metrics).
+const closeTimeout = 5 * time.Second
+
+// endpoints are the addresses the running service can be reached at, once it is started.
+type endpoints struct {
+	NATSURL string // the first NATS URL, redacted; the embedded server's when embedded
+	HTTP    string // host:port of /healthz, /readyz and /metrics
+}
+
+// newClient builds the Atlassian client: the API key when set, else the site-admin credentials.
+func newClient(cfg Config, opts ...client.Option) (*client.Client, error) {
+	opts = append([]client.Option{client.WithBaseURL(cfg.APIURL)}, opts...)
+	switch {
+	case cfg.APIKey.IsSet():
+		opts = append(opts, client.WithAPIKey(cfg.APIKey.Reveal()))
+	case cfg.Email != "":
+		opts = append(opts, client.WithBasicAuth(cfg.Email, cfg.APIToken.Reveal()))
+	}
+	c, err := client.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("atlassian client: %w", err)
+	}
+	return c, nil
+}
+
+// apiOf narrows the client to what the journeys use.
+func apiOf(c *client.Client) handlers.API {
+	return handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
+}
+
+func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
+	return handlers.Config{
+		Subjects:        events.NewSubjects(cfg.SubjectPrefix),
+		Source:          cfg.Source,
+		Replicas:        cfg.Replicas,
+		Concurrency:     cfg.Concurrency,
+		OrderWindow:     cfg.OrderWindow,
+		PollInterval:    cfg.PollInterval,
+		MaxPollInterval: cfg.MaxPollInterval,
+		JourneyTimeout:  cfg.JourneyTimeout,
+		DrainTimeout:    cfg.DrainTimeout,
+		APIBaseURL:      cfg.APIURL,
+		Clock:           clockwork.NewRealClock(),
+		Logger:          log,
+	}
+}
+
+// serve connects (or starts) NATS, starts the operator endpoints and runs the installer until
+// ctx is cancelled. started, when given, hears where the service can be reached.
+func serve(ctx context.Context, cfg Config, api handlers.API, log *slog.Logger, started func(endpoints)) (err error) {
+	log.Info("starting", "config", cfg)
+	tel, err := newTelemetry()
+	if err != nil {
+		return err
+	}
+	defer closeWith(log, "metrics", tel.shutdown)
+
+	urls := cfg.NATSURLs
+	var ns *server.Server
+	if cfg.Embedded() {
+		if ns, err = startEmbedded(cfg, log); err != nil {
+			return err
+		}
+		defer stopEmbedded(ns)
+		urls = []string{ns.ClientURL()}
+	}
+	nc, err := connect(urls, cfg.NATSCreds, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		_ = nc.FlushTimeout(closeTimeout)
+		nc.Close()
+	}()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	inst, err := handlers.NewInstaller(js, api, handlerConfig(cfg, log))
+	if err != nil {
+		return fmt.Errorf("installer: %w", err)
+	}
+
+	ops, err := listenOps(cfg.HTTPAddr, readiness(inst, nc), tel.metricsHandler(), log)
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := ops.serve(); err != nil {
+			log.Error("operator endpoints stopped", "error", err)
+		}
+	}()
+	defer closeWith(log, "http", ops.shutdown)
+	log.Info("operator endpoints listening", "addr", ops.Addr())
+	if started != nil {
+		started(endpoints{NATSURL: redactURL(urls[0]), HTTP: ops.Addr()})
+	}
+	return runInstaller(ctx, inst, cfg.DrainTimeout, log)
+}
+
+// readiness is /readyz: the connection is up and the installer is consuming.
+func readiness(inst *handlers.Installer, nc *nats.Conn) func() error {
+	return func() error {
+		if s := nc.Status(); s != nats.CONNECTED {
+			return fmt.Errorf("NATS %s", s)
+		}
+		if !inst.Ready() {
+			return errors.New("not consuming")
+		}
+		return nil
+	}
+}
+
+// runInstaller runs the consumer; after ctx is cancelled it waits for the bounded drain.
+func runInstaller(ctx context.Context, inst *handlers.Installer, drain time.Duration, log *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- inst.Run(ctx) }()
+	select {
+	case err := <-done:
+		if ctx.Err() == nil {
+			// Run returns on its own only when it cannot go on: a start-up error.
+			if err == nil {
+				err = errors.New("installer stopped unexpectedly")
+			}
+			return err
+		}
+		return ignoreCanceled(err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining", "drain_timeout", drain)
+	t := time.NewTimer(drain + drainGrace)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		log.Info("drained")
+		return ignoreCanceled(err)
+	case <-t.C:
+		return fmt.Errorf("drain did not finish within %s", drain+drainGrace)
+	}
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// closeWith runs a shutdown step with its own deadline (ctx is already cancelled by then) and
+// logs its failure, which no longer changes the exit status.
+func closeWith(log *slog.Logger, what string, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := f(ctx); err != nil {
+		log.Warn("shutdown step failed", "step", what, "error", err)
+	}
+}
