@@ -191,11 +191,11 @@ func (a *app) replay(ctx context.Context, c *conn, seq uint64, del bool) error {
 	for k, vs := range m.Header {
 		switch {
 		case k == events.HeaderError:
-		case k == originalMsgID:
+		case strings.EqualFold(k, originalMsgID):
 			msg.Header[events.HeaderMsgID] = slices.Clone(vs)
-		case strings.HasPrefix(k, "Installer-Original-"):
-			// Other Nats-* headers of the first publish (expected stream, last sequence…)
-			// held for that moment only.
+		case hasPrefixFold(k, "Installer-Original-"), hasPrefixFold(k, "Nats-"):
+			// The producer's other Nats-* headers (expected stream, last sequence…) held for
+			// its own publish only; those present now came with the dead-letter publish.
 		default:
 			msg.Header[k] = slices.Clone(vs)
 		}
@@ -295,4 +295,8 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -87,6 +87,7 @@ func (f *follower) run(ctx context.Context, r renderer) (*outcome, error) {
 	if f.kvw != nil {
 		kvCh = f.kvw.Updates()
 	}
+	initial := true // the watcher is still delivering the state as it was when we began
 	for {
 		select {
 		case <-ctx.Done():
@@ -114,8 +115,12 @@ func (f *follower) run(ctx context.Context, r renderer) (*outcome, error) {
 				kvCh = nil
 				continue
 			}
-			if e == nil || e.Operation() != jetstream.KeyValuePut {
-				continue // nil marks the end of the current values
+			if e == nil {
+				initial = false
+				continue
+			}
+			if e.Operation() != jetstream.KeyValuePut {
+				continue
 			}
 			j, err := decodeJourney(e)
 			if err != nil {
@@ -123,6 +128,16 @@ func (f *follower) run(ctx context.Context, r renderer) (*outcome, error) {
 				continue
 			}
 			r.progress(j)
+			if initial && j.outcome != nil {
+				// The journey had ended before we began: its event may be older than where
+				// the consumer starts, but its state holds the same outcome.
+				o, err := recordedOutcome(f.subj, j)
+				if err != nil {
+					return nil, err
+				}
+				r.outcome(o)
+				return o, nil
+			}
 		}
 	}
 }

@@ -142,18 +142,28 @@ func (e *env) streamMsgs(name string) uint64 {
 	return info.State.Msgs
 }
 
-// waitForConsumer waits until a follower is positioned on INSTALL_EVENTS, so events published
-// afterwards are seen even by a "new only" watch.
-func (e *env) waitForConsumer() {
+// consumers counts the consumers of INSTALL_EVENTS.
+func (e *env) consumers() int {
 	e.t.Helper()
-	eventually(e.t, "a consumer on "+events.StreamEvents, func() bool {
-		s, err := e.js.Stream(e.ctx, events.StreamEvents)
-		if err != nil {
-			return false
-		}
-		info, err := s.Info(e.ctx)
-		return err == nil && info.State.Consumers > 0
-	})
+	s, err := e.js.Stream(e.ctx, events.StreamEvents)
+	if err != nil {
+		e.t.Fatalf("stream %s: %v", events.StreamEvents, err)
+	}
+	info, err := s.Info(e.ctx)
+	if err != nil {
+		e.t.Fatalf("stream %s: %v", events.StreamEvents, err)
+	}
+	return info.State.Consumers
+}
+
+// startWatching starts installctl and waits until its follower is positioned on INSTALL_EVENTS,
+// so that events published afterwards are seen even by a "new only" watch.
+func (e *env) startWatching(args ...string) *running {
+	e.t.Helper()
+	before := e.consumers()
+	r := e.start("", args...)
+	eventually(e.t, "a new consumer on "+events.StreamEvents, func() bool { return e.consumers() > before })
+	return r
 }
 
 // publishOutcome publishes an outcome as the installer would.

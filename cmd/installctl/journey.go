@@ -31,6 +31,8 @@ type journeyView struct {
 	UpdatedAt          time.Time
 	Revision           uint64
 	Raw                json.RawMessage
+
+	outcome *handlers.Outcome // set once the journey has its terminal outcome
 }
 
 // decodeJourney reads a KV entry of the journeys bucket.
@@ -56,9 +58,13 @@ func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
 	if s.Request != nil {
 		j.OrgID = s.Request.OrgID
 	}
-	if o := s.Outcome; o != nil {
+	if o := s.Outcome; o != nil && (o.Failed != nil || o.Provisioned != nil) {
+		j.outcome = o
 		if o.Failed != nil {
 			j.Failed = o.Failed
+			if j.OrderID == "" {
+				j.OrderID = o.Failed.OrderID
+			}
 			j.Phase = phaseOfStage(o.Failed.Stage)
 		}
 		if o.Provisioned != nil {

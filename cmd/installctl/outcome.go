@@ -24,6 +24,8 @@ type outcome struct {
 	Kind      string
 	Event     *cloudevents.Event
 	RequestID string
+	// Recorded is set when the outcome was read from the journey state, not the stream.
+	Recorded bool
 
 	Ordered     *events.Ordered
 	Provisioned *events.Provisioned
@@ -39,10 +41,47 @@ func decodeOutcome(subj events.Subjects, msg jetstream.Msg) (*outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &outcome{Event: ev, RequestID: ev.Subject()}
+	o, err := outcomeOf(subj, ev)
+	if err != nil {
+		return nil, err
+	}
 	if md, err := msg.Metadata(); err == nil {
 		o.Seq = md.Sequence.Stream
 	}
+	return o, nil
+}
+
+// recordedOutcome is the outcome a finished journey's state holds: the installer records it
+// before publishing it, so it is the terminal event's content, with the same id.
+func recordedOutcome(subj events.Subjects, j *journeyView) (*outcome, error) {
+	rec := j.outcome
+	ev := cloudevents.NewEvent()
+	ev.SetID(events.EventID(j.RequestID, rec.Type))
+	ev.SetSource(recordedSource)
+	ev.SetType(rec.Type)
+	ev.SetSubject(j.RequestID)
+	ev.SetTime(j.UpdatedAt)
+	var data any = rec.Provisioned
+	if rec.Failed != nil {
+		data = rec.Failed
+	}
+	if err := ev.SetData(cloudevents.ApplicationJSON, data); err != nil {
+		return nil, fmt.Errorf("journey %s: outcome: %w", j.RequestID, err)
+	}
+	o, err := outcomeOf(subj, &ev)
+	if err != nil {
+		return nil, err
+	}
+	o.Recorded = true
+	return o, nil
+}
+
+// recordedSource is the source of outcomes read from a journey's state rather than the stream.
+const recordedSource = "urn:installctl:journey-state"
+
+// outcomeOf decodes an outcome event's data by its type.
+func outcomeOf(subj events.Subjects, ev *cloudevents.Event) (*outcome, error) {
+	o := &outcome{Event: ev, RequestID: ev.Subject()}
 	var target any
 	switch ev.Type() {
 	case subj.Ordered():

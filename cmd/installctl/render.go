@@ -67,7 +67,13 @@ func (r *lineRenderer) progress(j *journeyView) {
 	r.line(j.UpdatedAt, j.RequestID, text)
 }
 
-func (r *lineRenderer) outcome(o *outcome) { r.line(o.time(), o.RequestID, o.summary()) }
+func (r *lineRenderer) outcome(o *outcome) {
+	text := o.summary()
+	if o.Recorded {
+		text += " (ended before this watch began)"
+	}
+	r.line(o.time(), o.RequestID, text)
+}
 
 func (r *lineRenderer) timedOut(requestID string, after time.Duration) {
 	r.line(time.Time{}, requestID, fmt.Sprintf("no terminal event within %s", after))
@@ -104,6 +110,9 @@ type jsonLine struct {
 	EventType string          `json:"eventType,omitempty"`
 	Data      json.RawMessage `json:"data,omitempty"`
 	Timeout   string          `json:"timeout,omitempty"`
+	// Recorded marks an outcome read from the journey state because the journey had ended
+	// before the watch began.
+	Recorded bool `json:"recorded,omitempty"`
 }
 
 func (r *jsonRenderer) published(requestID string, ack *jetstream.PubAck) {
@@ -121,7 +130,7 @@ func (r *jsonRenderer) progress(j *journeyView) {
 func (r *jsonRenderer) outcome(o *outcome) {
 	t := o.time()
 	r.write(jsonLine{Kind: o.Kind, RequestID: o.RequestID, Time: &t, Seq: o.Seq,
-		EventID: o.Event.ID(), EventType: o.Event.Type(), Data: o.Event.Data()})
+		EventID: o.Event.ID(), EventType: o.Event.Type(), Data: o.Event.Data(), Recorded: o.Recorded})
 }
 
 func (r *jsonRenderer) timedOut(requestID string, after time.Duration) {

@@ -177,8 +177,7 @@ func TestWatchAllRequests(t *testing.T) {
 	e := setup(t)
 	e.journey("before", true)
 
-	r := e.start("", "watch")
-	e.waitForConsumer()
+	r := e.startWatching("watch")
 	e.journey("one", false)
 	e.journey("two", true)
 	eventually(t, "both outcomes", func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
@@ -224,8 +223,12 @@ func TestWatchOneRequest(t *testing.T) {
 		t.Fatalf("failed request: exit code %d, want %d", res.code, exitFailed)
 	}
 
-	r := e.start("", "watch", "later")
-	e.waitForConsumer()
+	res = e.run("", "watch", "mine")
+	if res.code != exitOK || !strings.Contains(res.stdout, "provisioned https://acme-jira.atlassian.net") || !strings.Contains(res.stdout, "(ended before this watch began)") {
+		t.Errorf("new-only watch of a finished request: code %d, output:\n%s", res.code, res.stdout)
+	}
+
+	r := e.startWatching("watch", "later")
 	e.journey("later", true)
 	if res := r.wait(t); res.code != exitFailed || !strings.Contains(res.stdout, "order_rejected") {
 		t.Errorf("new-only watch of one request: code %d, output:\n%s", res.code, res.stdout)
