@@ -1,0 +1,160 @@
+package handlers_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+func jiraOnNewSite(site string) obj {
+	return productsRequest(newSite(site), product(atlassiantest.JiraOfferingID, "jira", "user", atlassiantest.JiraParentEntitlementID))
+}
+
+// TestFailureCodes drives a journey into each failure of the contract and checks the
+// failed event: stage, code, retryable, httpStatus, the ids known by then, and what was
+// (not) sent to Atlassian.
+func TestFailureCodes(t *testing.T) {
+	appOn := func(host string) obj {
+		return obj{"orgId": atlassiantest.OrgID, "adminEmail": adminEmail,
+			"site": obj{"name": atlassiantest.ExistingSiteName, "create": false},
+			"app":  obj{"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID, "hostProduct": host, "chargeElement": "user", "quantity": 10}}
+	}
+	tests := []struct {
+		name       string
+		request    obj
+		endpoint   atlassiantest.Endpoint
+		fault      atlassiantest.Fault
+		stage      string
+		code       string
+		retryable  bool
+		httpStatus float64
+		ordered    bool // an order was sent: orderId in the event, one order in the sandbox
+		provisions int  // provisioning requests sent
+	}{
+		{name: "unauthorized", request: jiraOnNewSite("f-401"), endpoint: atlassiantest.EndpointEntitlementDetails,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 401}, stage: "lookup", code: "unauthorized", httpStatus: 401},
+		{name: "forbidden", request: jiraOnNewSite("f-403"), endpoint: atlassiantest.EndpointEntitlementDetails,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 403}, stage: "lookup", code: "forbidden", httpStatus: 403},
+		{name: "not found by the API", request: jiraOnNewSite("f-404"), endpoint: atlassiantest.EndpointEntitlementDetails,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 404}, stage: "lookup", code: "not_found", httpStatus: 404},
+		{name: "no host workspace on the site", request: appOn("bitbucket"), stage: "lookup", code: "not_found"},
+		{name: "rate limited beyond the client's retries", request: appOn("jira-software"), endpoint: atlassiantest.EndpointWorkspaces,
+			fault: atlassiantest.Fault{RateLimit: 1}, stage: "lookup", code: "rate_limited", retryable: true, httpStatus: 429},
+		{name: "server error on provisioning is not re-sent", request: jiraOnNewSite("f-500"), endpoint: atlassiantest.EndpointProvisionProducts,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 500}, stage: "provision", code: "api_error", retryable: true, httpStatus: 500, provisions: 1},
+		{name: "dropped provisioning connection is not re-sent", request: jiraOnNewSite("f-drop"), endpoint: atlassiantest.EndpointProvisionProducts,
+			fault: atlassiantest.Fault{Ambiguous: 1}, stage: "provision", code: "api_error", retryable: true, provisions: 1},
+		{name: "client error on provisioning", request: jiraOnNewSite("f-prov-400"), endpoint: atlassiantest.EndpointProvisionProducts,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 400}, stage: "provision", code: "api_error", httpStatus: 400, provisions: 1},
+		{name: "provisioning failed", request: jiraOnNewSite("f-provfail"), endpoint: atlassiantest.EndpointProvisionProducts,
+			fault: atlassiantest.Fault{ProvisionFails: true}, stage: "provision", code: "provision_failed", ordered: true, provisions: 1},
+		{name: "order rejected", request: jiraOnNewSite("f-422"), endpoint: atlassiantest.EndpointCreateOrder,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 422}, stage: "order", code: "order_rejected", httpStatus: 422, provisions: 1},
+		{name: "order items failed", request: jiraOnNewSite("f-items"), endpoint: atlassiantest.EndpointCreateOrder,
+			fault: atlassiantest.Fault{OrderItemsFail: true}, stage: "order", code: "order_failed", ordered: true, provisions: 1},
+	}
+	e := newEnv(t)
+	e.startDefault()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.sandbox.ClearFaults()
+			if tt.endpoint != "" {
+				e.sandbox.SetFault(tt.endpoint, tt.fault)
+			}
+			defer e.sandbox.ClearFaults()
+			e.sandbox.ResetRequests()
+			id := fmt.Sprintf("failure-%d", i)
+			e.publish(id, tt.request)
+			term := e.terminal(id)
+			f := term.Data
+			if term.Type != subjects.Failed() || f["code"] != tt.code || f["stage"] != tt.stage || f["retryable"] != tt.retryable ||
+				f["httpStatus"] != tt.httpStatus {
+				t.Fatalf("got %s %v; want failed stage %s code %s retryable %v httpStatus %v",
+					term.Type, f, tt.stage, tt.code, tt.retryable, tt.httpStatus)
+			}
+			if f["requestId"] != id || f["orgId"] != atlassiantest.OrgID || f["message"] == "" {
+				t.Errorf("failed event %v", f)
+			}
+			if _, has := f["orderId"]; has != (tt.ordered || tt.code == "order_rejected") {
+				t.Errorf("orderId present %v, want %v (%v)", has, tt.ordered, f)
+			}
+			if _, has := f["provisionRequestId"]; has != (tt.ordered || tt.code == "order_rejected") {
+				t.Errorf("provisionRequestId in %v", f)
+			}
+			if n := len(e.sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != tt.provisions {
+				t.Errorf("%d provisioning requests, want %d", n, tt.provisions)
+			}
+			want := 0
+			if tt.ordered {
+				want = 1
+			}
+			if n := len(e.ordersOf(id)); n != want {
+				t.Errorf("%d orders, want %d", n, want)
+			}
+			if n := len(of(e.outcomes(), id)); n != want+1 {
+				t.Errorf("%d events, want %d", n, want+1)
+			}
+			if st := e.journey(id); st.Status != handlers.StatusFailed || st.Outcome == nil || st.Outcome.Failed.Code != tt.code {
+				t.Errorf("state %+v", st)
+			}
+		})
+	}
+	e.settled()
+}
+
+// TestInvalidRequest: every wrong field is listed, nothing is called.
+func TestInvalidRequest(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+	e.publish("invalid-1", obj{
+		"orgId": atlassiantest.OrgID,
+		"site":  obj{"name": "Not A Name", "create": true},
+		"products": []obj{
+			{"offeringId": atlassiantest.JiraOfferingID, "chargeElement": "user", "quantity": 0},
+		},
+	})
+	term := e.terminal("invalid-1")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["stage"] != "validation" || f["code"] != "invalid_request" || f["retryable"] != false {
+		t.Fatalf("got %s %v", term.Type, f)
+	}
+	fields := map[string]bool{}
+	for _, fe := range f["errors"].([]any) {
+		fields[fe.(map[string]any)["field"].(string)] = true
+	}
+	for _, want := range []string{"adminEmail", "site.name", "site.timezone", "products[0].quantity"} {
+		if !fields[want] {
+			t.Errorf("errors %v lack %s", f["errors"], want)
+		}
+	}
+	if f["orgId"] != atlassiantest.OrgID {
+		t.Errorf("orgId %v", f["orgId"])
+	}
+	if n := len(e.sandbox.Requests()); n != 0 {
+		t.Errorf("%d Atlassian calls for an invalid request", n)
+	}
+	e.settled()
+}
+
+// TestDeadlineExceeded: provisioning that never finishes ends at the journey timeout.
+func TestDeadlineExceeded(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithProvisionDelay(10*time.Hour))
+	cfg := e.config()
+	cfg.JourneyTimeout = 2 * time.Minute
+	e.start(e.js, apiOf(e.client), cfg)
+	e.publish("slow-1", jiraOnNewSite("slow"))
+	term := e.terminal("slow-1")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != true {
+		t.Fatalf("got %s %v", term.Type, f)
+	}
+	if f["orderId"] != handlers.OrderID("slow-1") || f["provisionRequestId"] == nil {
+		t.Errorf("ids missing: %v", f)
+	}
+	if evs := of(e.outcomes(), "slow-1"); len(evs) != 2 || evs[0].Type != subjects.Ordered() {
+		t.Errorf("events %v", types(evs))
+	}
+}
