@@ -53,7 +53,7 @@ func (s *PromotionsService) ListPaged(ctx context.Context, partnerID int64, opts
 }
 
 // ListPagedIter yields every promotion, following nextId when the API gives
-// one and offset/limit otherwise. It stops at the first error, which it yields.
+// one and offset/limit (up to totalItems) when it never does. It stops at the first error, which it yields.
 func (s *PromotionsService) ListPagedIter(ctx context.Context, partnerID int64, opts PromotionListOptions) iter.Seq2[Promotion, error] {
 	return func(yield func(Promotion, error) bool) {
 		for {
@@ -77,9 +77,11 @@ func (s *PromotionsService) ListPagedIter(ctx context.Context, partnerID int64, 
 					return
 				}
 				opts.NextID = page.NextID
+			case opts.NextID != "":
+				// Paging by nextId, and the API gave none: last page.
+				return
 			case page.Offset+len(page.Promotions) < page.TotalItems:
 				opts.Offset = page.Offset + len(page.Promotions)
-				opts.NextID = ""
 			default:
 				return
 			}
