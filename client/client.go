@@ -221,11 +221,13 @@ func (c *Client) stream(ctx context.Context, r *request) (io.ReadCloser, *Respon
 	return &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}, resp, nil
 }
 
+// cancelOnClose ties the end of a streamed call's timeout to its body.
 type cancelOnClose struct {
 	io.ReadCloser
 	cancel context.CancelFunc
 }
 
+// Close closes the body, then releases the call's timeout.
 func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()

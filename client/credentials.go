@@ -15,10 +15,14 @@ type credentials struct {
 	header func() string
 }
 
-// String, GoString and Format redact the credentials under every verb.
-func (credentials) String() string                { return redacted }
-func (credentials) GoString() string              { return redacted }
-func (credentials) Format(f fmt.State, verb rune) { fmt.Fprint(f, redacted) }
+// String redacts the credentials.
+func (credentials) String() string { return redacted }
+
+// GoString redacts the credentials under %#v.
+func (credentials) GoString() string { return redacted }
+
+// Format redacts the credentials under every other verb.
+func (credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, redacted) }
 
 func newCredentials(header string) *credentials {
 	return &credentials{header: func() string { return header }}

@@ -109,8 +109,11 @@ func TestInvalidArguments(t *testing.T) {
 	})
 	ctx := ctxT(t)
 	calls := map[string]func() error{
-		"orgID":                func() error { _, _, err := c.Installations.ListProductEntitlements(ctx, "", "a"); return err },
-		"productARI":           func() error { _, _, err := c.Installations.ProvisionApp(ctx, "o", " ", &ProvisionRequest{}); return err },
+		"orgID": func() error { _, _, err := c.Installations.ListProductEntitlements(ctx, "", "a"); return err },
+		"productARI": func() error {
+			_, _, err := c.Installations.ProvisionApp(ctx, "o", " ", &ProvisionRequest{})
+			return err
+		},
 		"req":                  func() error { _, _, err := c.Installations.ProvisionProducts(ctx, "o", nil); return err },
 		"req.OrderID":          func() error { _, _, err := c.Commerce.CreateOrder(ctx, &OrderRequest{}); return err },
 		"entitlementID":        func() error { _, _, err := c.Commerce.GetEntitlementDetails(ctx, ""); return err },
