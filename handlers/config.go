@@ -60,7 +60,7 @@ type Config struct {
 	Consumer string
 	Bucket   string
 	// Middleware wraps the handler of every delivery, outermost first (tracing, metrics).
-	// Recover is always applied innermost-but-one.
+	// Recover always wraps them all, so that no panic stops the consumer.
 	Middleware []Middleware
 	// Clock drives every wait, timer and timestamp.
 	Clock Clock

@@ -66,11 +66,11 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 	if cfg.APIBaseURL != "" {
 		in.apiBase, _ = url.Parse(cfg.APIBaseURL)
 	}
-	h := Recover(in.log)(in.handleMessage)
+	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
 	}
-	in.handler = h
+	in.handler = Recover(in.log)(h)
 	return in, nil
 }
 

@@ -1,0 +1,99 @@
+package handlers_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// publishDuplicate publishes a request without Nats-Msg-Id, so that the requests stream
+// keeps it although its id was seen: a duplicate from beyond the stream's window.
+func (e *env) publishDuplicate(id string, data any) {
+	e.t.Helper()
+	m, err := events.ToNATS(subjects.Requested(), requestEvent(e.t, id, data))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m.Header.Del("Nats-Msg-Id")
+	e.publishMsg(m)
+}
+
+// TestDuplicateRequests: the same request id, published again while its journey runs or
+// after it ended, orders once and ends in one terminal event; the duplicate after the end
+// makes no Atlassian call at all.
+func TestDuplicateRequests(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.AckWait = time.Second // the waiting duplicate comes back quickly
+	e.start(e.js, apiOf(e.client), cfg)
+
+	req := jiraOnNewSite("dup")
+	e.publishDuplicate("dup-1", req)
+	e.publishDuplicate("dup-1", req)
+	e.publish("dup-1", req) // deduplicated by the stream itself
+	if term := e.terminal("dup-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.settled()
+	calls := len(e.sandbox.Requests())
+
+	e.publishDuplicate("dup-1", req)
+	e.settled()
+	if n := len(e.sandbox.Requests()); n != calls {
+		t.Errorf("%d Atlassian calls for a request already done", n-calls)
+	}
+	if n := len(e.ordersOf("dup-1")); n != 1 {
+		t.Errorf("%d orders", n)
+	}
+	if n := e.sandbox.ProvisionRequests(); n != 1 {
+		t.Errorf("%d provisioning requests", n)
+	}
+	if evs := of(e.outcomes(), "dup-1"); len(evs) != 2 {
+		t.Errorf("events %v, want ordered and provisioned once", types(evs))
+	}
+}
+
+// TestStorms: 429 and 503 on every endpoint, a good share of the time; the client's
+// retries and the journey's patience get every request through, each ordered once.
+func TestStorms(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault atlassiantest.Fault
+	}{
+		{"429", atlassiantest.Fault{RateLimit: 0.25}},
+		{"503", atlassiantest.Fault{Error: 0.25, ErrorStatus: 503}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, atlassiantest.WithSeed(7))
+			e.sandbox.SetFault(atlassiantest.EndpointAll, tc.fault)
+			e.startDefault()
+			ids := []string{"storm-a", "storm-b", "storm-c", "storm-d", "storm-e"}
+			for _, id := range ids {
+				e.publish(id, jiraOnNewSite(id))
+			}
+			for _, id := range ids {
+				if term := e.terminal(id); term.Type != subjects.Provisioned() {
+					t.Errorf("%s: %s %v", id, term.Type, term.Data)
+				}
+				if n := len(e.ordersOf(id)); n != 1 {
+					t.Errorf("%s: %d orders", id, n)
+				}
+			}
+			if n := e.sandbox.ProvisionRequests(); n != len(ids) {
+				t.Errorf("%d provisioning requests, want %d", n, len(ids))
+			}
+			refused := 0
+			for _, r := range e.sandbox.Requests() {
+				if r.Status == 429 || r.Status == 503 {
+					refused++
+				}
+			}
+			if refused == 0 {
+				t.Error("the storm never hit")
+			}
+			e.settled()
+		})
+	}
+}

@@ -1,0 +1,147 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// TestStructuredInput: a structured-mode CloudEvent is a request like a binary one, with
+// or without its content type.
+func TestStructuredInput(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+	for _, tc := range []struct{ id, contentType string }{
+		{"structured-1", events.ContentTypeStructured},
+		{"structured-2", ""},
+	} {
+		body, err := json.Marshal(requestEvent(t, tc.id, jiraOnNewSite(tc.id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := nats.NewMsg(subjects.Requested())
+		m.Data = body
+		if tc.contentType != "" {
+			m.Header.Set("Content-Type", tc.contentType)
+		}
+		e.publishMsg(m)
+		if term := e.terminal(tc.id); term.Type != subjects.Provisioned() {
+			t.Errorf("%s: %s %v", tc.id, term.Type, term.Data)
+		}
+	}
+	e.settled()
+}
+
+// TestGarbageInput: what is not a request CloudEvent goes to the dead-letter subject byte
+// for byte with its reason, and the consumer carries on.
+func TestGarbageInput(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+
+	garbage := []byte("not a cloud event \x00\xff{")
+	m := nats.NewMsg(subjects.Requested())
+	m.Data = garbage
+	m.Header.Set("X-Producer", "legacy")
+	e.publishMsg(m)
+
+	other := requestEvent(t, "other-type", obj{"hello": "world"})
+	other.SetType("com.example.something.else")
+	om, err := events.ToNATS(subjects.Requested(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.publishMsg(om)
+
+	e.publish("after-garbage", jiraOnNewSite("after-garbage"))
+	if term := e.terminal("after-garbage"); term.Type != subjects.Provisioned() {
+		t.Fatalf("after garbage: %s %v", term.Type, term.Data)
+	}
+	var dead []outcome
+	e.eventually("two dead letters", func() bool {
+		dead = readStream(t, e.js, events.StreamDeadLetter)
+		return len(dead) == 2
+	})
+	if !bytes.Equal(dead[0].Raw, garbage) {
+		dead[0], dead[1] = dead[1], dead[0] // the two were handled concurrently
+	}
+	if !bytes.Equal(dead[0].Raw, garbage) || dead[0].Header.Get("X-Producer") != "legacy" || dead[0].Header.Get(events.HeaderError) == "" {
+		t.Errorf("garbage dead letter %q %v", dead[0].Raw, dead[0].Header)
+	}
+	if !bytes.Equal(dead[1].Raw, om.Data) || dead[1].Header.Get(events.HeaderError) == "" {
+		t.Errorf("other-type dead letter %q %v", dead[1].Raw, dead[1].Header)
+	}
+	if n := len(of(e.outcomes(), "other-type")); n != 0 {
+		t.Errorf("%d events for a dead-lettered message", n)
+	}
+	e.settled()
+}
+
+// TestPanicIsRecovered: a handler panic naks the message; the consumer survives and the
+// redelivery completes the journey.
+func TestPanicIsRecovered(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	var panicked atomic.Bool
+	cfg.Middleware = []handlers.Middleware{func(next handlers.Handler) handlers.Handler {
+		return func(ctx context.Context, d *handlers.Delivery) error {
+			if panicked.CompareAndSwap(false, true) {
+				panic("boom")
+			}
+			return next(ctx, d)
+		}
+	}}
+	e.start(e.js, apiOf(e.client), cfg)
+	e.publish("panic-1", jiraOnNewSite("panic"))
+	if term := e.terminal("panic-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	if !panicked.Load() {
+		t.Fatal("middleware never ran")
+	}
+	if n := len(e.ordersOf("panic-1")); n != 1 {
+		t.Errorf("%d orders", n)
+	}
+}
+
+// TestStatusURLGuard: a statusUrl that does not point at the API is never called and fails
+// the journey: before the order when the API's base URL is configured, at the first poll
+// otherwise (the client refuses it).
+func TestStatusURLGuard(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		configure bool
+		ordered   bool
+	}{
+		{"checked before the order", true, false},
+		{"refused by the client", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, atlassiantest.WithPublicURL("http://attacker.example:8443"))
+			cfg := e.config()
+			if !tc.configure {
+				cfg.APIBaseURL = ""
+			}
+			e.start(e.js, apiOf(e.client), cfg)
+			e.publish("guard-1", jiraOnNewSite("guard"))
+			term := e.terminal("guard-1")
+			f := term.Data
+			if term.Type != subjects.Failed() || f["code"] != "api_error" || f["stage"] != "provision" || f["retryable"] != false {
+				t.Fatalf("%s %v", term.Type, f)
+			}
+			if n := len(e.ordersOf("guard-1")); (n == 1) != tc.ordered {
+				t.Errorf("%d orders", n)
+			}
+			if n := len(e.sandbox.RequestsTo(atlassiantest.EndpointProvisionStatus)); n != 0 {
+				t.Errorf("%d status calls", n)
+			}
+		})
+	}
+}
