@@ -253,10 +253,11 @@ func checkAdminEmail(email string) []fieldError {
 	return nil
 }
 
+// joinErrors is the message of an error answer: the one problem, or how many
+// there are (the errors list names each, so a client does not print them twice).
 func joinErrors(errs []fieldError) string {
-	parts := make([]string, len(errs))
-	for i, e := range errs {
-		parts[i] = e.Field + ": " + e.Message
+	if len(errs) == 1 {
+		return errs[0].Field + ": " + errs[0].Message
 	}
-	return strings.Join(parts, "; ")
+	return fmt.Sprintf("%d problems with the request", len(errs))
 }
