@@ -91,6 +91,9 @@ func (a *app) apiLeaf(f *apiFlags, use, short string, nargs int, call apiCall) *
 				return err
 			}
 			v, err := call(cmd.Context(), c, args)
+			if errors.Is(err, client.ErrInvalidArgument) {
+				return invalid(err)
+			}
 			if err != nil {
 				return err
 			}

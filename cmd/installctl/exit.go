@@ -33,6 +33,9 @@ func (e *exitError) Unwrap() error { return e.err }
 // invalid marks err as the user's input being wrong.
 func invalid(err error) error { return &exitError{code: exitInvalid, err: err} }
 
+// invalidf is invalid with a formatted message.
+func invalidf(format string, args ...any) error { return invalid(fmt.Errorf(format, args...)) }
+
 // exitCode maps an error returned by a command to the process exit code.
 func exitCode(err error) int {
 	if err == nil {
