@@ -127,22 +127,3 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-func TestSmokeProductEntitlements(t *testing.T) {
-	c, mux, _ := setup(t)
-	mux.HandleFunc("/admin/installations/v2/orgs/{org}/products/{ari}/entitlements", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
-		testHeader(t, r, "Authorization", "Bearer "+testAPIKey)
-		if got, want := r.URL.EscapedPath(), "/admin/installations/v2/orgs/o1/products/ari%3Acloud%3Aplatform%3A%3Asite%2Fabc/entitlements"; got != want {
-			t.Errorf("path = %s, want %s", got, want)
-		}
-		writeJSON(w, 200, []byte(`{"resource_ari":"x","entitlements":[{"entitlement_id":"e1"}],"metadata":{"jira_family_container":"fc"}}`))
-	})
-	got, _, err := c.Installations.ListProductEntitlements(ctxT(t), "o1", "ari:cloud:platform::site/abc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Entitlements[0].EntitlementID != "e1" || got.Metadata.JiraFamilyContainer != "fc" {
-		t.Errorf("got %+v", got)
-	}
-}
