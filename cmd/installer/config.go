@@ -122,8 +122,16 @@ func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) 
 	}
 	// Flags may follow the positional arguments too (publish FILE --watch).
 	var positional []string
+	// The caller reports errors once; the flag package would print them too.
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fmt.Fprintf(out, "Usage of %s:\n", fs.Name())
+				fs.PrintDefaults()
+			}
 			return c, nil, err
 		}
 		args = fs.Args()
@@ -173,11 +181,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("source", c.Source),
 		slog.Int("stream_replicas", c.Replicas),
 		slog.Int("concurrency", c.Concurrency),
-		slog.Duration("order_window", c.OrderWindow),
-		slog.Duration("poll_interval", c.PollInterval),
-		slog.Duration("max_poll_interval", c.MaxPollInterval),
-		slog.Duration("journey_timeout", c.JourneyTimeout),
-		slog.Duration("drain_timeout", c.DrainTimeout),
+		slog.String("order_window", c.OrderWindow.String()),
+		slog.String("poll_interval", c.PollInterval.String()),
+		slog.String("max_poll_interval", c.MaxPollInterval.String()),
+		slog.String("journey_timeout", c.JourneyTimeout.String()),
+		slog.String("drain_timeout", c.DrainTimeout.String()),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("log_level", c.LogLevel.String()),
 	)
@@ -338,9 +346,11 @@ func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) 
 	}
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting, so run stays testable.
+// newFlagSet returns a flag set that returns errors instead of exiting, so run stays testable;
+// -h prints the flags on stderr.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {}
 	return fs
 }
