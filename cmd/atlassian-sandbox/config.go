@@ -1,0 +1,120 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+)
+
+// config is the command line, with environment variables as defaults.
+type config struct {
+	addr           string
+	apiKey         string
+	email, token   string
+	fixtures       string
+	publicURL      string
+	provisionDelay time.Duration
+	orderDelay     time.Duration
+	orderWindow    time.Duration
+	seed           uint64
+	logLimit       int
+	printFixtures  bool
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	cfg := &config{}
+	fs := flag.NewFlagSet("atlassian-sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&cfg.addr, "addr", env("SANDBOX_ADDR", "127.0.0.1:8081"), "listen address (SANDBOX_ADDR)")
+	fs.StringVar(&cfg.apiKey, "api-key", env("SANDBOX_API_KEY", atlassiantest.DefaultAPIKey), "API key accepted as Authorization: Bearer (SANDBOX_API_KEY)")
+	fs.StringVar(&cfg.email, "email", env("SANDBOX_EMAIL", ""), "site-admin email accepted with -api-token as Authorization: Basic (SANDBOX_EMAIL)")
+	fs.StringVar(&cfg.token, "api-token", env("SANDBOX_API_TOKEN", ""), "site-admin API token (SANDBOX_API_TOKEN)")
+	fs.StringVar(&cfg.fixtures, "fixtures", env("SANDBOX_FIXTURES", ""), "fixtures JSON file; default: the built-in fixtures (SANDBOX_FIXTURES)")
+	fs.StringVar(&cfg.publicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "base URL written into statusUrl and links, when reached through a proxy (SANDBOX_PUBLIC_URL)")
+	fs.BoolVar(&cfg.printFixtures, "print-fixtures", false, "print the default fixtures as JSON and exit")
+	durations := []struct {
+		p          *time.Duration
+		flag, env  string
+		def, usage string
+	}{
+		{&cfg.provisionDelay, "provision-delay", "SANDBOX_PROVISION_DELAY", "2s", "provisioning reports COMPLETED this long after its order"},
+		{&cfg.orderDelay, "order-delay", "SANDBOX_ORDER_DELAY", "1s", "order items stay PROCESSING this long"},
+		{&cfg.orderWindow, "order-window", "SANDBOX_ORDER_WINDOW", "10m", "provisioning FAILS if no order arrives within it"},
+	}
+	raw := make([]string, len(durations))
+	for i, d := range durations {
+		fs.StringVar(&raw[i], d.flag, env(d.env, d.def), d.usage+" ("+d.env+")")
+	}
+	var seed, limit string
+	fs.StringVar(&seed, "seed", env("SANDBOX_SEED", "1"), "seed of the random fault shares (SANDBOX_SEED)")
+	fs.StringVar(&limit, "request-log-limit", env("SANDBOX_REQUEST_LOG_LIMIT", "50000"), "requests kept in the request log; 0 turns it off (SANDBOX_REQUEST_LOG_LIMIT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	for i, d := range durations {
+		v, err := time.ParseDuration(raw[i])
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%w: -%s (%s): %q is not a duration such as 90s or 10m", errUsage, d.flag, d.env, raw[i])
+		}
+		*d.p = v
+	}
+	var err error
+	if cfg.seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
+		return nil, fmt.Errorf("%w: -seed (SANDBOX_SEED): %q is not a non-negative integer", errUsage, seed)
+	}
+	if cfg.logLimit, err = strconv.Atoi(limit); err != nil {
+		return nil, fmt.Errorf("%w: -request-log-limit (SANDBOX_REQUEST_LOG_LIMIT): %q is not an integer", errUsage, limit)
+	}
+	if cfg.apiKey == "" {
+		return nil, fmt.Errorf("%w: -api-key (SANDBOX_API_KEY) must not be empty", errUsage)
+	}
+	if (cfg.email == "") != (cfg.token == "") {
+		return nil, fmt.Errorf("%w: -email (SANDBOX_EMAIL) and -api-token (SANDBOX_API_TOKEN) go together", errUsage)
+	}
+	return cfg, nil
+}
+
+// options turns the configuration into sandbox options, reading the fixtures file.
+func (cfg *config) options() ([]atlassiantest.Option, error) {
+	opts := []atlassiantest.Option{
+		atlassiantest.WithAPIKey(cfg.apiKey),
+		atlassiantest.WithProvisionDelay(cfg.provisionDelay),
+		atlassiantest.WithOrderProcessingDelay(cfg.orderDelay),
+		atlassiantest.WithOrderWindow(cfg.orderWindow),
+		atlassiantest.WithSeed(cfg.seed),
+		atlassiantest.WithRequestLogLimit(cfg.logLimit),
+	}
+	if cfg.email != "" {
+		opts = append(opts, atlassiantest.WithBasicAuth(cfg.email, cfg.token))
+	}
+	if cfg.publicURL != "" {
+		opts = append(opts, atlassiantest.WithPublicURL(cfg.publicURL))
+	}
+	if cfg.fixtures != "" {
+		f, err := os.Open(cfg.fixtures)
+		if err != nil {
+			return nil, fmt.Errorf("-fixtures (SANDBOX_FIXTURES): %w", err)
+		}
+		defer f.Close()
+		fx, err := atlassiantest.LoadFixtures(f)
+		if err != nil {
+			return nil, fmt.Errorf("-fixtures (SANDBOX_FIXTURES) %s: %w", cfg.fixtures, err)
+		}
+		opts = append(opts, atlassiantest.WithFixtures(fx))
+	}
+	return opts, nil
+}
