@@ -62,6 +62,9 @@ type Config struct {
 	// Middleware wraps the handler of every delivery, outermost first (tracing, metrics).
 	// Recover always wraps them all, so that no panic stops the consumer.
 	Middleware []Middleware
+	// Observe, when set, is told of every journey step (see StepObserver): step spans and
+	// step metrics live there, outside journey code.
+	Observe StepObserver
 	// Clock drives every wait, timer and timestamp.
 	Clock Clock
 	// Logger receives the installer's logs; never a secret.

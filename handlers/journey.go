@@ -38,7 +38,7 @@ func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevent
 	j := &journey{
 		in: in, api: in.api, d: d, id: ev.ID(),
 		token:      fmt.Sprintf("%s/%d/%d", in.instance, d.meta.Sequence.Stream, d.meta.NumDelivered),
-		log:        in.cfg.Logger.With("request_id", ev.ID()),
+		log:        journeyLogger(ctx, in.cfg.Logger, ev.ID()),
 		pollEvery:  in.cfg.PollInterval,
 		pollNow:    true,
 		logUnknown: map[string]bool{},
@@ -143,14 +143,14 @@ func (j *journey) next(ctx context.Context) error {
 	}
 	switch st.Step {
 	case StepReceived:
-		return j.d.step(ctx, j.lookUpStep)
+		return j.d.step(ctx, j.observed(StepNameLookup, j.lookUpStep))
 	case StepLookedUp, StepProvisioning:
-		return j.d.step(ctx, j.provisionStep)
+		return j.d.step(ctx, j.observed(StepNameProvision, j.provisionStep))
 	case StepProvisionAccepted, StepOrdering:
-		return j.d.step(ctx, j.orderStep)
+		return j.d.step(ctx, j.observed(StepNameOrder, j.orderStep))
 	case StepOrdered:
 		if !st.published(j.in.subjects.Ordered()) {
-			return j.d.step(ctx, j.publishOrdered)
+			return j.d.step(ctx, j.observed(StepNamePublishOrdered, j.publishOrdered))
 		}
 		if !j.pollNow {
 			if err := j.d.wait(ctx, j.untilDeadline(j.pollEvery)); err != nil {
@@ -159,7 +159,7 @@ func (j *journey) next(ctx context.Context) error {
 			j.pollEvery = min(2*j.pollEvery, j.in.cfg.MaxPollInterval)
 		}
 		j.pollNow = false
-		return j.d.step(ctx, j.pollStep)
+		return j.d.step(ctx, j.observed(StepNamePoll, j.pollStep))
 	}
 	return fmt.Errorf("journey %s: unknown step %q", j.id, st.Step)
 }
