@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jonboulle/clockwork"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
@@ -106,10 +107,18 @@ func (in *Installer) Run(ctx context.Context) error {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var wg sync.WaitGroup
+	var runErr error
 	for {
 		msg, err := it.Next()
 		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if in.js.Conn().IsClosed() {
+				runErr = fmt.Errorf("consume %s: %w", in.cfg.Consumer, nats.ErrConnectionClosed)
+				break
+			}
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				break
 			}
 			in.log.Warn("fetching install requests", "error", err)
@@ -129,7 +138,7 @@ func (in *Installer) Run(ctx context.Context) error {
 		cancelWork()
 		<-finished
 	}
-	return nil
+	return runErr
 }
 
 // setup ensures the streams, the KV bucket and the durable consumer.

@@ -1,0 +1,266 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/natstest"
+)
+
+var errKilled = errors.New("process killed")
+
+// killSwitch stops an instance dead at one point of a journey: it closes the instance's
+// NATS connection, as a crash would, so nothing after that point is recorded or settled.
+type killSwitch struct {
+	handlers.Installations
+	handlers.Commerce
+	nc   *nats.Conn
+	once sync.Once
+	// afterProvision kills once the provisioning answer arrived; beforeOrder before the
+	// order is sent; afterOrder once the sandbox accepted the order.
+	afterProvision, beforeOrder, afterOrder bool
+}
+
+func (k *killSwitch) kill() bool {
+	killed := false
+	k.once.Do(func() { k.nc.Close(); killed = true })
+	return killed
+}
+
+func (k *killSwitch) ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error) {
+	resp, r, err := k.Installations.ProvisionProducts(ctx, orgID, req)
+	if k.afterProvision && k.kill() {
+		return nil, nil, errKilled
+	}
+	return resp, r, err
+}
+
+func (k *killSwitch) CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error) {
+	if k.beforeOrder && k.kill() {
+		return nil, nil, errKilled
+	}
+	resp, r, err := k.Commerce.CreateOrder(ctx, req)
+	if k.afterOrder && k.kill() {
+		return nil, nil, errKilled
+	}
+	return resp, r, err
+}
+
+// startKilled runs a first instance on its own connection whose API kills it at a point.
+func (e *env) startKilled(cfg handlers.Config, k *killSwitch) *instance {
+	e.t.Helper()
+	nc, js := natstest.Connect(e.t, e.srv)
+	k.nc = nc
+	k.Installations, k.Commerce = e.client.Installations, e.client.Commerce
+	in, err := handlers.NewInstaller(js, handlers.API{Installations: k, Commerce: k, Workspaces: e.client.Workspaces}, cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	i := &instance{in: in, cancel: cancel, done: make(chan error, 1)}
+	go func() { i.done <- in.Run(ctx) }()
+	e.eventually("first instance ready", in.Ready)
+	return i
+}
+
+// awaitDeath waits until a killed instance's Run has returned.
+func (i *instance) awaitDeath(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-i.done:
+		if !errors.Is(err, nats.ErrConnectionClosed) {
+			t.Errorf("killed instance's Run returned %v", err)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("killed instance did not stop")
+	}
+	i.cancel()
+}
+
+// TestHardStop kills an instance at the riskiest points of a journey and lets a new
+// instance on the same stream and bucket take over: never a second order, exactly one
+// terminal event, and the provisioning sent again only when its answer was lost.
+func TestHardStop(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		k          *killSwitch
+		skip       time.Duration // fake time passing while no instance runs
+		code       string        // "" for provisioned
+		orders     int
+		provisions int
+	}{
+		{name: "between the provisioning answer and the order", k: &killSwitch{afterProvision: true}, orders: 1, provisions: 2},
+		{name: "after the order was accepted, its answer lost", k: &killSwitch{afterOrder: true}, orders: 1, provisions: 1},
+		{name: "order recorded as sending, window passed", k: &killSwitch{beforeOrder: true}, skip: 11 * time.Minute,
+			code: "order_window_expired", orders: 0, provisions: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			cfg := e.config()
+			cfg.AckWait = time.Second // the dead instance's message comes back quickly
+			first := e.startKilled(cfg, tc.k)
+			id := "crash-1"
+			e.publish(id, jiraOnNewSite("crash"))
+			first.awaitDeath(t)
+			e.clock.Advance(tc.skip)
+
+			e.start(e.js, apiOf(e.client), cfg)
+			term := e.terminal(id)
+			want := subjects.Provisioned()
+			if tc.code != "" {
+				want = subjects.Failed()
+			}
+			if term.Type != want || (tc.code != "" && term.Data["code"] != tc.code) {
+				t.Fatalf("%s %v, want %s %s", term.Type, term.Data, want, tc.code)
+			}
+			e.settled()
+			if n := len(e.ordersOf(id)); n != tc.orders {
+				t.Errorf("%d orders, want %d", n, tc.orders)
+			}
+			if n := e.sandbox.ProvisionRequests(); n != tc.provisions {
+				t.Errorf("%d provisioning requests, want %d", n, tc.provisions)
+			}
+			terminals := 0
+			for _, o := range of(e.outcomes(), id) {
+				if isTerminal(o) {
+					terminals++
+				}
+			}
+			if terminals != 1 {
+				t.Errorf("%d terminal events", terminals)
+			}
+		})
+	}
+}
+
+// stallingInstallations lets the order window pass between the provisioning answer and
+// the order, as a stalled process would.
+type stallingInstallations struct {
+	handlers.Installations
+	e *env
+}
+
+func (s stallingInstallations) ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error) {
+	resp, r, err := s.Installations.ProvisionProducts(ctx, orgID, req)
+	s.e.clock.Advance(11 * time.Minute)
+	return resp, r, err
+}
+
+// TestOrderWindowExpired: once the window has passed, no order is sent.
+func TestOrderWindowExpired(t *testing.T) {
+	e := newEnv(t)
+	api := apiOf(e.client)
+	api.Installations = stallingInstallations{Installations: e.client.Installations, e: e}
+	e.start(e.js, api, e.config())
+	e.publish("window-1", jiraOnNewSite("window"))
+	term := e.terminal("window-1")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["code"] != "order_window_expired" || f["stage"] != "order" || f["retryable"] != true {
+		t.Fatalf("%s %v", term.Type, f)
+	}
+	if _, has := f["orderId"]; has {
+		t.Errorf("orderId of an order never sent: %v", f)
+	}
+	if f["provisionRequestId"] == nil {
+		t.Errorf("provisionRequestId missing: %v", f)
+	}
+	if n := len(e.sandbox.RequestsTo("create-order")); n != 0 {
+		t.Errorf("%d order requests after the window", n)
+	}
+}
+
+// TestTwoInstances: two instances on one stream share the requests; none is handled
+// twice, each is ordered once and ends once.
+func TestTwoInstances(t *testing.T) {
+	e := newEnv(t)
+	var a, b counter
+	cfgA, cfgB := e.config(), e.config()
+	cfgA.Middleware = []handlers.Middleware{a.middleware}
+	cfgB.Middleware = []handlers.Middleware{b.middleware}
+	_, jsA := natstest.Connect(t, e.srv)
+	_, jsB := natstest.Connect(t, e.srv)
+	e.start(jsA, apiOf(e.client), cfgA)
+	e.start(jsB, apiOf(e.newClient("atlassiantest-api-key")), cfgB)
+
+	const n = 40
+	for i := range n {
+		id := fmt.Sprintf("shared-%02d", i)
+		e.publish(id, jiraOnNewSite(id))
+	}
+	e.eventually("every request ended", func() bool {
+		terminals := 0
+		for _, o := range e.outcomes() {
+			if isTerminal(o) {
+				terminals++
+			}
+		}
+		return terminals >= n
+	})
+	e.settled()
+	all := e.outcomes()
+	for i := range n {
+		id := fmt.Sprintf("shared-%02d", i)
+		evs := of(all, id)
+		if len(evs) != 2 || evs[1].Type != subjects.Provisioned() {
+			t.Errorf("%s: events %v", id, types(evs))
+		}
+		if k := len(e.ordersOf(id)); k != 1 {
+			t.Errorf("%s: %d orders", id, k)
+		}
+	}
+	if got := e.sandbox.ProvisionRequests(); got != n {
+		t.Errorf("%d provisioning requests, want %d", got, n)
+	}
+	if a.total()+b.total() != n {
+		t.Errorf("%d + %d deliveries for %d requests", a.total(), b.total(), n)
+	}
+	if a.total() == 0 || b.total() == 0 {
+		t.Errorf("work not shared: %d and %d", a.total(), b.total())
+	}
+}
+
+// TestDrainAndResume: a stopped instance returns promptly with journeys waiting on
+// provisioning; a new instance resumes them from their recorded state.
+func TestDrainAndResume(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	first := e.start(e.js, apiOf(e.client), cfg)
+	ids := []string{"drain-a", "drain-b", "drain-c"}
+	for _, id := range ids {
+		e.publish(id, jiraOnNewSite(id))
+	}
+	// Ordered, not yet provisioned: stop advancing time once every order is in.
+	e.eventuallyStep("every journey ordered", 0, func() bool {
+		n := 0
+		for _, o := range e.outcomes() {
+			if o.Type == subjects.Ordered() {
+				n++
+			}
+		}
+		return n == len(ids)
+	})
+	first.stop(t)
+	for _, id := range ids {
+		if st := e.journey(id); st.Step != handlers.StepOrdered {
+			t.Errorf("%s at %s after the drain", id, st.Step)
+		}
+	}
+	e.startDefault()
+	for _, id := range ids {
+		if term := e.terminal(id); term.Type != subjects.Provisioned() {
+			t.Errorf("%s: %s %v", id, term.Type, term.Data)
+		}
+		if n := len(e.ordersOf(id)); n != 1 {
+			t.Errorf("%s: %d orders", id, n)
+		}
+	}
+	e.settled()
+}
