@@ -15,7 +15,8 @@ type ttyRenderer struct {
 	w, errw   io.Writer
 	requestID string
 	reached   phase // the phase in progress
-	failed    bool  // the journey failed in phase reached
+	failed    bool  // the journey failed, in phase failedAt
+	failedAt  phase
 	detail    [len(phaseNames)]string
 	result    string // the terminal line
 	drawn     int    // lines drawn last time, to move the cursor back over them
@@ -37,16 +38,7 @@ func (r *ttyRenderer) draw() {
 	}
 	lines := []string{fmt.Sprintf("request %s", r.requestID)}
 	for p := phaseLookup; p <= phaseDone; p++ {
-		mark := markPending
-		switch {
-		case p < r.reached || (p == phaseDone && r.reached == phaseDone && !r.failed):
-			mark = markDone
-		case p == r.reached && r.failed:
-			mark = markFailed
-		case p == r.reached:
-			mark = markCurrent
-		}
-		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %s %-13s %s", mark, p, r.detail[p]), " "))
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %s %-13s %s", r.mark(p), p, r.detail[p]), " "))
 	}
 	if r.result != "" {
 		lines = append(lines, r.result)
@@ -58,6 +50,21 @@ func (r *ttyRenderer) draw() {
 	}
 	r.drawn = len(lines)
 	io.WriteString(r.w, b.String())
+}
+
+// mark is the symbol in front of phase p.
+func (r *ttyRenderer) mark(p phase) string {
+	switch {
+	case r.failed && p == r.failedAt:
+		return markFailed
+	case r.failed && p > r.failedAt:
+		return markPending
+	case p < r.reached, r.reached == phaseDone, r.failed:
+		return markDone
+	case p == r.reached:
+		return markCurrent
+	}
+	return markPending
 }
 
 func (r *ttyRenderer) published(requestID string, ack *jetstream.PubAck) {
@@ -104,10 +111,7 @@ func (r *ttyRenderer) outcome(o *outcome) {
 		r.detail[phaseWait] = ""
 		r.result = markDone + " " + o.summary()
 	case o.Failed != nil:
-		if p := o.phaseReached(); p > r.reached {
-			r.reached = p
-		}
-		r.failed = true
+		r.failed, r.failedAt = true, o.phaseReached()
 		r.result = fmt.Sprintf("%s failed: %s: %s", markFailed, o.Failed.Code, o.Failed.Message)
 	}
 	r.draw()
