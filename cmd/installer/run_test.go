@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -331,6 +332,24 @@ func TestPublishValidatesLocally(t *testing.T) {
 	for _, field := range []string{"orgId", "site.name", "site.timezone", "products[0].quantity"} {
 		if !strings.Contains(err.Error(), field) {
 			t.Errorf("error does not name %s: %v", field, err)
+		}
+	}
+}
+
+// The examples are valid requests of the sandbox's default organization.
+func TestExamplesAreValid(t *testing.T) {
+	for _, f := range examples(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := events.DecodeRequest(data)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if r.OrgID != atlassiantest.OrgID {
+			t.Errorf("%s: orgId %s is not the sandbox's %s", filepath.Base(f), r.OrgID, atlassiantest.OrgID)
 		}
 	}
 }
