@@ -19,9 +19,6 @@ import (
 	"syscall"
 )
 
-// errUsage marks a command line that could not be understood; main exits with status 2.
-var errUsage = errors.New("usage")
-
 const usageText = `Usage:
   installer [serve] [flags]         run the installer (configuration: environment or flags)
   installer dev [flags]             run NATS, the Atlassian sandbox and the installer together

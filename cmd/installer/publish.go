@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,9 +19,6 @@ import (
 
 // publishSource is the source of the requests `installer publish` sends.
 const publishSource = "urn:atlassian-installer:publish"
-
-// errRequestFailed is returned when a watched request ends in a failed event.
-var errRequestFailed = errors.New("request failed")
 
 // publishOptions are the flags of `installer publish` besides the configuration.
 type publishOptions struct {

@@ -261,6 +261,16 @@ func TestServeWithExternalNATS(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), ".install.provisioned ") {
 		t.Fatalf("publish: %v\n%s", err, out.String())
 	}
+
+	// An invalid request sent anyway ends in a failed event and a non-zero exit.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	writeFile(t, bad, `{"orgId":"`+atlassiantest.OrgID+`","adminEmail":"admin@acme.example"}`)
+	out = syncBuffer{}
+	err = run(t.Context(), []string{"publish", "--nats-url", ns.ClientURL(), "--watch", "--no-validate", bad}, env(nil), &out, io.Discard)
+	if !errors.Is(err, errRequestFailed) || !strings.Contains(err.Error(), "invalid_request") || !strings.Contains(out.String(), ".install.failed ") {
+		t.Fatalf("publish of an invalid request: %v\n%s", err, out.String())
+	}
+
 	if err := p.stop(t); err != nil {
 		t.Fatalf("run after cancel: %v", err)
 	}
