@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/procurement/atlassian-installer/events"
 )
 
 const usageText = `Usage:
@@ -33,7 +35,7 @@ func main() {
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, events.ErrInvalidRequest):
 		fmt.Fprintln(os.Stderr, "installer:", err)
 		os.Exit(2)
 	default:
