@@ -294,6 +294,9 @@ func (v *orderCheck) checkItem(i int, it *client.OrderItem, items map[string]int
 			v.fail(at("offeringId"), "offering %s in an order for an app provisioning request", it.OfferingID)
 		case off.Kind != KindFamilyContainer && !slices.Contains(p.offerings, it.OfferingID):
 			v.fail(at("offeringId"), "offering %s is not part of provisioning request %s", it.OfferingID, p.id)
+		case off.Kind == KindProduct && v.siteHas(p.siteName, off.TypeKey):
+			// Another order for the same site got there first.
+			v.fail(at("offeringId"), "site %s already has %s", p.siteName, off.TypeKey)
 		}
 	}
 	var containers, dependences int
@@ -360,6 +363,11 @@ func (v *orderCheck) checkItem(i int, it *client.OrderItem, items map[string]int
 			v.fail(at(fmt.Sprintf("promotions[%d].promotionDefinition.promotionCode", j)), "promotion code %q is not valid for %s", pr.PromotionDefinition.PromotionCode, it.OfferingID)
 		}
 	}
+}
+
+func (v *orderCheck) siteHas(name, typeKey string) bool {
+	site, ok := v.st.sites[name]
+	return ok && slices.ContainsFunc(site.Products, func(p SiteProduct) bool { return p.TypeKey == typeKey })
 }
 
 // checkContainer: an existing site that has a Jira family container must
