@@ -26,9 +26,13 @@ func (a *app) connect() (*conn, error) {
 	if a.creds != "" {
 		opts = append(opts, nats.UserCredentials(a.creds))
 	}
-	nc, err := nats.Connect(a.natsURL, opts...)
+	url := a.natsURL
+	if url == "" {
+		url = a.env("NATS_URL", defaultNATSURL)
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURL(a.natsURL), err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURL(url), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -2,11 +2,11 @@
 // requests and follows them to their outcome, shows the journeys the installer keeps, mends
 // dead letters, and calls every Atlassian API endpoint the client covers.
 //
-//	installctl request examples/new-site.json --watch
+//	installctl request examples/new-site-jira.json --watch
 //	installctl watch --all
 //	installctl list --state failed
 //	installctl deadletter replay 42
-//	installctl api entitlements details 58146793-…
+//	installctl api entitlements details 58146793-4749-4db3-8c36-0cd59aa10b50
 //
 // Run "installctl completion --help" for shell completion.
 package main

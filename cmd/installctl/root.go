@@ -14,7 +14,7 @@ func (a *app) rootCmd() *cobra.Command {
 		Long: `installctl is the command line of the Atlassian installer.
 
 Procurement developers publish a request and watch it to its outcome:
-  installctl request examples/new-site.json --watch
+  installctl request examples/new-site-jira.json --watch
 
 Operators look at journeys and mend what failed:
   installctl list --state failed
@@ -27,7 +27,8 @@ Everyone can call the Atlassian APIs the installer uses:
 	}
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.natsURL, "nats-url", a.env("NATS_URL", defaultNATSURL), "NATS server URL (env NATS_URL)")
+	// The URL may carry a password, so the environment's value is not shown as the default.
+	pf.StringVar(&a.natsURL, "nats-url", "", "NATS server URL(s), comma-separated (env NATS_URL, default "+defaultNATSURL+")")
 	pf.StringVar(&a.creds, "creds", a.env("NATS_CREDS", ""), "NATS credentials file (env NATS_CREDS)")
 	pf.StringVar(&a.prefix, "prefix", a.env("INSTALLER_SUBJECT_PREFIX", ""), `subject prefix (env INSTALLER_SUBJECT_PREFIX, default "atlassian")`)
 
