@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
@@ -284,12 +286,18 @@ func TestServeWithExternalNATS(t *testing.T) {
 
 // /readyz answers 503 until the installer consumes, and /healthz answers from the start.
 func TestReadyzBeforeConsuming(t *testing.T) {
-	ready := errors.New("not consuming")
+	var consuming atomic.Bool
 	tel, err := newTelemetry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops, err := listenOps("127.0.0.1:0", func() error { return ready }, tel.metricsHandler(), discardLogger())
+	ready := func() error {
+		if !consuming.Load() {
+			return errors.New("not consuming")
+		}
+		return nil
+	}
+	ops, err := listenOps("127.0.0.1:0", ready, tel.metricsHandler(), discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +309,7 @@ func TestReadyzBeforeConsuming(t *testing.T) {
 	if code, _ := get(t, "http://"+ops.Addr()+"/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz = %d", code)
 	}
-	ready = nil
+	consuming.Store(true)
 	if code, _ := get(t, "http://"+ops.Addr()+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz = %d once ready", code)
 	}
@@ -361,5 +369,26 @@ func TestExamplesAreValid(t *testing.T) {
 		if r.OrgID != atlassiantest.OrgID {
 			t.Errorf("%s: orgId %s is not the sandbox's %s", filepath.Base(f), r.OrgID, atlassiantest.OrgID)
 		}
+	}
+}
+
+// /readyz names what is missing: the NATS connection first, then consumption.
+func TestReadinessReasons(t *testing.T) {
+	_, nc, js := natstest.RunServer(t)
+	c, err := newClient(defaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := handlers.NewInstaller(js, apiOf(c), handlers.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := readiness(inst, nc)
+	if err := ready(); err == nil || !strings.Contains(err.Error(), "not consuming") {
+		t.Fatalf("before Run: %v", err)
+	}
+	nc.Close()
+	if err := ready(); err == nil || !strings.Contains(err.Error(), "NATS") {
+		t.Fatalf("closed connection: %v", err)
 	}
 }
