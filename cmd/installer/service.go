@@ -70,7 +70,7 @@ func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 
 // serve connects (or starts) NATS, starts the operator endpoints and runs the installer until
 // ctx is cancelled. started, when given, hears where the service can be reached.
-func serve(ctx context.Context, cfg Config, api handlers.API, log *slog.Logger, started func(endpoints)) (err error) {
+func serve(ctx context.Context, cfg Config, api handlers.API, log *slog.Logger, started func(endpoints)) error {
 	log.Info("starting", "config", cfg)
 	tel, err := newTelemetry()
 	if err != nil {
