@@ -86,6 +86,9 @@ func (r *ttyRenderer) progress(j *journeyView) {
 		r.requestID = j.RequestID
 	}
 	r.advance(j.Phase)
+	if j.Failed != nil && !r.failed {
+		r.failed, r.failedAt = true, phaseOfStage(j.Failed.Stage)
+	}
 	if j.ProvisionRequestID != "" {
 		r.detail[phaseProvision] = "provision request " + j.ProvisionRequestID
 	}
