@@ -60,7 +60,8 @@ type Fault struct {
 	ErrorStatus int     `json:"errorStatus,omitempty"`
 	// RateLimit is the share of requests answered 429 with Retry-After.
 	RateLimit float64 `json:"rateLimit,omitempty"`
-	// RetryAfter is sent with 429 and 503 answers (default 1s; whole seconds).
+	// RetryAfter is sent with 429 answers (default 1s) and, when set, with
+	// 503 answers; it is rounded up to whole seconds.
 	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 	// Ambiguous is the share of requests whose effect happens but whose
 	// connection is dropped before the answer.
@@ -137,9 +138,6 @@ func (fs *faultSet) decide(e Endpoint) action {
 	}
 	a := action{latency: f.Latency, provisionFails: f.ProvisionFails, orderItemsFail: f.OrderItemsFail}
 	a.retryAfter = f.RetryAfter
-	if a.retryAfter <= 0 {
-		a.retryAfter = time.Second
-	}
 	if f.RateLimit > 0 || f.Error > 0 || f.Ambiguous > 0 {
 		r := fs.rng.Float64()
 		switch {

@@ -41,6 +41,11 @@ func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int) {
 		scheme, _, _ := strings.Cut(a, " ")
 		h.Set("Authorization", scheme+" "+Redacted)
 	}
+	for _, k := range []string{"Proxy-Authorization", "Cookie"} {
+		if h.Get(k) != "" {
+			h.Set(k, Redacted)
+		}
+	}
 	rec := RecordedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: h,
 		Body: string(body), Endpoint: e, Status: status}
 	l.mu.Lock()

@@ -234,7 +234,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}
 		if a.status != 0 {
-			if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+			if a.status == http.StatusTooManyRequests || (a.status == http.StatusServiceUnavailable && a.retryAfter > 0) {
 				sw.Header().Set("Retry-After", retryAfterValue(a.retryAfter))
 			}
 			writeError(sw, a.status, http.StatusText(a.status), "injected fault")
