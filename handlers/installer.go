@@ -85,7 +85,9 @@ func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
 // Run creates the streams, the journey bucket and the durable consumer when missing
 // (existing ones are left as they are), then consumes until ctx ends. It then stops
 // fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
-// to JetStream (another instance resumes them from their recorded state), and returns.
+// to JetStream (another instance resumes them from their recorded state), and returns
+// nil. It returns an error when setting up fails or the NATS connection is closed under
+// it (wrapping nats.ErrConnectionClosed).
 func (in *Installer) Run(ctx context.Context) error {
 	if !in.running.CompareAndSwap(false, true) {
 		return errors.New("installer: Run called twice")

@@ -130,6 +130,7 @@ func (j *journey) recordOrder(ctx context.Context, a *OrderAnswer) error {
 	if err := j.save(ctx); err != nil {
 		return err
 	}
+	j.pollNow = false // nothing can have finished yet: wait a first interval
 	j.log.Info("ordered", "order_id", st.OrderID, "slug", a.Slug, "provision_request_id", st.ProvisionRequestID)
 	return nil
 }
@@ -197,7 +198,8 @@ func (j *journey) pollStep(ctx context.Context) error {
 			changed = changed || c
 		case ctx.Err() != nil:
 			return err
-		case transient(ctx, err):
+		case transient(ctx, err) || statusOf(err) == http.StatusNotFound:
+			// The order was accepted: a 404 can only be the order API lagging behind.
 			j.log.Warn("order status unavailable for now", "error", err)
 		default:
 			return apiFailure(events.StageCompletion, err)
