@@ -1,11 +1,14 @@
 package handlers_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
 )
 
 // publishDuplicate publishes a request without Nats-Msg-Id, so that the requests stream
@@ -95,5 +98,47 @@ func TestStorms(t *testing.T) {
 			}
 			e.settled()
 		})
+	}
+}
+
+// TestUnpublishedOutcome: a journey whose outcome was recorded but never published (a
+// crash in between) publishes it when its request comes again, with no Atlassian call.
+func TestUnpublishedOutcome(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+	e.publish("done-1", jiraOnNewSite("done"))
+	e.terminal("done-1")
+	e.settled()
+
+	// The state of a journey that ended but crashed before publishing.
+	st := e.journey("done-1")
+	st.RequestID, st.Published = "done-2", nil
+	st.Outcome.Provisioned.RequestID = "done-2"
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := e.js.KeyValue(context.Background(), handlers.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Create(context.Background(), handlers.Key("done-2"), b); err != nil {
+		t.Fatal(err)
+	}
+	calls := len(e.sandbox.Requests())
+	e.publish("done-2", jiraOnNewSite("done"))
+	term := e.terminal("done-2")
+	if term.Type != subjects.Provisioned() || term.Data["requestId"] != "done-2" {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.settled()
+	if n := len(e.sandbox.Requests()); n != calls {
+		t.Errorf("%d Atlassian calls", n-calls)
+	}
+	if got := e.journey("done-2").Published; len(got) != 1 || got[0] != subjects.Provisioned() {
+		t.Errorf("published %v", got)
+	}
+	if evs := of(e.outcomes(), "done-2"); len(evs) != 1 {
+		t.Errorf("events %v", types(evs))
 	}
 }
