@@ -1,0 +1,129 @@
+package telemetry
+
+import (
+	"context"
+	"errors"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// Span and attribute names of the installer's own spans.
+const (
+	attrRequestID     = "installer.request_id"
+	attrStep          = "installer.step"
+	attrDeliveryCount = "messaging.nats.message.delivery_count"
+)
+
+// Middleware traces and counts every delivery of a request message. The delivery's CONSUMER
+// span "process {subject}" is a child of the request's trace context (ce-traceparent), so a
+// request and all the installer does for it form one trace; its context carries the request id
+// for the log handler. It also counts first deliveries (journeys started), redeliveries, and
+// the messages held (journeys in flight). consumer names the durable consumer in the span.
+func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
+	return func(next handlers.Handler) handlers.Handler {
+		return func(ctx context.Context, d *handlers.Delivery) error {
+			ev, _ := events.FromNATS(d.Msg.Headers(), d.Msg.Data())
+			delivered := uint64(1)
+			if md := d.Metadata(); md != nil {
+				delivered = md.NumDelivered
+			}
+			subject := d.Msg.Subject()
+			attrs := []attribute.KeyValue{
+				attribute.String("messaging.system", "nats"),
+				attribute.String("messaging.operation.type", "process"),
+				attribute.String("messaging.operation.name", "process"),
+				attribute.String("messaging.destination.name", subject),
+				attribute.String("messaging.consumer.group.name", consumer),
+				attribute.Int64(attrDeliveryCount, int64(delivered)),
+			}
+			request := ev != nil && ev.Type() == subject
+			if ev != nil {
+				ctx = t.prop.Extract(ctx, traceCarrier(ev))
+				attrs = append(attrs,
+					attribute.String("messaging.message.id", ev.ID()),
+					attribute.String("cloudevents.event_id", ev.ID()),
+					attribute.String("cloudevents.event_type", ev.Type()),
+					attribute.String("cloudevents.event_source", ev.Source()),
+				)
+				if request {
+					attrs = append(attrs, attribute.String(attrRequestID, ev.ID()))
+					ctx = WithRequestID(ctx, ev.ID())
+				}
+			}
+			ctx, span := t.tracer.Start(ctx, "process "+subject, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+			defer span.End()
+
+			if request {
+				switch {
+				case delivered == 1:
+					t.m.started.Add(ctx, 1)
+				default:
+					t.m.redelivered.Add(ctx, 1)
+				}
+				t.m.inFlight.Add(ctx, 1)
+				defer t.m.inFlight.Add(context.WithoutCancel(ctx), -1)
+			}
+			err := next(ctx, d)
+			switch {
+			case err == nil:
+			case errors.Is(err, handlers.ErrDraining):
+				span.AddEvent("handed back: draining")
+			default:
+				span.RecordError(err)
+				span.SetStatus(codes.Error, err.Error())
+			}
+			return err
+		}
+	}
+}
+
+// traceCarrier reads the distributed-tracing extension of a CloudEvent, whichever content mode
+// carried it.
+func traceCarrier(ev *cloudevents.Event) propagation.MapCarrier {
+	c := propagation.MapCarrier{}
+	if tp := events.Traceparent(ev); tp != "" {
+		c["traceparent"] = tp
+	}
+	if v, ok := ev.Extensions()[events.ExtensionTracestate]; ok {
+		if s, ok := v.(string); ok {
+			c["tracestate"] = s
+		}
+	}
+	return c
+}
+
+// ObserveStep is the handlers.StepObserver of the installer (handlers.Config.Observe): a child
+// span "step {name}" of the delivery's span, and installer_step_duration_seconds by step and
+// result.
+func (t *Telemetry) ObserveStep(ctx context.Context, s handlers.StepInfo) (context.Context, func(error)) {
+	start := t.clock.Now()
+	ctx, span := t.tracer.Start(ctx, "step "+s.Name, trace.WithAttributes(
+		attribute.String(attrStep, s.Name), attribute.String(attrRequestID, s.RequestID)))
+	return ctx, func(err error) {
+		result := "ok"
+		if err != nil {
+			result = "error"
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		t.m.step.Record(ctx, t.clock.Now().Sub(start).Seconds(), metricAttrs("step", s.Name, "result", result))
+		span.End()
+	}
+}
+
+// metricAttrs builds a measurement option from key, value pairs.
+func metricAttrs(kv ...string) metric.MeasurementOption {
+	attrs := make([]attribute.KeyValue, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		attrs = append(attrs, attribute.String(kv[i], kv[i+1]))
+	}
+	return metric.WithAttributes(attrs...)
+}
