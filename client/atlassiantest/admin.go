@@ -15,7 +15,7 @@ import (
 //	DELETE /_sandbox/requests             empty it
 //	GET    /_sandbox/orders               accepted orders
 //	GET    /_sandbox/faults               faults in force
-//	PUT    /_sandbox/faults/{endpoint}    set a fault (JSON Fault; durations like "250ms")
+//	PUT    /_sandbox/faults/{endpoint}    set a fault (JSON Fault; durations like "250ms"; endpoint "all" for every one)
 //	DELETE /_sandbox/faults               clear every fault
 //	GET    /_sandbox/fixtures             dump the current state as fixtures
 //	PUT    /_sandbox/fixtures             replace the state with fixtures

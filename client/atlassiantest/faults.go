@@ -182,8 +182,12 @@ func (s *Server) ClearFaults() { s.faults.clear() }
 // Faults returns the faults currently set.
 func (s *Server) Faults() map[Endpoint]Fault { return s.faults.snapshot() }
 
-// ParseEndpoint checks an endpoint name (as the admin API receives it).
+// ParseEndpoint checks an endpoint name (as the admin API receives it);
+// "all" stands for EndpointAll, which a shell would expand.
 func ParseEndpoint(name string) (Endpoint, error) {
+	if name == "all" {
+		return EndpointAll, nil
+	}
 	e := Endpoint(name)
 	if e == EndpointAll || allEndpoints[e] {
 		return e, nil

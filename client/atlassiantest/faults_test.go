@@ -251,6 +251,9 @@ func TestAdminEndpoints(t *testing.T) {
 	if status, _ := f.raw("PUT", "/_sandbox/faults/get-order", map[string]any{"error": 2}); status != 400 {
 		t.Fatalf("bad share: %d", status)
 	}
+	if status, _ := f.raw("PUT", "/_sandbox/faults/all", map[string]any{"rateLimit": 1, "times": 1}); status != 200 || f.s.Faults()[atlassiantest.EndpointAll].RateLimit != 1 {
+		t.Fatalf("fault on all: %d %v", status, f.s.Faults())
+	}
 	if status, _ := f.raw("DELETE", "/_sandbox/faults", nil); status != 204 || len(f.s.Faults()) != 0 {
 		t.Fatalf("clear faults: %d %v", status, f.s.Faults())
 	}
@@ -276,5 +279,36 @@ func TestAdminEndpoints(t *testing.T) {
 		if resp.StatusCode != 401 {
 			t.Fatalf("admin without credentials: %d", resp.StatusCode)
 		}
+	}
+}
+
+func TestDocumentedRateLimits(t *testing.T) {
+	f := setup(t, atlassiantest.WithDocumentedRateLimits())
+	details := "/commerce/api/v2/entitlements/" + atlassiantest.JiraParentEntitlementID + "/details"
+	// 3,000 a minute with two seconds of burst: 100 at once, then 50 a second.
+	for i := range 100 {
+		if status := f.do("GET", details, nil, nil); status != 200 {
+			t.Fatalf("request %d of the burst: %d", i, status)
+		}
+	}
+	status, _ := f.raw("GET", details, nil)
+	if status != 429 {
+		t.Fatalf("beyond the burst: %d", status)
+	}
+	if got := f.s.RequestsTo(atlassiantest.EndpointEntitlementDetails); len(got) != 101 || got[100].Status != 429 {
+		t.Fatalf("log %d entries", len(got))
+	}
+	f.clock.Advance(time.Second)
+	for i := range 50 {
+		if status := f.do("GET", details, nil, nil); status != 200 {
+			t.Fatalf("request %d after a second: %d", i, status)
+		}
+	}
+	if status := f.do("GET", details, nil, nil); status != 429 {
+		t.Fatalf("beyond a second's worth: %d", status)
+	}
+	// Quotes have a bucket of their own.
+	if status := f.do("GET", "/commerce/api/v2/quotes/"+atlassiantest.QuoteID, nil, nil); status != 200 {
+		t.Fatalf("quotes: %d", status)
 	}
 }

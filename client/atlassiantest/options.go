@@ -21,6 +21,7 @@ type config struct {
 	seed            uint64
 	publicURL       string
 	logLimit        int
+	rateLimits      []rateLimitSpec
 }
 
 type basicCredential struct{ email, token string }

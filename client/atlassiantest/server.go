@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Server is a sandbox of the Atlassian APIs listening on a loopback port, or,
@@ -28,6 +30,7 @@ type Server struct {
 	listener net.Listener
 	srv      *http.Server
 	traceSeq atomic.Uint64
+	limiters map[Endpoint]*rate.Limiter
 }
 
 // call is what the middleware hands every endpoint handler.
@@ -122,7 +125,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	if fx == nil {
 		fx = DefaultFixtures()
 	}
-	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit)}
+	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit), limiters: newLimiters(cfg.rateLimits)}
 	s.st = newState(fx, cfg.seed)
 	mux := http.NewServeMux()
 	shared := map[string]http.Handler{}
@@ -223,6 +226,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		sw.Header().Set("Atl-Traceid", s.traceID())
 		if !s.authorized(r) {
 			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid credentials")
+			return
+		}
+		if wait, ok := s.admit(rt.endpoint, s.cfg.clock.Now()); !ok {
+			sw.Header().Set("Retry-After", retryAfterValue(wait))
+			writeError(sw, http.StatusTooManyRequests, "RATE_LIMITED", "rate limit exceeded")
 			return
 		}
 		a := s.faults.decide(rt.endpoint)

@@ -24,6 +24,7 @@ type config struct {
 	seed           uint64
 	logLimit       int
 	printFixtures  bool
+	rateLimits     bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -37,9 +38,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return def
 	}
 	fs.StringVar(&cfg.addr, "addr", env("SANDBOX_ADDR", "127.0.0.1:8081"), "listen address (SANDBOX_ADDR)")
-	fs.StringVar(&cfg.apiKey, "api-key", env("SANDBOX_API_KEY", atlassiantest.DefaultAPIKey), "API key accepted as Authorization: Bearer (SANDBOX_API_KEY)")
+	// Secrets are not flag defaults, so -h never prints them.
+	fs.StringVar(&cfg.apiKey, "api-key", "", "API key accepted as Authorization: Bearer (SANDBOX_API_KEY; default "+atlassiantest.DefaultAPIKey+")")
 	fs.StringVar(&cfg.email, "email", env("SANDBOX_EMAIL", ""), "site-admin email accepted with -api-token as Authorization: Basic (SANDBOX_EMAIL)")
-	fs.StringVar(&cfg.token, "api-token", env("SANDBOX_API_TOKEN", ""), "site-admin API token (SANDBOX_API_TOKEN)")
+	fs.StringVar(&cfg.token, "api-token", "", "site-admin API token (SANDBOX_API_TOKEN)")
 	fs.StringVar(&cfg.fixtures, "fixtures", env("SANDBOX_FIXTURES", ""), "fixtures JSON file; default: the built-in fixtures (SANDBOX_FIXTURES)")
 	fs.StringVar(&cfg.publicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "base URL written into statusUrl and links, when reached through a proxy (SANDBOX_PUBLIC_URL)")
 	fs.BoolVar(&cfg.printFixtures, "print-fixtures", false, "print the default fixtures as JSON and exit")
@@ -56,11 +58,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	for i, d := range durations {
 		fs.StringVar(&raw[i], d.flag, env(d.env, d.def), d.usage+" ("+d.env+")")
 	}
-	var seed, limit string
+	var seed, limit, limits string
+	fs.StringVar(&limits, "rate-limits", env("SANDBOX_RATE_LIMITS", "false"), "answer 429 beyond the documented limits: orders and quotes 600/min, entitlement details 3,000/min (SANDBOX_RATE_LIMITS)")
 	fs.StringVar(&seed, "seed", env("SANDBOX_SEED", "1"), "seed of the random fault shares (SANDBOX_SEED)")
 	fs.StringVar(&limit, "request-log-limit", env("SANDBOX_REQUEST_LOG_LIMIT", "50000"), "requests kept in the request log; 0 turns it off (SANDBOX_REQUEST_LOG_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["api-key"] {
+		cfg.apiKey = env("SANDBOX_API_KEY", atlassiantest.DefaultAPIKey)
+	}
+	if !set["api-token"] {
+		cfg.token = getenv("SANDBOX_API_TOKEN")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
@@ -73,6 +84,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		*d.p = v
 	}
 	var err error
+	if cfg.rateLimits, err = strconv.ParseBool(limits); err != nil {
+		return nil, fmt.Errorf("%w: -rate-limits (SANDBOX_RATE_LIMITS): %q is not true or false", errUsage, limits)
+	}
 	if cfg.seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: -seed (SANDBOX_SEED): %q is not a non-negative integer", errUsage, seed)
 	}
@@ -100,6 +114,9 @@ func (cfg *config) options() ([]atlassiantest.Option, error) {
 	}
 	if cfg.email != "" {
 		opts = append(opts, atlassiantest.WithBasicAuth(cfg.email, cfg.token))
+	}
+	if cfg.rateLimits {
+		opts = append(opts, atlassiantest.WithDocumentedRateLimits())
 	}
 	if cfg.publicURL != "" {
 		opts = append(opts, atlassiantest.WithPublicURL(cfg.publicURL))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{[]string{"-email", "a@b.c"}, nil, "SANDBOX_API_TOKEN"},
 		{[]string{"-api-key", ""}, nil, "SANDBOX_API_KEY"},
 		{[]string{"extra"}, nil, "unexpected argument"},
+		{nil, map[string]string{"SANDBOX_RATE_LIMITS": "sometimes"}, "SANDBOX_RATE_LIMITS"},
 	}
 	for _, tc := range cases {
 		_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)
@@ -41,6 +43,18 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	cfg, err := parseConfig([]string{"-order-delay", "5s"}, envOf(map[string]string{"SANDBOX_ORDER_DELAY": "1m", "SANDBOX_ADDR": "127.0.0.1:9"}), io.Discard)
 	if err != nil || cfg.orderDelay.String() != "5s" || cfg.addr != "127.0.0.1:9" {
 		t.Fatalf("flag over environment: %+v %v", cfg, err)
+	}
+}
+
+func TestHelpPrintsNoSecret(t *testing.T) {
+	var help bytes.Buffer
+	_, err := parseConfig([]string{"-h"}, envOf(map[string]string{"SANDBOX_API_KEY": "s3cret-key", "SANDBOX_API_TOKEN": "s3cret-token"}), &help)
+	if !errors.Is(err, flag.ErrHelp) || strings.Contains(help.String(), "s3cret") || !strings.Contains(help.String(), "SANDBOX_API_KEY") {
+		t.Fatalf("help: %v\n%s", err, help.String())
+	}
+	cfg, err := parseConfig(nil, envOf(map[string]string{"SANDBOX_API_KEY": "s3cret-key"}), io.Discard)
+	if err != nil || cfg.apiKey != "s3cret-key" {
+		t.Fatalf("key from the environment: %v", err)
 	}
 }
 
