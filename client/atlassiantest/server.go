@@ -337,11 +337,13 @@ func (w *statusWriter) recordOnce(status int) {
 	}
 }
 
+// WriteHeader logs the request before its status leaves.
 func (w *statusWriter) WriteHeader(code int) {
 	w.recordOnce(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write logs the request (as 200) before the first bytes leave.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.recordOnce(http.StatusOK)
 	return w.ResponseWriter.Write(b)
@@ -353,6 +355,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // discardWriter swallows the answer of a request whose connection is dropped.
 type discardWriter struct{ h http.Header }
 
+// Header, Write and WriteHeader let the handler run its effect for nothing.
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
