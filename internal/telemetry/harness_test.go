@@ -49,7 +49,13 @@ type auth struct {
 	email, token string
 }
 
-func newEnv(t *testing.T, a auth, opts ...atlassiantest.Option) *env {
+// setup adds to an env: sandbox options, and middleware inside the telemetry's.
+type setup struct {
+	sandbox    []atlassiantest.Option
+	middleware []handlers.Middleware
+}
+
+func newEnv(t *testing.T, a auth, extra ...setup) *env {
 	t.Helper()
 	e := &env{t: t, clock: clockwork.NewFakeClockAt(time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)),
 		spans: tracetest.NewInMemoryExporter(), logs: &syncBuffer{}}
@@ -66,7 +72,12 @@ func newEnv(t *testing.T, a auth, opts ...atlassiantest.Option) *env {
 		sopts = append(sopts, atlassiantest.WithBasicAuth(a.email, a.token))
 		copts = append(copts, client.WithBasicAuth(a.email, a.token))
 	}
-	e.sandbox = atlassiantest.NewServer(append(sopts, opts...)...)
+	mw := []handlers.Middleware{}
+	for _, x := range extra {
+		sopts = append(sopts, x.sandbox...)
+		mw = append(mw, x.middleware...)
+	}
+	e.sandbox = atlassiantest.NewServer(sopts...)
 	t.Cleanup(e.sandbox.Close)
 
 	var err error
@@ -98,7 +109,7 @@ func newEnv(t *testing.T, a auth, opts ...atlassiantest.Option) *env {
 		AckWait:         30 * time.Second,
 		DrainTimeout:    5 * time.Second,
 		APIBaseURL:      e.sandbox.URL,
-		Middleware:      []handlers.Middleware{e.tel.Middleware(handlers.DefaultConsumer)},
+		Middleware:      append([]handlers.Middleware{e.tel.Middleware(handlers.DefaultConsumer)}, mw...),
 		Observe:         e.tel.ObserveStep,
 		Logger:          telemetry.NewLogger(e.logs, slog.LevelDebug, false),
 	})
