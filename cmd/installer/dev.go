@@ -63,11 +63,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	cfg.APIURL = sandbox.URL
 	cfg.APIKey = Secret(atlassiantest.DefaultAPIKey)
 	cfg.Email, cfg.APIToken = "", ""
-	c, err := newClient(cfg)
-	if err != nil {
-		return err
-	}
-	return serve(ctx, cfg, apiOf(c), log, func(e endpoints) {
+	return serve(ctx, cfg, getenv, log, func(e endpoints) {
 		printBanner(stdout, e, sandbox.URL)
 	})
 }

@@ -6,15 +6,15 @@ import (
 	"os"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
 
-// newLogger logs JSON for log collectors, and text when a person reads stderr on a terminal.
+// newLogger logs JSON for log collectors, and text when a person reads stderr on a terminal;
+// every line of a journey carries its request_id and trace_id.
 func newLogger(w io.Writer, c Config) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: c.LogLevel}
-	if c.LogFormat == "text" || (c.LogFormat == "auto" && isTerminal(w)) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	text := c.LogFormat == "text" || (c.LogFormat == "auto" && isTerminal(w))
+	return telemetry.NewLogger(w, c.LogLevel, text)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -77,12 +77,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("%w: unexpected arguments %q", errUsage, rest)
 	}
 	log := newLogger(stderr, cfg)
-	c, err := newClient(cfg)
-	if err != nil {
-		return err
-	}
 	if !cfg.APIKey.IsSet() && cfg.Email == "" {
 		log.Warn("no Atlassian credentials: set ATLASSIAN_API_KEY, or ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN; every API call will be refused")
 	}
-	return serve(ctx, cfg, apiOf(c), log, nil)
+	return serve(ctx, cfg, getenv, log, nil)
 }

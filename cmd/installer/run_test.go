@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -219,7 +220,9 @@ func TestDevEndToEnd(t *testing.T) {
 			if counts["atlassian.install.provisioned"] != n || counts["atlassian.install.ordered"] != n || counts["atlassian.install.failed"] != 0 {
 				t.Fatalf("outcomes on %s = %v, want %d ordered and provisioned", events.StreamEvents, counts, n)
 			}
-			if code, body := get(t, "http://"+httpAddr+"/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") {
+			succeeded := regexp.MustCompile(fmt.Sprintf(`(?m)^installer_journeys_succeeded_total %d$`, n))
+			if code, body := get(t, "http://"+httpAddr+"/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") ||
+				!succeeded.MatchString(body) {
 				t.Fatalf("/metrics = %d\n%s", code, body)
 			}
 			if err := p.stop(t); err != nil {
@@ -287,17 +290,18 @@ func TestServeWithExternalNATS(t *testing.T) {
 // /readyz answers 503 until the installer consumes, and /healthz answers from the start.
 func TestReadyzBeforeConsuming(t *testing.T) {
 	var consuming atomic.Bool
-	tel, err := newTelemetry()
+	tel, err := newTelemetry(t.Context(), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	ready := func() error {
 		if !consuming.Load() {
 			return errors.New("not consuming")
 		}
 		return nil
 	}
-	ops, err := listenOps("127.0.0.1:0", ready, tel.metricsHandler(), discardLogger())
+	ops, err := listenOps("127.0.0.1:0", ready, tel.MetricsHandler(), discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

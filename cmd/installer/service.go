@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -70,18 +69,22 @@ func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 
 // serve connects (or starts) NATS, starts the operator endpoints and runs the installer until
 // ctx is cancelled. started, when given, hears where the service can be reached.
-func serve(ctx context.Context, cfg Config, api handlers.API, log *slog.Logger, started func(endpoints)) error {
+func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger, started func(endpoints)) error {
 	log.Info("starting", "config", cfg)
-	tel, err := newTelemetry()
+	tel, err := newTelemetry(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	defer closeWith(log, "metrics", tel.shutdown)
+	defer closeWith(log, "telemetry", tel.Shutdown)
+	c, err := newClient(cfg, clientTelemetry(tel)...)
+	if err != nil {
+		return err
+	}
 
 	urls := cfg.NATSURLs
-	var ns *server.Server
 	if cfg.Embedded() {
-		if ns, err = startEmbedded(cfg, log); err != nil {
+		ns, err := startEmbedded(cfg, log)
+		if err != nil {
 			return err
 		}
 		defer stopEmbedded(ns)
@@ -99,12 +102,16 @@ func serve(ctx context.Context, cfg Config, api handlers.API, log *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	inst, err := handlers.NewInstaller(js, api, handlerConfig(cfg, log))
+	ijs, api, hcfg, err := instrument(tel, js, apiOf(c), handlerConfig(cfg, log))
+	if err != nil {
+		return err
+	}
+	inst, err := handlers.NewInstaller(ijs, api, hcfg)
 	if err != nil {
 		return fmt.Errorf("installer: %w", err)
 	}
 
-	ops, err := listenOps(cfg.HTTPAddr, readiness(inst, nc), tel.metricsHandler(), log)
+	ops, err := listenOps(cfg.HTTPAddr, readiness(inst, nc), tel.MetricsHandler(), log)
 	if err != nil {
 		return err
 	}

@@ -3,41 +3,44 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
 
-// telemetry is the process's metrics pipeline: OpenTelemetry instruments, read by a Prometheus
-// exporter into a registry of its own (not the global one, so two installers in one test process
-// never collide), served on /metrics.
-type telemetry struct {
-	registry *prometheus.Registry
-	meters   *sdkmetric.MeterProvider
-}
+// This file is the one place where traces, metrics and log context are put around the concrete
+// types: the journeys, the Atlassian client and the JetStream publisher know nothing of them.
 
-func newTelemetry() (*telemetry, error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
+// newTelemetry builds the tracer and meter providers. Exporters run only where the standard
+// OTEL_* variables ask; /metrics is always served.
+func newTelemetry(ctx context.Context, getenv func(string) string) (*telemetry.Telemetry, error) {
+	tel, err := telemetry.New(ctx, telemetry.Config{Getenv: getenv})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus exporter: %w", err)
+		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	return &telemetry{registry: reg, meters: sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))}, nil
+	return tel, nil
 }
 
-// metricsHandler serves the registry in the Prometheus text format.
-func (t *telemetry) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{})
+// clientTelemetry gives the Atlassian client its CLIENT spans, call metrics and retry counts.
+func clientTelemetry(tel *telemetry.Telemetry) []client.Option {
+	return []client.Option{client.WithHTTPClient(tel.HTTPClient(nil)), client.WithOnRetry(tel.OnRetry)}
 }
 
-func (t *telemetry) shutdown(ctx context.Context) error {
-	return t.meters.Shutdown(ctx)
+// instrument wraps what the installer is built from: a span and metrics per delivery and per
+// step, the provisioning-to-order gap, producer spans for published events, and consumer lag.
+func instrument(tel *telemetry.Telemetry, js jetstream.JetStream, api handlers.API, cfg handlers.Config) (jetstream.JetStream, handlers.API, handlers.Config, error) {
+	consumer := cfg.Consumer
+	if consumer == "" {
+		consumer = handlers.DefaultConsumer
+	}
+	if err := tel.ObserveConsumer(js, events.StreamRequests, consumer); err != nil {
+		return nil, handlers.API{}, cfg, fmt.Errorf("telemetry: %w", err)
+	}
+	cfg.Middleware = append([]handlers.Middleware{tel.Middleware(consumer)}, cfg.Middleware...)
+	cfg.Observe = tel.ObserveStep
+	return tel.JetStream(js, cfg.Subjects), tel.API(api), cfg, nil
 }
