@@ -16,8 +16,10 @@
 // Apps: the product ARI (given, or the workspace of typeKey hostProduct on the site); the
 // host's entitlement and its details (billing, billing anchor, and the dependence: the
 // FAMILY_CONTAINER relation, else the host's own entitlement); app provisioning; the order
-// at once. Then both the provisioning status and the order are polled, the interval
-// doubling from PollInterval up to MaxPollInterval, until both finish or JourneyTimeout.
+// at once. Then the provisioning status is polled, the interval doubling from
+// PollInterval up to MaxPollInterval, and once it has finished the order, until both
+// have finished or JourneyTimeout has passed. Reading the order only then keeps the
+// orders API's rate limit, which order creation shares, free for new orders.
 //
 // # State
 //

@@ -38,6 +38,10 @@ type env struct {
 	clock   *clockwork.FakeClock
 	sandbox *atlassiantest.Server
 	client  *client.Client
+
+	mu        sync.Mutex
+	collected []outcome
+	collector jetstream.ConsumeContext
 }
 
 func newEnv(t *testing.T, opts ...atlassiantest.Option) *env {
@@ -58,6 +62,9 @@ func (e *env) newClient(key string) *client.Client {
 		client.WithAPIKey(key),
 		client.WithClock(e.clock),
 		client.WithRetry(8, 2*time.Second),
+		// The client's rate limiters wait in real time; journeys' timing is the fake clock's.
+		client.WithRateLimit(client.FamilyOrders, 0),
+		client.WithRateLimit(client.FamilyEntitlementDetails, 0),
 	)
 	if err != nil {
 		e.t.Fatalf("client: %v", err)
@@ -189,10 +196,39 @@ type outcome struct {
 	Raw     []byte
 }
 
-// outcomes reads every event of INSTALL_EVENTS, in order.
+// outcomes returns every event of INSTALL_EVENTS so far, in order, as collected by an
+// ordered consumer started on first use.
 func (e *env) outcomes() []outcome {
 	e.t.Helper()
-	return readStream(e.t, e.js, events.StreamEvents)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.collector == nil {
+		c, err := e.js.OrderedConsumer(context.Background(), events.StreamEvents, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			return nil // not created yet
+		}
+		cc, err := c.Consume(func(m jetstream.Msg) {
+			o := toOutcome(m.Headers(), m.Data())
+			e.mu.Lock()
+			e.collected = append(e.collected, o)
+			e.mu.Unlock()
+		})
+		if err != nil {
+			e.t.Fatalf("collect events: %v", err)
+		}
+		e.collector = cc
+		e.t.Cleanup(cc.Stop)
+	}
+	return append([]outcome(nil), e.collected...)
+}
+
+func toOutcome(h nats.Header, data []byte) outcome {
+	o := outcome{Header: h, Raw: data}
+	if ev, err := events.FromNATS(h, data); err == nil {
+		o.Type, o.ID, o.Subject = ev.Type(), ev.ID(), ev.Subject()
+		_ = json.Unmarshal(ev.Data(), &o.Data)
+	}
+	return o
 }
 
 func readStream(t *testing.T, js jetstream.JetStream, name string) []outcome {
@@ -215,12 +251,7 @@ func readStream(t *testing.T, js jetstream.JetStream, name string) []outcome {
 		if err != nil {
 			t.Fatalf("get %s %d: %v", name, seq, err)
 		}
-		o := outcome{Header: m.Header, Raw: m.Data}
-		if ev, err := events.FromNATS(m.Header, m.Data); err == nil {
-			o.Type, o.ID, o.Subject = ev.Type(), ev.ID(), ev.Subject()
-			_ = json.Unmarshal(ev.Data(), &o.Data)
-		}
-		out = append(out, o)
+		out = append(out, toOutcome(m.Header, m.Data))
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 
@@ -89,6 +90,7 @@ func TestGarbageInput(t *testing.T) {
 func TestPanicIsRecovered(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config()
+	cfg.Logger = slog.New(slog.DiscardHandler) // the panic's stack is expected
 	var panicked atomic.Bool
 	cfg.Middleware = []handlers.Middleware{func(next handlers.Handler) handlers.Handler {
 		return func(ctx context.Context, d *handlers.Delivery) error {

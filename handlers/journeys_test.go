@@ -179,7 +179,11 @@ func TestCookbookJourneys(t *testing.T) {
 			if len(orders) != 1 {
 				t.Fatalf("%d orders for the request, want 1", len(orders))
 			}
-			st := e.journey(id)
+			var st *handlers.State
+			e.eventually("outcome recorded as published", func() bool {
+				st = e.journey(id)
+				return len(st.Published) == 2
+			})
 			want := client.OrderRequest{
 				OrderID:              handlers.OrderID(id),
 				TransactionAccountID: atlassiantest.TransactionAccountID,

@@ -156,9 +156,12 @@ func (j *journey) publishOrdered(ctx context.Context) error {
 	return j.save(ctx)
 }
 
-// pollStep reads the provisioning status and the order, records what changed, and
-// records the outcome once both have finished. Transient errors only skip a round: the
-// order exists, and the journey timeout bounds the waiting.
+// pollStep reads the provisioning status and, once provisioning has finished, the order;
+// it records what changed, and the outcome once both have finished. The order is not
+// read while provisioning runs: provisioning finishes only after commerce has processed
+// the order, and order reads share the orders API's rate limit (600/min) with order
+// creation, which must not queue behind thousands of waiting journeys' polls. Transient
+// errors only skip a round: the order exists, and the journey timeout bounds the wait.
 func (j *journey) pollStep(ctx context.Context) error {
 	st := j.st
 	changed := false
@@ -187,7 +190,7 @@ func (j *journey) pollStep(ctx context.Context) error {
 			return apiFailure(events.StageCompletion, err)
 		}
 	}
-	if st.Entitlements == nil {
+	if st.Entitlements == nil && provisionDone(st.ProvisionStatus) {
 		o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
 		switch {
 		case err == nil:
