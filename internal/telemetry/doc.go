@@ -6,9 +6,10 @@
 //	tel, err := telemetry.New(ctx, telemetry.Config{})
 //	defer tel.Shutdown(ctx)
 //	c, _ := client.NewClient(client.WithHTTPClient(tel.HTTPClient(nil)), client.WithOnRetry(tel.OnRetry))
-//	cfg.Middleware = append(cfg.Middleware, tel.Middleware(cfg.Subjects, handlers.DefaultConsumer))
+//	cfg.Middleware = append([]handlers.Middleware{tel.Middleware(handlers.DefaultConsumer)}, cfg.Middleware...)
 //	cfg.Observe = tel.ObserveStep
-//	in, _ := handlers.NewInstaller(tel.JetStream(js), tel.API(api), cfg)
+//	_ = tel.ObserveConsumer(js, events.StreamRequests, handlers.DefaultConsumer)
+//	in, _ := handlers.NewInstaller(tel.JetStream(js, cfg.Subjects), tel.API(api), cfg)
 //	mux.Handle("GET /metrics", tel.MetricsHandler())
 //
 // # Traces
