@@ -172,6 +172,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("nats_url", urls),
 		slog.String("nats_creds", c.NATSCreds),
+		slog.String("nats_listen", c.NATSListen),
 		slog.String("data_dir", c.DataDir),
 		slog.String("atlassian_api_url", redactURL(c.APIURL)),
 		slog.Any("atlassian_api_key", c.APIKey),
@@ -188,6 +189,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("drain_timeout", c.DrainTimeout.String()),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.String("log_format", c.LogFormat),
 	)
 }
 
