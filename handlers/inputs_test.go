@@ -147,3 +147,32 @@ func TestStatusURLGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestSubjectPrefix: with another prefix, requests, event types and outcomes all follow it.
+func TestSubjectPrefix(t *testing.T) {
+	e := newEnv(t)
+	acme := events.NewSubjects("acme")
+	cfg := e.config()
+	cfg.Subjects = acme
+	cfg.Source = "urn:acme:installer"
+	e.start(e.js, apiOf(e.client), cfg)
+
+	ev := requestEvent(t, "prefixed-1", jiraOnNewSite("prefixed"))
+	ev.SetType(acme.Requested())
+	m, err := events.ToNATS(acme.Requested(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.publishMsg(m)
+	var got []outcome
+	e.eventually("provisioned on the prefixed subject", func() bool {
+		got = of(e.outcomes(), "prefixed-1")
+		return len(got) == 2
+	})
+	if got[0].Type != acme.Ordered() || got[1].Type != acme.Provisioned() {
+		t.Errorf("events %v", types(got))
+	}
+	if src := got[1].Header.Get("ce-source"); src != "urn:acme:installer" {
+		t.Errorf("source %q", src)
+	}
+}

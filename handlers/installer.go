@@ -212,7 +212,7 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 	}
 	var delay time.Duration
 	switch {
-	case errors.Is(err, ErrDraining):
+	case errors.Is(err, ErrDraining), ctx.Err() != nil:
 		// Handed back at once: another instance may resume it from its recorded state.
 	case err != nil:
 		delay = in.retryDelay(meta.NumDelivered)
