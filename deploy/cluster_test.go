@@ -1,0 +1,385 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// Timing of the cluster tests: a real clock with short intervals, and generous deadlines on
+// conditions rather than sleeps.
+const (
+	pollInterval   = 50 * time.Millisecond
+	provisionDelay = 100 * time.Millisecond
+	// ackWait is how soon the surviving installer receives the stopped one's unsettled requests.
+	ackWait = 2 * time.Second
+	// journeysDone bounds the whole run, failovers included.
+	journeysDone = 2 * time.Minute
+)
+
+// TestClusterSurvivesNodeAndInstallerLoss runs the compose topology without Docker: three
+// JetStream nodes, streams and journey state at three replicas, two installers sharing the
+// consumer, and the sandbox. While requests flow, the node leading the requests stream shuts
+// down and one installer stops dead. Every request must still end in exactly one terminal event,
+// and no order may be placed twice.
+func TestClusterSurvivesNodeAndInstallerLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster failover test")
+	}
+	const requests = 30
+	cluster := startCluster(t, 3)
+	sandbox := atlassiantest.NewServer(
+		atlassiantest.WithProvisionDelay(provisionDelay),
+		atlassiantest.WithOrderProcessingDelay(provisionDelay),
+	)
+	t.Cleanup(sandbox.Close)
+	subjects := events.NewSubjects("")
+
+	// One after the other: the first creates the streams, the bucket and the consumer, the
+	// second finds them. (Started at the same instant, the second can look a stream up while
+	// its replicas are still electing a leader, time out, and stop; a process supervisor
+	// restarts it.)
+	doomed := startInstaller(t, cluster, sandbox, "installer-1")
+	waitFor(t, clusterReady, "installer-1 consuming", func() bool { return doomed.ready(t) })
+	survivor := startInstaller(t, cluster, sandbox, "installer-2")
+	waitFor(t, clusterReady, "installer-2 consuming", func() bool { return survivor.ready(t) })
+
+	_, js := connect(t, cluster.url(), "procurement")
+	seen := watchOutcomes(t, js)
+
+	ids := make([]string, requests)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	first, rest := ids[:requests/2], ids[requests/2:]
+	for i, id := range first {
+		publishRequest(t, js, subjects, id, i)
+	}
+	// Stop things while journeys are mid-way: some ordered, none of the first half finished.
+	waitFor(t, journeysDone, "journeys under way", func() bool { return seen.count(subjects.Ordered()) >= 3 })
+
+	leader := cluster.streamLeader(t, events.StreamRequests)
+	t.Logf("shutting down %s, leader of %s; stopping installer-1 dead", leader.Name(), events.StreamRequests)
+	leader.Shutdown()
+	doomed.kill(t)
+
+	for i, id := range rest {
+		publishRequest(t, js, subjects, id, len(first)+i)
+	}
+	waitFor(t, journeysDone, fmt.Sprintf("a terminal event for each of %d requests", requests), func() bool {
+		return seen.terminated(subjects, ids) == requests
+	})
+
+	// Everything the events stream holds, read to its end.
+	stream, err := js.Stream(context.Background(), events.StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, journeysDone, "the outcome watcher at the end of the stream", func() bool {
+		return seen.lastSeq() >= info.State.LastSeq
+	})
+
+	for _, id := range ids {
+		types := seen.of(id)
+		terminal := 0
+		for _, typ := range types {
+			if typ == subjects.Provisioned() || typ == subjects.Failed() {
+				terminal++
+			}
+		}
+		if terminal != 1 {
+			t.Errorf("request %s: %d terminal events %v, want exactly one", id, terminal, types)
+		}
+		if len(types) > 0 && types[len(types)-1] != subjects.Provisioned() {
+			t.Errorf("request %s: events %v, want it provisioned (no fault was injected at the API)", id, types)
+		}
+	}
+	checkOrderedOnce(t, sandbox, requests)
+}
+
+// checkOrderedOnce asserts that the sandbox accepted exactly one order per request and that an
+// orderId never arrived with different content.
+func checkOrderedOnce(t *testing.T, sandbox *atlassiantest.Server, requests int) {
+	t.Helper()
+	orders := sandbox.Orders()
+	ids := map[string]bool{}
+	for _, o := range orders {
+		ids[o.OrderID] = true
+	}
+	if len(orders) != requests || len(ids) != requests {
+		t.Errorf("%d orders with %d distinct orderIds accepted, want %d", len(orders), len(ids), requests)
+	}
+	bodies := map[string]client.OrderRequest{}
+	for _, r := range sandbox.RequestsTo(atlassiantest.EndpointCreateOrder) {
+		var o client.OrderRequest
+		if err := json.Unmarshal([]byte(r.Body), &o); err != nil {
+			t.Errorf("order body: %v", err)
+			continue
+		}
+		prev, ok := bodies[o.OrderID]
+		if !ok {
+			bodies[o.OrderID] = o
+			continue
+		}
+		a, _ := json.Marshal(prev)
+		b, _ := json.Marshal(o)
+		if string(a) != string(b) {
+			t.Errorf("orderId %s sent with different content:\n%s\n%s", o.OrderID, a, b)
+		}
+	}
+}
+
+// installer is one installer process of the compose file: its own NATS connection to every
+// node, its own HTTP transport to the sandbox.
+type installer struct {
+	*handlers.Installer
+	nc     *nats.Conn
+	http   *killableTransport
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.Server, name string) *installer {
+	t.Helper()
+	nc, js := connect(t, cluster.url(), name)
+	tr := newKillableTransport()
+	api, err := client.NewClient(
+		client.WithBaseURL(sandbox.URL),
+		client.WithAPIKey(atlassiantest.DefaultAPIKey),
+		client.WithHTTPClient(&http.Client{Transport: tr}),
+		// The sandbox answers at once; the documented limits would only slow the test down.
+		client.WithRateLimit(client.FamilyOrders, 60_000),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := handlers.NewInstaller(js, handlers.API{
+		Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
+	}, handlers.Config{
+		Subjects:        events.NewSubjects(""),
+		Replicas:        3,
+		Concurrency:     16,
+		PollInterval:    pollInterval,
+		MaxPollInterval: 4 * pollInterval,
+		AckWait:         ackWait,
+		DrainTimeout:    time.Second,
+		APIBaseURL:      sandbox.URL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	i := &installer{Installer: in, nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
+	go func() { i.done <- in.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-i.done:
+		case <-time.After(journeysDone):
+			t.Errorf("%s did not return from Run", name)
+		}
+	})
+	return i
+}
+
+// ready reports whether the installer consumes, failing the test if it has stopped.
+func (i *installer) ready(t *testing.T) bool {
+	t.Helper()
+	select {
+	case err := <-i.done:
+		i.done <- err
+		t.Fatalf("installer stopped before consuming: %v", err)
+	default:
+	}
+	return i.Ready()
+}
+
+// kill stops the installer without a drain, as a crash or SIGKILL would: its NATS connection
+// closes first, so it settles nothing more, then its HTTP connections drop mid-call.
+func (i *installer) kill(t *testing.T) {
+	t.Helper()
+	i.nc.Close()
+	i.http.kill()
+	i.cancel()
+}
+
+// killableTransport is an HTTP transport whose connections can all be cut at once.
+type killableTransport struct {
+	*http.Transport
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	killed atomic.Bool
+}
+
+var errKilled = errors.New("installer process stopped")
+
+func newKillableTransport() *killableTransport {
+	k := &killableTransport{conns: map[net.Conn]struct{}{}}
+	var d net.Dialer
+	k.Transport = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if k.killed.Load() {
+				return nil, errKilled
+			}
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			k.mu.Lock()
+			defer k.mu.Unlock()
+			k.conns[c] = struct{}{}
+			return c, nil
+		},
+	}
+	return k
+}
+
+func (k *killableTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	return k.Transport.RoundTrip(r)
+}
+
+func (k *killableTransport) kill() {
+	k.killed.Store(true)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for c := range k.conns {
+		c.Close()
+	}
+}
+
+// publishRequest publishes a new-site Jira request as a procurement system would, retrying
+// while the cluster elects a new leader; Nats-Msg-Id (the event id) keeps a retry from storing
+// the request twice.
+func publishRequest(t *testing.T, js jetstream.JetStream, subjects events.Subjects, id string, n int) {
+	t.Helper()
+	e := cloudevents.NewEvent()
+	e.SetID(id)
+	e.SetSource("urn:procurement:deploy-test")
+	e.SetType(subjects.Requested())
+	data := map[string]any{
+		"orgId":      atlassiantest.OrgID,
+		"adminEmail": "admin@acme.example",
+		"site":       map[string]any{"name": fmt.Sprintf("cluster-%d", n), "create": true, "timezone": "Australia/Sydney"},
+		"products": []map[string]any{{
+			"offeringId":          atlassiantest.JiraOfferingID,
+			"family":              "jira",
+			"location":            "us",
+			"chargeElement":       "user",
+			"quantity":            100,
+			"parentEntitlementId": atlassiantest.JiraParentEntitlementID,
+		}},
+	}
+	if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := events.ToNATS(subjects.Requested(), &e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastErr error
+	waitFor(t, journeysDone, "request "+id+" stored", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, lastErr = js.PublishMsg(ctx, msg)
+		return lastErr == nil
+	})
+}
+
+// outcomes records every outcome event on INSTALL_EVENTS by request id (the event's subject).
+type outcomes struct {
+	mu     sync.Mutex
+	byID   map[string][]string
+	byType map[string]int
+	seq    uint64
+}
+
+func watchOutcomes(t *testing.T, js jetstream.JetStream) *outcomes {
+	t.Helper()
+	o := &outcomes{byID: map[string][]string{}, byType: map[string]int{}}
+	var cons jetstream.Consumer
+	waitFor(t, clusterReady, "an outcome watcher", func() bool {
+		var err error
+		cons, err = js.OrderedConsumer(context.Background(), events.StreamEvents, jetstream.OrderedConsumerConfig{})
+		return err == nil
+	})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		e, err := events.FromNATS(m.Headers(), m.Data())
+		if err != nil {
+			t.Errorf("outcome is not a CloudEvent: %v", err)
+			return
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			t.Errorf("outcome metadata: %v", err)
+			return
+		}
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.byID[e.Subject()] = append(o.byID[e.Subject()], e.Type())
+		o.byType[e.Type()]++
+		o.seq = meta.Sequence.Stream
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.Stop)
+	return o
+}
+
+func (o *outcomes) count(eventType string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.byType[eventType]
+}
+
+func (o *outcomes) of(id string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.byID[id]...)
+}
+
+func (o *outcomes) lastSeq() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seq
+}
+
+// terminated counts the requests among ids that have at least one terminal event.
+func (o *outcomes) terminated(subjects events.Subjects, ids []string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		for _, typ := range o.byID[id] {
+			if typ == subjects.Provisioned() || typ == subjects.Failed() {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}

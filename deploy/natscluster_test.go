@@ -1,0 +1,156 @@
+package deploy
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// clusterReady bounds how long a cluster may take to elect its JetStream meta leader.
+const clusterReady = 30 * time.Second
+
+// natsCluster is the compose file's three-node JetStream cluster in one process: each node on
+// 127.0.0.1 with random ports, its own store, fsync on every write, routes to every node.
+type natsCluster struct {
+	servers []*server.Server
+}
+
+func startCluster(t *testing.T, size int) *natsCluster {
+	t.Helper()
+	// Client ports too are chosen here, not by the kernel (-1) at start: a random client port
+	// could land on a route port reserved for a node not started yet.
+	ports := freePorts(t, 2*size)
+	clientPorts, routePorts := ports[:size], ports[size:]
+	routes := make([]*url.URL, size)
+	for i, p := range routePorts {
+		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)}
+	}
+	c := &natsCluster{}
+	for i := range size {
+		s, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("nats-%d", i+1),
+			Host:       "127.0.0.1",
+			Port:       clientPorts[i],
+			JetStream:  true,
+			StoreDir:   t.TempDir(),
+			SyncAlways: true,
+			Cluster:    server.ClusterOpts{Name: "installer", Host: "127.0.0.1", Port: routePorts[i]},
+			Routes:     routes,
+			NoLog:      true,
+			NoSigs:     true,
+		})
+		if err != nil {
+			t.Fatalf("nats-%d: %v", i+1, err)
+		}
+		go s.Start()
+		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+		c.servers = append(c.servers, s)
+	}
+	for _, s := range c.servers {
+		if !s.ReadyForConnections(clusterReady) {
+			t.Fatalf("%s not ready for connections", s.Name())
+		}
+	}
+	// As nats-server's own cluster tests wait: a meta leader that sees every peer online, and
+	// every node current with it; before that, an R3 stream finds "no suitable peers".
+	waitFor(t, clusterReady, "a JetStream meta leader seeing every node", func() bool {
+		leader := false
+		for _, s := range c.servers {
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == size {
+				leader = true
+			}
+			if !s.JetStreamIsCurrent() {
+				return false
+			}
+		}
+		return leader
+	})
+	return c
+}
+
+// freePorts finds n distinct free loopback ports: every node must know the route ports of all
+// before any starts.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	var ls []net.Listener
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return ports
+}
+
+// url lists every node's client URL, as NATS_URL does in the compose file.
+func (c *natsCluster) url() string {
+	var urls []string
+	for _, s := range c.servers {
+		urls = append(urls, s.ClientURL())
+	}
+	return strings.Join(urls, ",")
+}
+
+// streamLeader returns the node leading a stream of the global account.
+func (c *natsCluster) streamLeader(t *testing.T, stream string) *server.Server {
+	t.Helper()
+	var leader *server.Server
+	waitFor(t, clusterReady, "a leader of stream "+stream, func() bool {
+		for _, s := range c.servers {
+			if s.Running() && s.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+				leader = s
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
+// connect opens a client connection to the whole cluster that reconnects to a surviving node at
+// once, as the installer's own connection does.
+func connect(t *testing.T, urls, name string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	opts = append([]nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(50 * time.Millisecond),
+	}, opts...)
+	nc, err := nats.Connect(urls, opts...)
+	if err != nil {
+		t.Fatalf("connect %s: %v", name, err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
+// waitFor polls cond until it holds, failing the test at the deadline.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, timeout)
+		}
+		<-tick.C
+	}
+}
