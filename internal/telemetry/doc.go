@@ -16,7 +16,8 @@
 //
 // Each delivery of a request message gets a CONSUMER span "process {subject}" whose parent is
 // the request's own trace context (ce-traceparent, the CloudEvents distributed-tracing
-// extension). The OpenTelemetry messaging conventions allow a link or the parent; the parent
+// extension; for a message that is no CloudEvent, a W3C traceparent header). The OpenTelemetry
+// messaging conventions allow a link or the parent; the parent
 // is used because a message is processed alone, so a request and everything done for it are one
 // trace. Each journey step is a child span "step {name}"; every Atlassian call is a CLIENT span
 // "{METHOD} {route template}" (otelhttp); every published event is a PRODUCER span

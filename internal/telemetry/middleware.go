@@ -3,8 +3,10 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
@@ -45,8 +47,8 @@ func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
 				attribute.Int64(attrDeliveryCount, int64(delivered)),
 			}
 			request := ev != nil && ev.Type() == subject
+			ctx = t.prop.Extract(ctx, traceCarrier(ev, d.Msg.Headers()))
 			if ev != nil {
-				ctx = t.prop.Extract(ctx, traceCarrier(ev))
 				attrs = append(attrs,
 					attribute.String("messaging.message.id", ev.ID()),
 					attribute.String("cloudevents.event_id", ev.ID()),
@@ -86,15 +88,24 @@ func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
 }
 
 // traceCarrier reads the distributed-tracing extension of a CloudEvent, whichever content mode
-// carried it.
-func traceCarrier(ev *cloudevents.Event) propagation.MapCarrier {
+// carried it; for a message that is no CloudEvent, a W3C traceparent header, so that even a
+// dead letter stays in its producer's trace.
+func traceCarrier(ev *cloudevents.Event, h nats.Header) propagation.MapCarrier {
 	c := propagation.MapCarrier{}
-	if tp := events.Traceparent(ev); tp != "" {
-		c["traceparent"] = tp
+	if ev != nil {
+		if tp := events.Traceparent(ev); tp != "" {
+			c["traceparent"] = tp
+		}
+		if v, ok := ev.Extensions()[events.ExtensionTracestate]; ok {
+			if s, ok := v.(string); ok {
+				c["tracestate"] = s
+			}
+		}
+		return c
 	}
-	if v, ok := ev.Extensions()[events.ExtensionTracestate]; ok {
-		if s, ok := v.(string); ok {
-			c["tracestate"] = s
+	for k, vs := range h {
+		if len(vs) > 0 && (strings.EqualFold(k, "traceparent") || strings.EqualFold(k, "tracestate")) {
+			c[strings.ToLower(k)] = vs[0]
 		}
 	}
 	return c

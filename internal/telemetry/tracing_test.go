@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
+
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -87,6 +89,10 @@ func TestJourneySpanTree(t *testing.T) {
 			if p := parentOf(c); p.Name != step {
 				t.Errorf("%s is a child of %q, want %q", name, p.Name, step)
 			}
+			_, template, _ := strings.Cut(name, " ")
+			if !hasAttr(c, "url.template", template) || !hasAttr(c, "http.response.status_code", "200") {
+				t.Errorf("%s attributes %v, want url.template and the status", name, c.Attributes)
+			}
 		}
 	}
 
@@ -105,6 +111,34 @@ func TestJourneySpanTree(t *testing.T) {
 		if got := events.Traceparent(m.Event); got != requestTrace {
 			t.Errorf("%s carries traceparent %q, want the request's %q", m.Event.Type(), got, requestTrace)
 		}
+	}
+}
+
+// TestDeadLetterSpan: a message that is no CloudEvent is processed in a span of its own, and its
+// copy to the dead-letter subject is a producer span under it.
+func TestDeadLetterSpan(t *testing.T) {
+	e := newEnv(t, auth{apiKey: "obs-key-dl"})
+	junk := nats.NewMsg(subjects.Requested())
+	junk.Header.Set("traceparent", requestTrace)
+	junk.Data = []byte("{not json")
+	e.publishMsg(junk)
+	e.eventually("the dead letter", func() bool { return len(e.stream(events.StreamDeadLetter)) == 1 })
+	e.settled()
+
+	spans := e.spans.GetSpans()
+	dl := named(spans, "publish "+subjects.DeadLetter())
+	process := named(spans, "process "+subjects.Requested())
+	if len(dl) != 1 || len(process) != 1 {
+		t.Fatalf("spans %v, want one process and one dead-letter publish", names(spans))
+	}
+	if got := process[0].Parent.SpanID().String(); got != requestSpanID {
+		t.Errorf("process span of the dead letter has parent %s, want the traceparent header's %s", got, requestSpanID)
+	}
+	if dl[0].SpanKind != trace.SpanKindProducer || dl[0].Parent.SpanID() != process[0].SpanContext.SpanID() {
+		t.Errorf("dead-letter span kind %v parent %v, want a producer under the process span", dl[0].SpanKind, dl[0].Parent.SpanID())
+	}
+	if got := e.stream(events.StreamDeadLetter)[0].Header.Get("ce-traceparent"); got != "" {
+		t.Errorf("the dead letter was given a ce-traceparent %q; it must stay as it came", got)
 	}
 }
 
