@@ -109,11 +109,22 @@ func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) 
 			return c, nil, fmt.Errorf("%s: %w", s.env, err)
 		}
 	}
+	// -h shows each flag's value before the flags, i.e. the default or the variable's.
+	current := map[string]string{}
+	for _, a := range c.LogValue().Group() {
+		if v := a.Value.Resolve().String(); v != "" && v != "[]" {
+			current[strings.ReplaceAll(a.Key, "_", "-")] = v
+		}
+	}
 	for _, s := range settings {
 		if s.flag == "" {
 			continue
 		}
-		fs.Func(s.flag, s.usage+" (env "+s.env+")", func(v string) error {
+		usage := s.usage + " (env " + s.env
+		if v, ok := current[s.flag]; ok {
+			usage += ", now " + v
+		}
+		fs.Func(s.flag, usage+")", func(v string) error {
 			if err := s.set(&c, v); err != nil {
 				return fmt.Errorf("%s: %w", s.env, err)
 			}
