@@ -16,6 +16,13 @@ import (
 // crash lost its answer (the contract's one exception).
 const maxProvisionAttempts = 2
 
+// saveAttempts and saveRetryWait bound the retries of a journey state write: about four
+// seconds, the time a JetStream cluster takes to elect a new leader.
+const (
+	saveAttempts  = 5
+	saveRetryWait = 250 * time.Millisecond
+)
+
 // journey drives one request for one delivery of its message.
 type journey struct {
 	in    *Installer
@@ -189,16 +196,33 @@ func (j *journey) untilDeadline(d time.Duration) time.Duration {
 	return max(min(d, left), 0)
 }
 
-// save writes the in-memory state over the revision it was read at.
+// save writes the in-memory state over the revision it was read at. A write that fails
+// for another reason than a conflict (a NATS node failing over) is tried a few more
+// times: most writes record the answer of an effect, and a lost answer costs a repeated
+// provisioning request. A retried write that had in fact succeeded comes back as a
+// conflict, and the state read again shows it.
 func (j *journey) save(ctx context.Context) error {
 	j.st.UpdatedAt = j.in.now()
-	rev, err := j.in.store.update(ctx, j.st, j.rev)
-	if err != nil {
-		j.st = nil
-		return err
+	wait := saveRetryWait
+	for attempt := 1; ; attempt++ {
+		rev, err := j.in.store.update(ctx, j.st, j.rev)
+		if err == nil {
+			j.rev = rev
+			return nil
+		}
+		if errors.Is(err, errConflict) || attempt == saveAttempts || ctx.Err() != nil || j.in.js.Conn().IsClosed() {
+			j.st = nil
+			return err
+		}
+		j.log.Warn("recording the journey failed; trying again", "step", j.st.Step, "after", wait, "error", err)
+		select {
+		case <-j.in.clock.After(wait):
+		case <-ctx.Done():
+			j.st = nil
+			return ctx.Err()
+		}
+		wait *= 2
 	}
-	j.rev = rev
-	return nil
 }
 
 // lease marks the journey as being stepped by this delivery, so that a redelivery of the
