@@ -218,7 +218,7 @@ func TestComposeNATSCluster(t *testing.T) {
 func TestComposeInstallers(t *testing.T) {
 	f := loadCompose(t)
 	known := knownEnv(t)
-	sandboxKey := flagValue(f.Services["sandbox"].Command, "--api-key")
+	sandboxEnv := f.Services["sandbox"].Environment
 	for _, name := range installers {
 		svc := f.Services[name]
 		env := svc.Environment
@@ -234,11 +234,11 @@ func TestComposeInstallers(t *testing.T) {
 		api, err := url.Parse(env["ATLASSIAN_API_URL"])
 		if err != nil || api.Hostname() != "sandbox" {
 			t.Errorf("%s: ATLASSIAN_API_URL = %q, want the sandbox service", name, env["ATLASSIAN_API_URL"])
-		} else if listen := flagValue(f.Services["sandbox"].Command, "--addr"); !strings.HasSuffix(listen, ":"+api.Port()) {
+		} else if listen := sandboxEnv["SANDBOX_ADDR"]; listen != "0.0.0.0:"+api.Port() {
 			t.Errorf("%s: ATLASSIAN_API_URL port %s, sandbox listens on %q", name, api.Port(), listen)
 		}
-		if key := env["ATLASSIAN_API_KEY"]; key == "" || key != sandboxKey {
-			t.Errorf("%s: ATLASSIAN_API_KEY does not match the sandbox's --api-key", name)
+		if key := env["ATLASSIAN_API_KEY"]; key == "" || key != sandboxEnv["SANDBOX_API_KEY"] {
+			t.Errorf("%s: ATLASSIAN_API_KEY does not match the sandbox's SANDBOX_API_KEY", name)
 		}
 		host, httpPort, err := net.SplitHostPort(env["INSTALLER_HTTP_ADDR"])
 		if err != nil || host != "0.0.0.0" {
@@ -323,19 +323,6 @@ func checkNATSURL(t *testing.T, service, list string) {
 	}
 }
 
-// flagValue returns the argument following flag in args ("--flag value" or "--flag=value").
-func flagValue(args []string, flag string) string {
-	for i, a := range args {
-		if a == flag && i+1 < len(args) {
-			return args[i+1]
-		}
-		if v, ok := strings.CutPrefix(a, flag+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func parsePorts(t *testing.T, specs []string) []port {
 	t.Helper()
 	var ps []port
@@ -405,8 +392,18 @@ func TestComposeSandboxAndTools(t *testing.T) {
 	if !slices.Equal(sandbox.Entrypoint, []string{"/usr/local/bin/atlassian-sandbox"}) {
 		t.Errorf("sandbox entrypoint %v", sandbox.Entrypoint)
 	}
-	if sandbox.Healthcheck == nil {
-		t.Error("sandbox: no health check, yet the installers wait for it to be healthy")
+	if sandbox.Healthcheck == nil || !strings.Contains(strings.Join(sandbox.Healthcheck.Test, " "), "127.0.0.1:8081/") {
+		t.Error("sandbox: no health check on its port, yet the installers wait for it to be healthy")
+	}
+	// The sandbox reads its variables in cmd/atlassian-sandbox (its -h lists them).
+	src, err := os.ReadFile(filepath.Join("..", "cmd", "atlassian-sandbox", "config.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range sandbox.Environment {
+		if !strings.HasPrefix(name, "SANDBOX_") || !strings.Contains(string(src), `"`+name+`"`) {
+			t.Errorf("sandbox: %s is not a variable atlassian-sandbox reads", name)
+		}
 	}
 	ctl := f.Services["installctl"]
 	if !slices.Equal(ctl.Entrypoint, []string{"/usr/local/bin/installctl"}) {
