@@ -56,6 +56,14 @@ func TestCollectorForwardsTracesToJaeger(t *testing.T) {
 	}
 
 	f := loadCompose(t)
+	for _, name := range installers {
+		env := f.Services[name].Environment
+		// An OTLP endpoint alone turns every signal's exporter on; the collector must take each
+		// signal the installers push, or they log export errors forever.
+		if _, ok := cfg.Service.Pipelines["metrics"]; !ok && env["OTEL_METRICS_EXPORTER"] != "none" {
+			t.Errorf("%s pushes metrics over OTLP, but the collector has no metrics pipeline", name)
+		}
+	}
 	if !slices.Contains(f.Services["otel-collector"].Volumes, "./deploy/otel-collector.yaml:/etc/otelcol-contrib/config.yaml:ro") {
 		t.Error("otel-collector does not mount deploy/otel-collector.yaml as its configuration")
 	}
