@@ -17,12 +17,12 @@
 // Each delivery of a request message gets a CONSUMER span "process {subject}" whose parent is
 // the request's own trace context (ce-traceparent, the CloudEvents distributed-tracing
 // extension; for a message that is no CloudEvent, a W3C traceparent header). The OpenTelemetry
-// messaging conventions allow a link or the parent; the parent
-// is used because a message is processed alone, so a request and everything done for it are one
-// trace. Each journey step is a child span "step {name}"; every Atlassian call is a CLIENT span
-// "{METHOD} {route template}" (otelhttp); every published event is a PRODUCER span
-// "publish {subject}". Outbound events keep the request's ce-traceparent when it had one, and
-// carry the producer span's context when it had none.
+// messaging conventions allow a link or the parent; the parent is used because a message is
+// processed alone, so a request and everything done for it are one trace. Each journey step is
+// a child span "step {name}"; every Atlassian call is a CLIENT span "{METHOD} {route template}"
+// (otelhttp); every published event is a PRODUCER span "publish {subject}". Outbound events keep
+// the request's ce-traceparent when it had one, and carry the producer span's context when it
+// had none.
 //
 // Exporters follow the standard OTEL_* variables (go.opentelemetry.io/contrib/exporters/autoexport)
 // but none runs unless asked: OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER, or an
