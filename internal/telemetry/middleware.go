@@ -17,7 +17,7 @@ import (
 	"github.com/procurement/atlassian-installer/handlers"
 )
 
-// Span and attribute names of the installer's own spans.
+// Attributes of the installer's own spans, beside the messaging and CloudEvents conventions.
 const (
 	attrRequestID     = "installer.request_id"
 	attrStep          = "installer.step"
