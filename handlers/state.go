@@ -24,7 +24,9 @@ const (
 	// StepProvisioning: the provisioning request is about to be sent, or was sent and
 	// its answer not recorded (a crash: the one case where it may be sent once more).
 	StepProvisioning Step = "provisioning"
-	// StepProvisionAccepted: the statusUrl and provisionRequestId are recorded.
+	// StepProvisionAccepted: the statusUrl and provisionRequestId are recorded, the order
+	// not yet about to be sent. A journey normally passes straight from StepProvisioning to
+	// StepOrdering, recording the provisioning answer with it.
 	StepProvisionAccepted Step = "provision_accepted"
 	// StepOrdering: the order is about to be sent, or was sent and its answer not
 	// recorded; it is only ever re-sent with the same orderId.

@@ -10,8 +10,9 @@ import (
 	"github.com/procurement/atlassian-installer/events"
 )
 
-// provisionStep records that provisioning starts, sends it, records the statusUrl, and
-// orders at once in the same step: nothing waits between the two.
+// provisionStep records that provisioning starts, sends it, and orders at once in the
+// same step: nothing waits between the two. The provisioning answer is recorded in the
+// same write as the order being about to be sent, one round trip less in between.
 func (j *journey) provisionStep(ctx context.Context) error {
 	st := j.st
 	if st.Step == StepProvisioning {
@@ -42,10 +43,7 @@ func (j *journey) provisionStep(ctx context.Context) error {
 	if err != nil {
 		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
 	}
-	st.StatusURL, st.ProvisionRequestID, st.Step = statusURL, prid, StepProvisionAccepted
-	if err := j.save(ctx); err != nil {
-		return err
-	}
+	st.StatusURL, st.ProvisionRequestID = statusURL, prid
 	return j.orderStep(ctx)
 }
 
@@ -71,7 +69,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 		if resend {
 			return j.recoverOrder(ctx, req)
 		}
-		return windowExpired(j.in.cfg.OrderWindow.String())
+		return windowExpired(j.in.cfg.OrderWindow.String()) // its record keeps the statusUrl
 	}
 	if resend {
 		j.log.Warn("the order's answer was never recorded: sending it again with the same orderId", "order_id", st.OrderID)
