@@ -158,3 +158,27 @@ func TestDeadlineExceeded(t *testing.T) {
 		t.Errorf("events %v", types(evs))
 	}
 }
+
+// TestTransientAfterProvisioning: once provisioning was answered, an order POST that
+// fails beyond the client's retries is re-sent with the same orderId, and status polls
+// ride out errors; the journey still succeeds with one order.
+func TestTransientAfterProvisioning(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+	e.sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{Error: 1, ErrorStatus: 500, Times: 10})
+	e.sandbox.SetFault(atlassiantest.EndpointProvisionStatus, atlassiantest.Fault{Error: 1, ErrorStatus: 502, Times: 20})
+	e.publish("transient-1", jiraOnNewSite("transient"))
+	if term := e.terminal("transient-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	if n := len(e.ordersOf("transient-1")); n != 1 {
+		t.Errorf("%d orders", n)
+	}
+	posts := e.sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)
+	if len(posts) != 11 {
+		t.Errorf("%d order POSTs, want 10 refused and 1 accepted", len(posts))
+	}
+	if n := e.sandbox.ProvisionRequests(); n != 1 {
+		t.Errorf("%d provisioning requests", n)
+	}
+}
