@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,9 @@ type killSwitch struct {
 	// afterProvision kills once the provisioning answer arrived; beforeOrder before the
 	// order is sent; afterOrder once the sandbox accepted the order.
 	afterProvision, beforeOrder, afterOrder bool
+	// afterOrders kills once that many orders were sent.
+	afterOrders int
+	orders      atomic.Int32
 }
 
 func (k *killSwitch) kill() bool {
@@ -48,7 +52,8 @@ func (k *killSwitch) CreateOrder(ctx context.Context, req *client.OrderRequest) 
 		return nil, nil, errKilled
 	}
 	resp, r, err := k.Commerce.CreateOrder(ctx, req)
-	if k.afterOrder && k.kill() {
+	sent := int(k.orders.Add(1))
+	if (k.afterOrder || sent == k.afterOrders) && k.kill() {
 		return nil, nil, errKilled
 	}
 	return resp, r, err
@@ -263,4 +268,49 @@ func TestDrainAndResume(t *testing.T) {
 		}
 	}
 	e.settled()
+}
+
+// TestHardStopMidFlow kills an instance while many journeys are at different steps; a new
+// instance finishes them all, each with one order and one terminal event.
+func TestHardStopMidFlow(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.AckWait = time.Second
+	first := e.startKilled(cfg, &killSwitch{afterOrders: 6})
+	const n = 15
+	for i := range n {
+		id := fmt.Sprintf("midflow-%02d", i)
+		e.publish(id, jiraOnNewSite(id))
+	}
+	first.awaitDeath(t)
+	e.start(e.js, apiOf(e.client), cfg)
+	e.eventually("every request ended", func() bool {
+		k := 0
+		for _, o := range e.outcomes() {
+			if isTerminal(o) {
+				k++
+			}
+		}
+		return k >= n
+	})
+	e.settled()
+	all := e.outcomes()
+	for i := range n {
+		id := fmt.Sprintf("midflow-%02d", i)
+		terminals := 0
+		for _, o := range of(all, id) {
+			if isTerminal(o) {
+				terminals++
+				if o.Type != subjects.Provisioned() {
+					t.Errorf("%s: %s %v", id, o.Type, o.Data)
+				}
+			}
+		}
+		if terminals != 1 {
+			t.Errorf("%s: %d terminal events", id, terminals)
+		}
+		if k := len(e.ordersOf(id)); k != 1 {
+			t.Errorf("%s: %d orders", id, k)
+		}
+	}
 }
