@@ -176,3 +176,34 @@ func TestSubjectPrefix(t *testing.T) {
 		t.Errorf("source %q", src)
 	}
 }
+
+// TestOutcomeEnvelope: outbound events are binary-mode CloudEvents with a deterministic
+// id (also their Nats-Msg-Id), the request id as subject, the installer's source, JSON
+// data, and the request's trace.
+func TestOutcomeEnvelope(t *testing.T) {
+	e := newEnv(t)
+	e.startDefault()
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ev := requestEvent(t, "envelope-1", jiraOnNewSite("envelope"))
+	ev.SetExtension("traceparent", traceparent)
+	m, err := events.ToNATS(subjects.Requested(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.publishMsg(m)
+	e.terminal("envelope-1")
+	evs := of(e.outcomes(), "envelope-1")
+	if len(evs) != 2 {
+		t.Fatalf("events %v", types(evs))
+	}
+	for _, o := range evs {
+		h := o.Header
+		if o.ID != events.EventID("envelope-1", o.Type) || h.Get("Nats-Msg-Id") != o.ID {
+			t.Errorf("%s: id %q, Nats-Msg-Id %q", o.Type, o.ID, h.Get("Nats-Msg-Id"))
+		}
+		if h.Get("ce-source") != handlers.DefaultSource || h.Get("ce-datacontenttype") != "application/json" ||
+			h.Get("ce-traceparent") != traceparent || h.Get("ce-subject") != "envelope-1" {
+			t.Errorf("%s: headers %v", o.Type, h)
+		}
+	}
+}
