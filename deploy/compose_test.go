@@ -274,6 +274,9 @@ func TestComposeInstallers(t *testing.T) {
 			}
 		}
 	}
+	if f.Services["installer-2"].DependsOn["installer-1"].Condition != "service_healthy" {
+		t.Error("installer-2 must start once installer-1 has created the streams and the consumer")
+	}
 	// Two instances share the one durable consumer only if they agree on everything that names
 	// it: prefix, streams, replicas, source. Only their instance identity may differ.
 	a, b := f.Services[installers[0]].Environment, f.Services[installers[1]].Environment
