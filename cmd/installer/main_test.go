@@ -18,7 +18,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeContractBinary()
+	os.Exit(code)
 }
 
 func command(t *testing.T, args ...string) *exec.Cmd {

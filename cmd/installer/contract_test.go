@@ -1,0 +1,835 @@
+package main
+
+// Contract tests: CONTRACT.md checked from outside. Each test runs the installer binary (built
+// once) configured by environment variables only, talks to it over NATS only, and uses the
+// Atlassian sandbox as the API.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/internal/natstest"
+)
+
+const (
+	ctPrefix     = "atlassian"
+	ctRequested  = ctPrefix + ".install.requested"
+	ctSource     = "urn:atlassian-installer"
+	ctTraceparnt = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+)
+
+// ctOutcomes follows a running installer's outcomes: the events stream as stored, and every
+// publish on the outcome subjects as sent (JetStream drops re-sent ids from the stream only).
+type ctOutcomes struct {
+	prefix, source string
+	stream         *ctCollector
+	sent           *ctCollector
+	dead           *ctCollector
+}
+
+func ctFollow(t *testing.T, p *ctInstaller, prefix, source string) *ctOutcomes {
+	t.Helper()
+	o := &ctOutcomes{prefix: prefix, source: source,
+		stream: p.watchStream(t, ctStreamEvents),
+		dead:   p.watchStream(t, ctStreamDeadLetter),
+		sent:   p.watchCore(t, prefix+".install.>")}
+	return o
+}
+
+// published returns the outcome publishes seen on core NATS for a request.
+func (o *ctOutcomes) published(requestID string) []ctMsg {
+	return o.sent.where(func(m ctMsg) bool {
+		return m.Subject != o.prefix+".install.requested" && m.Subject != o.prefix+".install.deadletter" &&
+			m.ce("subject") == requestID
+	})
+}
+
+// check verifies the contract's rules on every outcome seen: the binding, the headers, the data
+// shape per type, no secret anywhere, and per request at most one ordered, before exactly one
+// terminal event.
+func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
+	t.Helper()
+	ordered, provisioned, failed := o.prefix+".install.ordered", o.prefix+".install.provisioned", o.prefix+".install.failed"
+	for _, m := range o.stream.all() {
+		ctCheckBinding(t, m, o.source)
+		for _, s := range append(secrets, ctAPIKey) {
+			if strings.Contains(string(m.Data), s) || strings.Contains(fmt.Sprint(m.Header), s) {
+				t.Errorf("a secret is in the %s event of %s", m.Subject, m.ce("subject"))
+			}
+		}
+		d := m.dataMap(t)
+		switch m.Subject {
+		case ordered:
+			ctCheckOrderedShape(t, d)
+		case provisioned:
+			ctCheckProvisionedShape(t, d)
+		case failed:
+			ctCheckFailedShape(t, d)
+		default:
+			t.Errorf("event on unexpected subject %s in %s", m.Subject, ctStreamEvents)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range o.sent.all() {
+		if m.Subject == ordered || m.Subject == provisioned || m.Subject == failed {
+			ids[m.ce("subject")] = true
+		}
+	}
+	for id := range ids {
+		var seq []string
+		for _, m := range o.published(id) {
+			seq = append(seq, strings.TrimPrefix(m.Subject, o.prefix+".install."))
+		}
+		switch {
+		case slices.Equal(seq, []string{"ordered", "provisioned"}),
+			slices.Equal(seq, []string{"ordered", "failed"}),
+			slices.Equal(seq, []string{"failed"}):
+		default:
+			t.Errorf("request %s: outcomes published %v, want [ordered] then exactly one of provisioned or failed (ordered before provisioned)", id, seq)
+		}
+	}
+}
+
+// ctCheckBinding checks an outbound event against the contract's CloudEvents rules.
+func ctCheckBinding(t *testing.T, m ctMsg, source string) {
+	t.Helper()
+	id := m.ce("id")
+	want := map[string]string{
+		"ce-specversion":     "1.0",
+		"ce-type":            m.Subject,
+		"ce-source":          source,
+		"ce-datacontenttype": "application/json",
+		"Nats-Msg-Id":        id,
+	}
+	for k, v := range want {
+		if got := m.Header.Get(k); got != v || v == "" {
+			t.Errorf("%s event of %s: header %s = %q, want %q", m.Subject, m.ce("subject"), k, got, v)
+		}
+	}
+	if ct := m.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/cloudevents") {
+		t.Errorf("%s event: Content-Type %q: outbound events must be in binary mode", m.Subject, ct)
+	}
+	if m.ce("subject") == "" {
+		t.Errorf("%s event without ce-subject", m.Subject)
+	}
+	d := m.dataMap(t)
+	if d["requestId"] != m.ce("subject") {
+		t.Errorf("%s event: ce-subject %q but requestId %v", m.Subject, m.ce("subject"), d["requestId"])
+	}
+	if _, err := time.Parse(time.RFC3339Nano, m.ce("time")); m.ce("time") != "" && err != nil {
+		t.Errorf("%s event: ce-time %q is not RFC 3339", m.Subject, m.ce("time"))
+	}
+}
+
+func ctCheckOrderedShape(t *testing.T, d map[string]any) {
+	t.Helper()
+	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "transactionAccountId", "invoiceGroupId", "items"}
+	if err := ctKeys(d, keys, nil); err != nil {
+		t.Errorf("ordered event fields: %v\n%v", err, d)
+	}
+	for _, k := range keys[:len(keys)-1] {
+		if !ctString(d, k) {
+			t.Errorf("ordered event: %s = %#v, want a non-empty string", k, d[k])
+		}
+	}
+	items, ok := d["items"].([]any)
+	if !ok || len(items) == 0 {
+		t.Fatalf("ordered event: items = %#v, want a non-empty array", d["items"])
+	}
+	for i, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok || ctKeys(m, []string{"itemId", "orderItemId", "offeringId"}, nil) != nil ||
+			!ctString(m, "itemId") || !ctString(m, "orderItemId") || !ctString(m, "offeringId") {
+			t.Errorf("ordered event: items[%d] = %#v, want {itemId, orderItemId, offeringId} strings", i, it)
+		}
+	}
+}
+
+func ctCheckProvisionedShape(t *testing.T, d map[string]any) {
+	t.Helper()
+	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "site", "entitlements", "requestedAt", "completedAt"}
+	if err := ctKeys(d, keys, nil); err != nil {
+		t.Errorf("provisioned event fields: %v\n%v", err, d)
+	}
+	for _, k := range keys[:5] {
+		if !ctString(d, k) {
+			t.Errorf("provisioned event: %s = %#v, want a non-empty string", k, d[k])
+		}
+	}
+	site, ok := d["site"].(map[string]any)
+	if !ok || ctKeys(site, []string{"name", "url"}, nil) != nil || !ctString(site, "name") ||
+		site["url"] != "https://"+fmt.Sprint(site["name"])+".atlassian.net" {
+		t.Errorf("provisioned event: site = %#v, want {name, url: https://{name}.atlassian.net}", d["site"])
+	}
+	ents, ok := d["entitlements"].([]any)
+	if !ok || len(ents) == 0 {
+		t.Errorf("provisioned event: entitlements = %#v, want a non-empty array", d["entitlements"])
+	}
+	for i, e := range ents {
+		m, ok := e.(map[string]any)
+		if !ok || ctKeys(m, []string{"offeringId", "entitlementId", "version"}, nil) != nil ||
+			!ctString(m, "offeringId") || !ctString(m, "entitlementId") || !ctString(m, "version") {
+			t.Errorf("provisioned event: entitlements[%d] = %#v, want {offeringId, entitlementId, version} strings", i, e)
+		}
+	}
+	for _, k := range []string{"requestedAt", "completedAt"} {
+		if !ctRFC3339Z(d[k]) {
+			t.Errorf("provisioned event: %s = %#v, want an RFC 3339 time ending in Z", k, d[k])
+		}
+	}
+}
+
+// ctCheckStreams checks that the three streams exist with exactly the contract's subjects.
+func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
+	t.Helper()
+	want := map[string][]string{
+		ctStreamRequests:   {prefix + ".install.requested"},
+		ctStreamEvents:     {prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
+		ctStreamDeadLetter: {prefix + ".install.deadletter"},
+	}
+	for name, subjects := range want {
+		st, err := p.js.Stream(context.Background(), name)
+		if err != nil {
+			t.Errorf("stream %s: %v", name, err)
+			continue
+		}
+		got := slices.Clone(st.CachedInfo().Config.Subjects)
+		slices.Sort(got)
+		slices.Sort(subjects)
+		if !slices.Equal(got, subjects) {
+			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
+		}
+	}
+}
+
+// A bad value in a duration variable stops start-up with a message naming the variable.
+func TestContractBadDurationStopsStartup(t *testing.T) {
+	t.Parallel()
+	bin := contractBinary(t)
+	for _, name := range []string{"INSTALLER_ORDER_WINDOW", "INSTALLER_POLL_INTERVAL", "INSTALLER_JOURNEY_TIMEOUT"} {
+		for _, value := range []string{"soon", "10", "-1m", "0"} {
+			cmd := exec.Command(bin)
+			cmd.Env = []string{
+				name + "=" + value,
+				"INSTALLER_DATA_DIR=" + t.TempDir(),
+				"INSTALLER_NATS_LISTEN=" + ctFreeAddr(t),
+				"INSTALLER_HTTP_ADDR=" + ctFreeAddr(t),
+				"ATLASSIAN_API_KEY=" + ctAPIKey,
+			}
+			var stderr syncBuffer
+			cmd.Stderr, cmd.Stdout = &stderr, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(stderr.String(), name) {
+					t.Errorf("%s=%q: exit %v, output:\n%s", name, value, err, stderr.String())
+				}
+				if strings.Contains(stderr.String(), ctAPIKey) {
+					t.Errorf("%s=%q: the API key is in the output", name, value)
+				}
+			case <-time.After(waitTimeout):
+				_ = cmd.Process.Kill()
+				<-done
+				t.Errorf("%s=%q: the installer started", name, value)
+			}
+		}
+	}
+}
+
+// The default configuration end to end: streams, both content modes, outbound events, the
+// request id as identity, dead letters, validation, and a restart.
+func TestContractDefaultInstaller(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t)
+	p := ctStart(t, sandbox, nil)
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	calls := func() int { return len(sandbox.Requests()) }
+
+	t.Run("streams", func(t *testing.T) { ctCheckStreams(t, p, ctPrefix) })
+	t.Run("operator endpoints", func(t *testing.T) { ctCheckOperatorEndpoints(t, p) })
+
+	// Four requests, one per inbound form, each on a new site.
+	binaryCT, binaryCE, structCT, structPlain, structJSON := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	sites := map[string]string{}
+	for _, id := range []string{binaryCT, binaryCE, structCT, structPlain, structJSON} {
+		sites[id] = ctSiteName()
+	}
+	p.publishBinary(t, ctRequested, binaryCT, ctRequested, ctNewSiteJira(sites[binaryCT]),
+		ctHeader("ce-traceparent", ctTraceparnt), ctHeader("Nats-Msg-Id", binaryCT))
+	p.publishBinary(t, ctRequested, binaryCE, ctRequested, ctNewSiteJira(sites[binaryCE]),
+		ctNoHeader("Content-Type"), ctHeader("ce-datacontenttype", "application/json"))
+	structured := func(id string) map[string]any {
+		return map[string]any{"specversion": "1.0", "id": id, "source": "urn:contract-test", "type": ctRequested,
+			"datacontenttype": "application/json", "traceparent": ctTraceparnt, "data": ctNewSiteJira(sites[id])}
+	}
+	p.publishStructured(t, ctRequested, structured(structCT), ctHeader("Content-Type", "application/cloudevents+json"))
+	p.publishStructured(t, ctRequested, structured(structPlain))
+	p.publishStructured(t, ctRequested, structured(structJSON), ctHeader("Content-Type", "application/json"))
+
+	for name, id := range map[string]string{
+		"binary, Content-Type":         binaryCT,
+		"binary, ce-datacontenttype":   binaryCE,
+		"structured, Content-Type":     structCT,
+		"structured, no header":        structPlain,
+		"structured, application/json": structJSON,
+	} {
+		t.Run("inbound "+name, func(t *testing.T) {
+			term := o.stream.waitTerminal(t, ctPrefix, id)
+			if term.Subject != ctPrefix+".install.provisioned" {
+				t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+			}
+			evs := o.stream.about(id)
+			if len(evs) != 2 || evs[0].Subject != ctPrefix+".install.ordered" || evs[0].Seq > evs[1].Seq {
+				t.Fatalf("events %v, want ordered then provisioned", evs)
+			}
+			if evs[0].ce("id") == evs[1].ce("id") {
+				t.Errorf("ordered and provisioned share the id %s", evs[0].ce("id"))
+			}
+			if d := term.dataMap(t); d["site"].(map[string]any)["name"] != sites[id] || d["orgId"] != atlassiantest.OrgID {
+				t.Errorf("provisioned: %s", term.Data)
+			}
+			if id != binaryCE { // every other form carried a traceparent
+				for _, e := range evs {
+					if got := e.ce("traceparent"); got != ctTraceparnt {
+						t.Errorf("%s: ce-traceparent = %q, want the request's %q", e.Subject, got, ctTraceparnt)
+					}
+				}
+			}
+			if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, sites[id]); n != 1 {
+				t.Errorf("%d provisioning requests for the site, want 1", n)
+			}
+			ctCheckOrderFollowsProvisioning(t, sandbox, evs[0].dataMap(t))
+		})
+	}
+
+	t.Run("existing site, Jira family", func(t *testing.T) {
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
+			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
+			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
+			"products": []any{map[string]any{"offeringId": atlassiantest.JSMOfferingID, "family": "jira", "location": "us",
+				"chargeElement": "agent", "quantity": 10, "parentEntitlementId": atlassiantest.JSMParentEntitlementID}},
+		})
+		term := o.stream.waitTerminal(t, ctPrefix, id)
+		if term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+		order := ctCheckOrderFollowsProvisioning(t, sandbox, o.stream.about(id)[0].dataMap(t))
+		if len(order.Items) != 1 {
+			t.Fatalf("order items %+v, want the product alone (the site's family container is reused)", order.Items)
+		}
+		var family, enterprise bool
+		for _, r := range order.Items[0].RelatesFromEntitlements {
+			family = family || (r.RelationshipType == "FAMILY_CONTAINER" && r.ReferenceType == "ENTITLEMENT" &&
+				r.EntitlementID == atlassiantest.ExistingFamilyContainerEntitlementID)
+			enterprise = enterprise || (r.RelationshipType == "ENTERPRISE" && r.ReferenceType == "ENTITLEMENT" &&
+				r.EntitlementID == atlassiantest.JSMParentEntitlementID)
+		}
+		if !family || !enterprise {
+			t.Errorf("order relations %+v, want FAMILY_CONTAINER/ENTITLEMENT to the site's container and ENTERPRISE/ENTITLEMENT to the parent",
+				order.Items[0].RelatesFromEntitlements)
+		}
+	})
+
+	t.Run("app journey", func(t *testing.T) {
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
+			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
+			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
+			"app": map[string]any{"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID,
+				"hostProduct": "jira-software", "chargeElement": "user", "quantity": 100,
+				"promotionCode": atlassiantest.PromotionCode, "skipTrial": true},
+		})
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+		order := ctCheckOrderFollowsProvisioning(t, sandbox, o.stream.about(id)[0].dataMap(t))
+		if len(order.Items) != 1 {
+			t.Fatalf("order items %+v, want the app alone", order.Items)
+		}
+		it := order.Items[0]
+		dep := false
+		for _, r := range it.RelatesFromEntitlements {
+			dep = dep || (r.RelationshipType == "APP_DEPENDENCE" && r.ReferenceType == "ENTITLEMENT" &&
+				r.EntitlementID == atlassiantest.ExistingFamilyContainerEntitlementID)
+		}
+		if !dep || len(it.Promotions) == 0 || it.OptedUsageOptions == nil || it.OptedUsageOptions.Trial == nil ||
+			!it.OptedUsageOptions.Trial.SkipTrial || it.NextBillingAnchorTimestamp != atlassiantest.BillingAnchorTimestamp {
+			t.Errorf("app order item %+v: want APP_DEPENDENCE/ENTITLEMENT to the family container, the promotion, trial.skipTrial and the billing anchor", it)
+		}
+	})
+
+	t.Run("same id again after the outcome", func(t *testing.T) {
+		before, sentBefore := calls(), len(o.published(binaryCT))
+		// A different Nats-Msg-Id, so JetStream does not drop it, in both modes.
+		seq := p.publishBinary(t, ctRequested, binaryCT, ctRequested, ctNewSiteJira(sites[binaryCT]),
+			ctHeader("Nats-Msg-Id", "again-"+binaryCT))
+		p.waitSettled(t, seq)
+		st := structured(structCT)
+		seq = p.publishStructured(t, ctRequested, st, ctHeader("Nats-Msg-Id", "again-"+structCT))
+		p.waitSettled(t, seq)
+		if n := calls(); n != before {
+			t.Errorf("%d Atlassian calls for a repeated request id, want none: %v", n-before, sandbox.Requests()[before:])
+		}
+		if n := len(o.published(binaryCT)); n != sentBefore {
+			t.Errorf("%d events published again for a repeated request id, want none", n-sentBefore)
+		}
+		if n := len(o.published(structCT)); n != 2 {
+			t.Errorf("%d events for the structured request, want ordered and provisioned once", n)
+		}
+	})
+
+	t.Run("dead letters", func(t *testing.T) {
+		before := calls()
+		otherType := uuid.NewString()
+		cases := []struct {
+			name   string
+			data   []byte
+			header nats.Header
+		}{
+			{"bytes", []byte("\x00\xffnot an event\r\n{"), nats.Header{"X-Producer": {"legacy"}}},
+			{"json without specversion", []byte(`{"orgId":"` + atlassiantest.OrgID + `"}`), nats.Header{"Content-Type": {"application/json"}}},
+			{"binary event of another type", []byte(`{"orgId":"x"}`), nats.Header{
+				"ce-specversion": {"1.0"}, "ce-id": {otherType}, "ce-source": {"urn:contract-test"},
+				"ce-type": {ctPrefix + ".install.cancelled"}, "Content-Type": {"application/json"}}},
+			{"structured event of another type", ctJSON(t, map[string]any{"specversion": "1.0", "id": uuid.NewString(),
+				"source": "urn:contract-test", "type": "com.example.other", "data": ctNewSiteJira(ctSiteName())}),
+				nats.Header{"Content-Type": {"application/cloudevents+json"}}},
+		}
+		var last uint64
+		for _, c := range cases {
+			last = p.publishRaw(t, ctRequested, c.data, c.header)
+		}
+		waitFor(t, "the dead letters", func() bool { return len(o.dead.all()) >= len(cases) })
+		p.waitSettled(t, last)
+		dead := o.dead.all()
+		if len(dead) != len(cases) {
+			t.Fatalf("%d dead letters, want %d", len(dead), len(cases))
+		}
+		for _, c := range cases {
+			i := slices.IndexFunc(dead, func(m ctMsg) bool { return string(m.Data) == string(c.data) })
+			if i < 0 {
+				t.Errorf("%s: no dead letter with the original body %q", c.name, c.data)
+				continue
+			}
+			m := dead[i]
+			if m.Subject != ctPrefix+".install.deadletter" || string(m.Data) != string(c.data) {
+				t.Errorf("%s: dead letter on %s with body %q, want the original %q", c.name, m.Subject, m.Data, c.data)
+			}
+			if m.Header.Get("Installer-Error") == "" {
+				t.Errorf("%s: no Installer-Error header: %v", c.name, m.Header)
+			}
+			for k := range c.header {
+				if m.Header.Get(k) != c.header.Get(k) {
+					t.Errorf("%s: header %s = %q, want the original %q", c.name, k, m.Header.Get(k), c.header.Get(k))
+				}
+			}
+		}
+		if n := len(o.published(otherType)); n != 0 {
+			t.Errorf("an event of another type got %d outcome events", n)
+		}
+		if n := calls(); n != before {
+			t.Errorf("%d Atlassian calls for dead letters", n-before)
+		}
+	})
+
+	t.Run("invalid data", func(t *testing.T) {
+		before := calls()
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
+			"orgId": atlassiantest.OrgID,
+			"site":  map[string]any{"name": "Bad_Site", "create": true},
+			"products": []any{
+				map[string]any{"offeringId": atlassiantest.JiraOfferingID, "chargeElement": "user", "quantity": 0},
+				map[string]any{"chargeElement": "user", "quantity": "ten"},
+			},
+			"billing": map[string]any{"transactionAccountId": atlassiantest.TransactionAccountID, "invoiceGroupId": atlassiantest.InvoiceGroupID},
+		})
+		d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
+		want := []string{"adminEmail", "products[0].quantity", "products[1].offeringId", "products[1].quantity", "site.name", "site.timezone"}
+		if got := ctErrorFields(d); !slices.Equal(got, want) {
+			t.Errorf("errors name %v, want every wrong field %v", got, want)
+		}
+		if d["orgId"] != atlassiantest.OrgID || d["retryable"] != false {
+			t.Errorf("failed event: %v", d)
+		}
+
+		for name, data := range map[string]any{
+			"not JSON": []byte("orgId=1"),
+			"both products and app": func() ctRequest {
+				r := ctNewSiteJira(ctSiteName())
+				r["app"] = map[string]any{"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID, "hostProduct": "jira-software"}
+				return r
+			}(),
+			"neither billing nor parent": func() ctRequest {
+				r := ctNewSiteJira(ctSiteName())
+				delete(r["products"].([]any)[0].(map[string]any), "parentEntitlementId")
+				return r
+			}(),
+			"bad timezone": func() ctRequest {
+				r := ctNewSiteJira(ctSiteName())
+				r["site"].(map[string]any)["timezone"] = "Mars/Olympus_Mons"
+				return r
+			}(),
+		} {
+			id := uuid.NewString()
+			p.publishBinary(t, ctRequested, id, ctRequested, data)
+			d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
+			if len(ctErrorFields(d)) == 0 {
+				t.Errorf("%s: no field named: %v", name, d)
+			}
+		}
+		if n := calls(); n != before {
+			t.Errorf("%d Atlassian calls for invalid requests: %v", n-before, sandbox.Requests()[before:])
+		}
+	})
+
+	// A restart, under this test so that the new process lives on: the journeys are kept, and
+	// so is an operator's change to a stream.
+	st, err := p.js.Stream(context.Background(), ctStreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := st.CachedInfo().Config
+	cfg.MaxAge = 48 * time.Hour
+	if _, err := p.js.UpdateStream(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	o.check(t)
+	prev := o.stream.about(binaryCT)
+	p = p.restart(t)
+	o = ctFollow(t, p, ctPrefix, ctSource)
+
+	t.Run("after a restart", func(t *testing.T) {
+		ctCheckStreams(t, p, ctPrefix)
+		if st, err := p.js.Stream(context.Background(), ctStreamEvents); err != nil || st.CachedInfo().Config.MaxAge != 48*time.Hour {
+			t.Errorf("the existing events stream was changed at start-up: %v", err)
+		}
+		before := calls()
+		seq := p.publishBinary(t, ctRequested, binaryCT, ctRequested, ctNewSiteJira(sites[binaryCT]),
+			ctHeader("Nats-Msg-Id", "after-restart-"+binaryCT))
+		p.waitSettled(t, seq)
+		if n := calls(); n != before {
+			t.Errorf("%d Atlassian calls for a repeated request id after a restart", n-before)
+		}
+		if n := len(o.published(binaryCT)); n != 0 {
+			t.Errorf("%d events published for a repeated request id after a restart", n)
+		}
+		// The stored outcomes are the same events, ids unchanged.
+		waitFor(t, "the stored events", func() bool { return len(o.stream.about(binaryCT)) == len(prev) })
+		for i, m := range o.stream.about(binaryCT) {
+			if m.ce("id") != prev[i].ce("id") {
+				t.Errorf("event %d id %s, was %s", i, m.ce("id"), prev[i].ce("id"))
+			}
+		}
+	})
+	t.Run("same id twice at once", func(t *testing.T) {
+		id, site := uuid.NewString(), ctSiteName()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(site), ctHeader("Nats-Msg-Id", "first-"+id))
+		// The second message may wait for the journey of the first to end, and then for its
+		// redelivery: only what happened by the outcome is checked here, and o.check counts
+		// the outcomes published by the end of the test.
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(site), ctHeader("Nats-Msg-Id", "second-"+id))
+		o.stream.waitTerminal(t, ctPrefix, id)
+		if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, site); n != 1 {
+			t.Errorf("%d provisioning requests, want 1", n)
+		}
+		prid := o.stream.about(id)[0].dataMap(t)["provisionRequestId"].(string)
+		if n := ctRequestsFor(sandbox, atlassiantest.EndpointCreateOrder, prid); n != 1 {
+			t.Errorf("%d orders, want 1", n)
+		}
+	})
+	o.check(t)
+}
+
+// A custom subject prefix and source, with site-admin credentials instead of an API key.
+func TestContractCustomPrefixAndSource(t *testing.T) {
+	t.Parallel()
+	const prefix, source, email, token = "acme.procure", "urn:acme:installer", "admin@acme.example", "ct-token-8d2f4a1b"
+	sandbox := ctSandbox(t, atlassiantest.WithBasicAuth(email, token))
+	// An external NATS server where an operator has created the events stream already.
+	ns := natstest.StartServer(t)
+	_, js := natstest.Connect(t, ns)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: ctStreamEvents, Description: "operator's",
+		Subjects: []string{prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
+		MaxAge:   72 * time.Hour, Duplicates: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	p := ctStart(t, sandbox, map[string]string{
+		"NATS_URL":                 "nats://" + ctFreeAddr(t) + ",nats://" + ns.Addr().String(),
+		"INSTALLER_SUBJECT_PREFIX": prefix, "INSTALLER_SOURCE": source,
+		"ATLASSIAN_API_KEY": "", "ATLASSIAN_EMAIL": email, "ATLASSIAN_API_TOKEN": token,
+	})
+	o := ctFollow(t, p, prefix, source)
+	ctCheckStreams(t, p, prefix)
+	if st, err := p.js.Stream(context.Background(), ctStreamEvents); err != nil || st.CachedInfo().Config.MaxAge != 72*time.Hour ||
+		st.CachedInfo().Config.Description != "operator's" {
+		t.Errorf("the existing events stream was changed at start-up: %v", err)
+	}
+	requested := prefix + ".install.requested"
+
+	ok, bad, defaultType := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	p.publishBinary(t, requested, ok, requested, ctNewSiteJira(ctSiteName()))
+	p.publishBinary(t, requested, bad, requested, ctRequest{"orgId": atlassiantest.OrgID})
+	// The default prefix's type is another type here.
+	p.publishBinary(t, requested, defaultType, ctRequested, ctNewSiteJira(ctSiteName()))
+
+	if term := o.stream.waitTerminal(t, prefix, ok); term.Subject != prefix+".install.provisioned" {
+		t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+	}
+	o.stream.waitFailed(t, prefix, bad, "validation", "invalid_request")
+	waitFor(t, "the dead letter", func() bool { return len(o.dead.all()) == 1 })
+	if dl := o.dead.all()[0]; dl.Subject != prefix+".install.deadletter" || dl.ce("id") != defaultType {
+		t.Errorf("dead letter on %s of %s", dl.Subject, dl.ce("id"))
+	}
+	for _, r := range sandbox.Requests() {
+		if a := r.Header.Get("Authorization"); !strings.HasPrefix(a, "Basic ") {
+			t.Errorf("%s %s with Authorization %q, want Basic", r.Method, r.Path, a)
+		}
+	}
+	o.check(t, token)
+}
+
+// Failures the sandbox can cause, one journey after another on one installer.
+func TestContractFailureCodes(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t)
+	p := ctStart(t, sandbox, nil)
+	o := ctFollow(t, p, ctPrefix, ctSource)
+
+	run := func(t *testing.T, req ctRequest, stage, code string, status int, fault map[atlassiantest.Endpoint]atlassiantest.Fault) map[string]any {
+		t.Helper()
+		sandbox.ClearFaults()
+		for e, f := range fault {
+			sandbox.SetFault(e, f)
+		}
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, req)
+		d := o.stream.waitFailed(t, ctPrefix, id, stage, code)
+		if d["httpStatus"] != float64(status) {
+			t.Errorf("httpStatus = %v, want %d", d["httpStatus"], status)
+		}
+		return d
+	}
+	known := func(t *testing.T, d map[string]any, keys ...string) {
+		t.Helper()
+		for _, k := range keys {
+			if !ctString(d, k) {
+				t.Errorf("%s is not given though known: %v", k, d)
+			}
+		}
+	}
+
+	t.Run("forbidden", func(t *testing.T) {
+		run(t, ctNewSiteJira(ctSiteName()), "lookup", "forbidden", 403,
+			map[atlassiantest.Endpoint]atlassiantest.Fault{atlassiantest.EndpointEntitlementDetails: {Error: 1, ErrorStatus: 403}})
+	})
+	t.Run("not_found", func(t *testing.T) {
+		r := ctNewSiteJira(ctSiteName())
+		r["products"].([]any)[0].(map[string]any)["parentEntitlementId"] = uuid.NewString()
+		run(t, r, "lookup", "not_found", 404, nil)
+	})
+	t.Run("api_error", func(t *testing.T) {
+		site := ctSiteName()
+		run(t, ctNewSiteJira(site), "provision", "api_error", 500,
+			map[atlassiantest.Endpoint]atlassiantest.Fault{atlassiantest.EndpointProvisionProducts: {Error: 1, ErrorStatus: 500}})
+		if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, site); n != 1 {
+			t.Errorf("the provisioning request was sent %d times, want once", n)
+		}
+	})
+	t.Run("provision_failed", func(t *testing.T) {
+		d := run(t, ctNewSiteJira(ctSiteName()), "provision", "provision_failed", 0,
+			map[atlassiantest.Endpoint]atlassiantest.Fault{atlassiantest.EndpointProvisionProducts: {ProvisionFails: true}})
+		known(t, d, "provisionRequestId", "orderId")
+	})
+	t.Run("order_rejected", func(t *testing.T) {
+		r := ctNewSiteJira(ctSiteName())
+		r["billing"] = map[string]any{"transactionAccountId": uuid.NewString(), "invoiceGroupId": uuid.NewString()}
+		d := run(t, r, "order", "order_rejected", 400, nil)
+		known(t, d, "provisionRequestId")
+	})
+	t.Run("order_failed", func(t *testing.T) {
+		d := run(t, ctNewSiteJira(ctSiteName()), "order", "order_failed", 0,
+			map[atlassiantest.Endpoint]atlassiantest.Fault{atlassiantest.EndpointCreateOrder: {OrderItemsFail: true}})
+		known(t, d, "provisionRequestId", "orderId")
+	})
+	t.Run("order answer lost: re-sent with the same orderId", func(t *testing.T) {
+		sandbox.ClearFaults()
+		sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{Ambiguous: 1, Times: 1})
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+		ordered := o.stream.about(id)[0].dataMap(t)
+		prid := ordered["provisionRequestId"].(string)
+		var ids []string
+		for _, r := range sandbox.RequestsTo(atlassiantest.EndpointCreateOrder) {
+			var req client.OrderRequest
+			if json.Unmarshal([]byte(r.Body), &req) == nil && req.Metadata.ProvisionRequestID == prid {
+				ids = append(ids, req.OrderID)
+			}
+		}
+		if distinct := slices.Compact(slices.Clone(ids)); len(ids) < 2 || len(distinct) != 1 || distinct[0] != ordered["orderId"] {
+			t.Errorf("orders sent with orderIds %v, want the first re-sent with the same orderId %v", ids, ordered["orderId"])
+		}
+	})
+	t.Run("provisioning answer lost: never sent twice", func(t *testing.T) {
+		sandbox.ClearFaults()
+		sandbox.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Ambiguous: 1, Times: 1})
+		id, site := uuid.NewString(), ctSiteName()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(site))
+		o.stream.waitTerminal(t, ctPrefix, id)
+		if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, site); n != 1 {
+			t.Errorf("the provisioning request was sent %d times, want once", n)
+		}
+	})
+	t.Run("503 with Retry-After and 429 pass", func(t *testing.T) {
+		sandbox.ClearFaults()
+		sandbox.SetFault(atlassiantest.EndpointEntitlementDetails, atlassiantest.Fault{Error: 1, ErrorStatus: 503, RetryAfter: time.Second, Times: 1})
+		sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second, Times: 1})
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+	})
+	sandbox.ClearFaults()
+	o.check(t)
+}
+
+// A 429 storm ends in rate_limited, after Retry-After was honoured.
+func TestContractRateLimited(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t, atlassiantest.WithFault(atlassiantest.EndpointEntitlementDetails,
+		atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second}))
+	p := ctStart(t, sandbox, nil)
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	id := uuid.NewString()
+	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+	d := o.stream.waitFailed(t, ctPrefix, id, "lookup", "rate_limited")
+	if d["httpStatus"] != float64(429) || d["retryable"] != true {
+		t.Errorf("failed event: %v", d)
+	}
+	if n := len(sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != 0 {
+		t.Errorf("%d provisioning requests after a failed look-up", n)
+	}
+	o.check(t)
+}
+
+// No order once INSTALLER_ORDER_WINDOW has passed; a journey not done by
+// INSTALLER_JOURNEY_TIMEOUT fails with deadline_exceeded.
+func TestContractOrderWindowAndDeadline(t *testing.T) {
+	t.Parallel()
+	// Provisioning never completes within the test.
+	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(time.Hour))
+	p := ctStart(t, sandbox, map[string]string{"INSTALLER_ORDER_WINDOW": "500ms", "INSTALLER_JOURNEY_TIMEOUT": "3s",
+		"INSTALLER_CONCURRENCY": "1"})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+
+	t.Run("order_window_expired", func(t *testing.T) {
+		sandbox.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Latency: 1500 * time.Millisecond, Times: 1})
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+		o.stream.waitFailed(t, ctPrefix, id, "order", "order_window_expired")
+		if n := len(sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)); n != 0 {
+			t.Errorf("%d orders sent after the window", n)
+		}
+	})
+	t.Run("deadline_exceeded", func(t *testing.T) {
+		id, other := uuid.NewString(), uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+		waitFor(t, "the first ordered event", func() bool { return len(o.stream.about(id)) > 0 })
+		// With one slot, a journey waiting between polls must leave it to the next journey:
+		// that one is ordered while the first still waits.
+		p.publishBinary(t, ctRequested, other, ctRequested, ctNewSiteJira(ctSiteName()))
+		d := o.stream.waitFailed(t, ctPrefix, id, "completion", "deadline_exceeded")
+		o.stream.waitFailed(t, ctPrefix, other, "completion", "deadline_exceeded")
+		if first, second := o.stream.about(id), o.stream.about(other); second[0].Subject != ctPrefix+".install.ordered" || second[0].Seq > first[1].Seq {
+			t.Errorf("with INSTALLER_CONCURRENCY=1 the second journey was ordered only after the first ended: %v %v", first, second)
+		}
+		for _, k := range []string{"orderId", "provisionRequestId"} {
+			if !ctString(d, k) {
+				t.Errorf("%s is not given though known: %v", k, d)
+			}
+		}
+		if evs := o.stream.about(id); len(evs) != 2 || evs[0].Subject != ctPrefix+".install.ordered" {
+			t.Errorf("events: %v", evs)
+		}
+	})
+	o.check(t)
+}
+
+// A statusUrl on another host or port is never called; the journey fails.
+func TestContractStatusURLGuard(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(elsewhere.Close)
+	sandbox := ctSandbox(t, atlassiantest.WithPublicURL(elsewhere.URL))
+	p := ctStart(t, sandbox, map[string]string{"INSTALLER_DATA_DIR": ""})
+	if fi, err := os.Stat(filepath.Join(p.dir, "data")); err != nil || !fi.IsDir() {
+		t.Errorf("no ./data store in the working directory: %v", err)
+	}
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	id := uuid.NewString()
+	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+	if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.failed" {
+		t.Fatalf("ended with %s", term.Subject)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the foreign statusUrl was called %d times", n)
+	}
+	o.check(t)
+}
+
+// A wrong API key fails with unauthorized and never shows; outbound ids are deterministic: a
+// fresh installer gives the same request's outcome the same id.
+func TestContractUnauthorizedAndDeterministicIDs(t *testing.T) {
+	t.Parallel()
+	const wrong = "ct-wrong-key-0b9e6f"
+	sandbox := ctSandbox(t)
+	id := uuid.NewString()
+	var first string
+	for round := range 2 {
+		p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_KEY": wrong})
+		o := ctFollow(t, p, ctPrefix, ctSource)
+		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+		d := o.stream.waitFailed(t, ctPrefix, id, "lookup", "unauthorized")
+		if d["httpStatus"] != float64(401) {
+			t.Errorf("httpStatus = %v, want 401", d["httpStatus"])
+		}
+		evID := o.stream.about(id)[0].ce("id")
+		if round == 0 {
+			first = evID
+		} else if evID != first {
+			t.Errorf("the failed event of the same request has id %s on a fresh installer, was %s", evID, first)
+		}
+		o.check(t, wrong)
+		p.stop(t)
+	}
+}
