@@ -23,6 +23,7 @@ func printThroughput(w io.Writer, r *throughputResult) {
 	_ = tw.Flush()
 	fmt.Fprintf(w, "I/O per journey: %.1f Atlassian calls, %.1f KV writes + 1 read, 1 request publish + %.1f outcome publishes, %.0f ack\n",
 		r.Ops.HTTP, r.Ops.KVWrites, r.Ops.Publishes, r.Ops.Acks)
+	fmt.Fprintf(w, "journey-state writes to the KV bucket's stream (one fsync each): %.0f/s\n", r.Ops.KVWrites*r.rate())
 	fmt.Fprintf(w, "TCP connections to the sandbox during the installer run: %d (%.2f per journey)\n", r.Conns, float64(r.Conns)/float64(r.N))
 }
 

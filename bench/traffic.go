@@ -184,7 +184,7 @@ func publishAll(ctx context.Context, js jetstream.JetStream, t *tracker, msgs []
 	var futures []jetstream.PubAckFuture
 	for i, m := range msgs {
 		t.sent(ids[i])
-		f, err := js.PublishMsgAsync(m)
+		f, err := js.PublishMsgAsync(m, jetstream.WithStallWait(time.Minute))
 		if err != nil {
 			return fmt.Errorf("publish %s: %w", ids[i], err)
 		}
@@ -211,7 +211,7 @@ func closedLoop(ctx context.Context, js jetstream.JetStream, t *tracker, msgs []
 	next := 0
 	publish := func() error {
 		t.sent(ids[next])
-		_, err := js.PublishMsgAsync(msgs[next])
+		_, err := js.PublishMsgAsync(msgs[next], jetstream.WithStallWait(time.Minute))
 		next++
 		return err
 	}
