@@ -49,9 +49,10 @@ func (fe *fieldErrors) add(field, format string, args ...any) {
 	*fe = append(*fe, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
+// has reports whether field, or a value it is part of (site for site.name), is listed.
 func (fe fieldErrors) has(field string) bool {
 	for _, e := range fe {
-		if e.Field == field {
+		if e.Field == field || strings.HasPrefix(field, e.Field+".") || strings.HasPrefix(field, e.Field+"[") {
 			return true
 		}
 	}
@@ -106,12 +107,13 @@ func (r *Request) validate(fe *fieldErrors) {
 
 func (r *Request) validateSite(fe *fieldErrors) {
 	appByARI := r.App != nil && r.App.ProductARI != "" && r.Products == nil
+	// A missing site is reported as its required name: the field the contract requires.
 	if r.Site == nil {
 		if !appByARI {
 			if r.App != nil && r.Products == nil {
-				fe.add("site", "required for an app install unless app.productAri is given")
+				fe.add("site.name", "required for an app install unless app.productAri is given")
 			} else {
-				fe.add("site", "required")
+				fe.add("site.name", "required")
 			}
 		}
 		return

@@ -664,3 +664,41 @@ func ctCheckOrderFollowsProvisioning(t *testing.T, sandbox *atlassiantest.Server
 	t.Errorf("the provisioning status %s was never read", prid)
 	return o
 }
+
+// ctCheckNewSiteJira checks the provisioning request and the order of a Jira Software request
+// on a new site (ctNewSiteJira): the instance offering with its location, the parameters, and
+// one family container item of the default offering related from the product.
+func ctCheckNewSiteJira(t *testing.T, sandbox *atlassiantest.Server, site string, order client.OrderRequest) {
+	t.Helper()
+	for _, r := range sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts) {
+		var pr client.ProvisionRequest
+		if json.Unmarshal([]byte(r.Body), &pr) != nil || pr.Parameters.Name != site {
+			continue
+		}
+		if len(pr.Offerings) != 1 || pr.Offerings[0].ID != atlassiantest.JiraOfferingID || pr.Offerings[0].Location != "us" ||
+			pr.Parameters.AdminEmail != "admin@acme.example" || pr.Parameters.Timezone != "Australia/Sydney" {
+			t.Errorf("provisioning request %s, want the Jira offering in us, adminEmail, name and timezone", r.Body)
+		}
+	}
+	var container, product *client.OrderItem
+	for i := range order.Items {
+		switch order.Items[i].OfferingID {
+		case atlassiantest.JiraFamilyContainerOfferingID:
+			container = &order.Items[i]
+		case atlassiantest.JiraOfferingID:
+			product = &order.Items[i]
+		}
+	}
+	if container == nil || product == nil || len(order.Items) != 2 {
+		t.Fatalf("order items %+v, want the default family container and Jira", order.Items)
+	}
+	var family, enterprise bool
+	for _, r := range product.RelatesFromEntitlements {
+		family = family || (r.RelationshipType == "FAMILY_CONTAINER" && r.ReferenceType == "ORDER_ITEM" && r.ItemID == container.ItemID)
+		enterprise = enterprise || (r.RelationshipType == "ENTERPRISE" && r.ReferenceType == "ENTITLEMENT" &&
+			r.EntitlementID == atlassiantest.JiraParentEntitlementID)
+	}
+	if !family || !enterprise || product.Type != "CREATION_ORDER" {
+		t.Errorf("Jira item %+v: want a CREATION_ORDER related FAMILY_CONTAINER/ORDER_ITEM to the container and ENTERPRISE/ENTITLEMENT to the parent", product)
+	}
+}

@@ -319,7 +319,10 @@ func TestContractDefaultInstaller(t *testing.T) {
 			if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, sites[id]); n != 1 {
 				t.Errorf("%d provisioning requests for the site, want 1", n)
 			}
-			ctCheckOrderFollowsProvisioning(t, sandbox, evs[0].dataMap(t))
+			order := ctCheckOrderFollowsProvisioning(t, sandbox, evs[0].dataMap(t))
+			if id == binaryCT {
+				ctCheckNewSiteJira(t, sandbox, sites[id], order)
+			}
 		})
 	}
 
@@ -329,7 +332,8 @@ func TestContractDefaultInstaller(t *testing.T) {
 			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
 			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
 			"products": []any{map[string]any{"offeringId": atlassiantest.JSMOfferingID, "family": "jira", "location": "us",
-				"chargeElement": "agent", "quantity": 10, "parentEntitlementId": atlassiantest.JSMParentEntitlementID}},
+				"chargeElement": "agent", "quantity": 10, "parentEntitlementId": atlassiantest.JSMParentEntitlementID,
+				"pricingPlanId": "8c1ffdde-plan", "endsAt": 1765520321000, "nextBillingAnchorTimestamp": 1765520321000}},
 		})
 		term := o.stream.waitTerminal(t, ctPrefix, id)
 		if term.Subject != ctPrefix+".install.provisioned" {
@@ -349,6 +353,15 @@ func TestContractDefaultInstaller(t *testing.T) {
 		if !family || !enterprise {
 			t.Errorf("order relations %+v, want FAMILY_CONTAINER/ENTITLEMENT to the site's container and ENTERPRISE/ENTITLEMENT to the parent",
 				order.Items[0].RelatesFromEntitlements)
+		}
+		it := order.Items[0]
+		if u := it.OptedUsageOptions; u == nil || u.ChargingDetails == nil || u.ChargingDetails.PricingPlanID != "8c1ffdde-plan" ||
+			u.EffectiveTime == nil || u.EffectiveTime.EndsAt == nil || u.EffectiveTime.EndsAt.Type != "TIMESTAMP" ||
+			u.EffectiveTime.EndsAt.EndTimestamp != 1765520321000 || it.NextBillingAnchorTimestamp != 1765520321000 {
+			t.Errorf("order item %+v: want pricingPlanId, effectiveTime.endsAt TIMESTAMP in ms and nextBillingAnchorTimestamp", it)
+		}
+		if n := len(sandbox.RequestsTo(atlassiantest.EndpointWorkspaces)); n == 0 {
+			t.Errorf("no workspaces query for the existing site")
 		}
 	})
 
@@ -466,6 +479,12 @@ func TestContractDefaultInstaller(t *testing.T) {
 			},
 			"billing": map[string]any{"transactionAccountId": atlassiantest.TransactionAccountID, "invoiceGroupId": atlassiantest.InvoiceGroupID},
 		})
+		// Any CloudEvent id is a request id.
+		odd := "req #42: ünïcode/" + uuid.NewString()
+		p.publishBinary(t, ctRequested, odd, ctRequested, ctRequest{"orgId": atlassiantest.OrgID})
+		if dd := o.stream.waitFailed(t, ctPrefix, odd, "validation", "invalid_request"); dd["requestId"] != odd {
+			t.Errorf("requestId %v, want %q", dd["requestId"], odd)
+		}
 		d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
 		want := []string{"adminEmail", "products[0].quantity", "products[1].offeringId", "products[1].quantity", "site.name", "site.timezone"}
 		if got := ctErrorFields(d); !slices.Equal(got, want) {
@@ -487,6 +506,11 @@ func TestContractDefaultInstaller(t *testing.T) {
 				delete(r["products"].([]any)[0].(map[string]any), "parentEntitlementId")
 				return r
 			}(),
+			"no site": func() ctRequest {
+				r := ctNewSiteJira(ctSiteName())
+				delete(r, "site")
+				return r
+			}(),
 			"bad timezone": func() ctRequest {
 				r := ctNewSiteJira(ctSiteName())
 				r["site"].(map[string]any)["timezone"] = "Mars/Olympus_Mons"
@@ -498,6 +522,9 @@ func TestContractDefaultInstaller(t *testing.T) {
 			d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
 			if len(ctErrorFields(d)) == 0 {
 				t.Errorf("%s: no field named: %v", name, d)
+			}
+			if name == "no site" && !slices.Equal(ctErrorFields(d), []string{"site.name"}) {
+				t.Errorf("a request without a site names %v, want the required site.name", ctErrorFields(d))
 			}
 		}
 		if n := calls(); n != before {
@@ -803,6 +830,34 @@ func TestContractStatusURLGuard(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the foreign statusUrl was called %d times", n)
+	}
+	o.check(t)
+}
+
+// No Atlassian call follows a redirect with the credentials.
+func TestContractNoCredentialsOnRedirect(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t)
+	var redirected atomic.Int64
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirected.Add(1)
+		http.Redirect(w, r, sandbox.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirector.Close)
+	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_URL": redirector.URL})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	id := uuid.NewString()
+	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+	if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.failed" {
+		t.Fatalf("ended with %s", term.Subject)
+	}
+	if redirected.Load() == 0 {
+		t.Fatal("the installer never called the API")
+	}
+	for _, r := range sandbox.Requests() {
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("%s %s reached through a redirect carried Authorization", r.Method, r.Path)
+		}
 	}
 	o.check(t)
 }
