@@ -42,6 +42,8 @@ type env struct {
 	conns atomic.Int64
 	// requests counts the HTTP requests the sandbox received.
 	requests atomic.Int64
+	// hc is the HTTP client of the installer's Atlassian client and of the baseline.
+	hc *http.Client
 }
 
 // envOptions shape the sandbox of a scenario.
@@ -49,10 +51,20 @@ type envOptions struct {
 	sandbox []atlassiantest.Option
 	// wrap, when set, stands in front of the sandbox's handler (a quota enforcer).
 	wrap func(http.Handler) http.Handler
+	// noSync leaves NATS at its default of syncing every two minutes.
+	noSync bool
+	// idleConns, when above 0, keeps that many idle connections per host in the HTTP
+	// client; 0 is http.DefaultTransport (2), as cmd/installer ships.
+	idleConns int
 }
 
 func newEnv(o envOptions) (e *env, err error) {
-	e = &env{}
+	e = &env{hc: &http.Client{}}
+	if o.idleConns > 0 {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = o.idleConns
+		e.hc = &http.Client{Transport: tr}
+	}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -67,7 +79,7 @@ func newEnv(o envOptions) (e *env, err error) {
 		Port:       server.RANDOM_PORT,
 		JetStream:  true,
 		StoreDir:   e.dir,
-		SyncAlways: true, // the installer's embedded default
+		SyncAlways: !o.noSync, // the installer's embedded default: fsync every write
 		NoLog:      true,
 		NoSigs:     true,
 	})
@@ -145,7 +157,7 @@ func (e *env) close() {
 }
 
 // newClient is the installer's Atlassian client as cmd/installer builds it (default
-// http.Client, retries and timeout), pointed at the sandbox. The documented client-side
+// http.Client unless -idle-conns, retries and timeout), pointed at the sandbox. The documented client-side
 // limits are lifted unless a scenario sets its own: the sandbox has no quota, and the
 // throughput figures are the installer's, not the API's.
 func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.Client, error) {
@@ -154,6 +166,7 @@ func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.
 		client.WithAPIKey(atlassiantest.DefaultAPIKey),
 		client.WithRateLimit(client.FamilyOrders, 0),
 		client.WithRateLimit(client.FamilyEntitlementDetails, 0),
+		client.WithHTTPClient(e.hc),
 	}
 	if clock != nil {
 		opts = append(opts, client.WithClock(clock))

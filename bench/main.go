@@ -42,6 +42,8 @@ type options struct {
 	only         []string
 	timeout      time.Duration
 	cpuProfile   string
+	noSync       bool
+	idleConns    int
 }
 
 var scenarios = []string{"throughput", "latency", "capacity", "economy"}
@@ -81,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.rateN, "rate-n", 100, "economy: journeys published at once under the rate limit")
 	fs.StringVar(&only, "only", strings.Join(scenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
+	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
+	fs.IntVar(&o.idleConns, "idle-conns", 0, "throughput: idle HTTP connections kept per host (0: http.DefaultTransport's 2, as the installer ships)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -120,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1:
 		return nil, errors.New("-n, -capacity, -rate-n and -latency-n must be at least 1")
+	case o.idleConns < 0:
+		return nil, errors.New("-idle-conns must not be negative")
 	case o.concurrency < 1:
 		return nil, errors.New("-concurrency must be at least 1")
 	case o.perMinute < 1:
@@ -188,7 +194,7 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 		var err error
 		switch s {
 		case "throughput":
-			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency); err == nil {
+			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency, o.noSync, o.idleConns); err == nil {
 				printThroughput(w, res.Throughput)
 			}
 		case "latency":
@@ -224,9 +230,22 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", s, err)
 		}
-		fmt.Fprintf(w, "(%s took %s)\n\n", s, time.Since(start).Round(100*time.Millisecond))
+		fmt.Fprintf(w, "(%s took %s; load average %s)\n\n", s, time.Since(start).Round(100*time.Millisecond), loadAvg())
 	}
 	return res, nil
+}
+
+// loadAvg is the 1, 5 and 15 minute load averages: other work on the machine shows here.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func printMachine(w io.Writer) {
@@ -241,7 +260,7 @@ func printMachine(w io.Writer) {
 		}
 		_ = f.Close()
 	}
-	fmt.Fprintf(w, "machine: %d cores (GOMAXPROCS %d), %s, %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "machine: %d cores (GOMAXPROCS %d), %s, %s %s/%s, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
+		model, runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg())
 	fmt.Fprintf(w, "NATS: embedded, JetStream file store, fsync on every write (SyncAlways), TCP on 127.0.0.1\n\n")
 }

@@ -30,6 +30,8 @@ type perJourney struct {
 // throughputResult is scenario 1.
 type throughputResult struct {
 	N           int
+	NoSync      bool
+	IdleConns   int
 	Concurrency int
 	Wall, CPU   time.Duration
 	Ops         perJourney
@@ -44,8 +46,8 @@ func (r *throughputResult) baseRate() float64 { return float64(r.N) / r.BaseWall
 // runThroughput pushes n requests through the installer at once and then the same I/O
 // through a bare loop with none of the installer's logic, on the same NATS server and
 // sandbox.
-func runThroughput(ctx context.Context, n, concurrency int) (*throughputResult, error) {
-	e, err := newEnv(envOptions{sandbox: []atlassiantest.Option{
+func runThroughput(ctx context.Context, n, concurrency int, noSync bool, idleConns int) (*throughputResult, error) {
+	e, err := newEnv(envOptions{noSync: noSync, idleConns: idleConns, sandbox: []atlassiantest.Option{
 		atlassiantest.WithProvisionDelay(0),
 		atlassiantest.WithOrderProcessingDelay(0),
 		atlassiantest.WithRequestLogLimit(replayLog),
@@ -77,7 +79,7 @@ func runThroughput(ctx context.Context, n, concurrency int) (*throughputResult, 
 		return nil, err
 	}
 
-	res := &throughputResult{N: n, Concurrency: concurrency}
+	res := &throughputResult{N: n, Concurrency: concurrency, NoSync: noSync, IdleConns: idleConns}
 	m := startMeter()
 	if err := publishAll(ctx, e.pjs, t, msgs, ids); err != nil {
 		return nil, err
@@ -178,7 +180,7 @@ const (
 // request published to and consumed from a durable consumer with explicit acks, one KV read,
 // the journey's KV writes (create, then compare-and-set updates of a real state's size), the
 // journey's HTTP calls (replayed from the sandbox's request log, same methods, paths and
-// bodies, through http.DefaultTransport as the installer's client uses), its outcome
+// bodies, through the installer's HTTP client), its outcome
 // publishes (real events, with Nats-Msg-Id) and the ack. Every delivered message runs at
 // once, as in the installer, and its HTTP calls share the installer's concurrency slots.
 func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney, sh *shape, log []atlassiantest.RecordedRequest) (wall, cpu time.Duration, err error) {
@@ -216,7 +218,6 @@ func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney
 	defer t.close()
 	kvWrites := max(1, int(ops.KVWrites+0.5))
 	calls := max(1, int(ops.HTTP+0.5))
-	hc := &http.Client{}
 
 	it, err := cons.Messages(jetstream.PullMaxMessages(min(max(2*concurrency, 16), 1000)))
 	if err != nil {
@@ -253,7 +254,7 @@ func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney
 					return err
 				}
 			}
-			err := replay(ctx, hc, e.apiURL, log[(i*calls+k)%len(log)])
+			err := replay(ctx, e.hc, e.apiURL, log[(i*calls+k)%len(log)])
 			<-slots
 			if err != nil {
 				return err
