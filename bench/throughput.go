@@ -195,9 +195,12 @@ func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney
 		return 0, 0, fmt.Errorf("baseline bucket: %w", err)
 	}
 	cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       "baseline",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       handlers.DefaultAckWait,
+		Durable:   "baseline",
+		AckPolicy: jetstream.AckExplicitPolicy,
+		// Long enough that the bare loop needs no in-progress heartbeats for a message it
+		// holds while the run is queued behind others; the installer sends them, and pays
+		// for them in its figures.
+		AckWait:       time.Hour,
 		MaxDeliver:    -1,
 		MaxAckPending: handlers.DefaultMaxAckPending,
 	})
