@@ -14,6 +14,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -36,13 +37,36 @@ const (
 
 // TestClusterSurvivesNodeAndInstallerLoss runs the compose topology without Docker: three
 // JetStream nodes, streams and journey state at three replicas, two installers sharing the
-// consumer, and the sandbox. While requests flow, the node leading the requests stream shuts
-// down and one installer stops dead. Every request must still end in exactly one terminal event,
-// and no order may be placed twice.
+// consumer, and the sandbox. While requests flow, one node shuts down (in turn the leader of
+// the requests stream, of the installers' consumer, of the journey bucket, and of the cluster's
+// metadata) and one installer stops dead. Every request must still end in exactly one terminal
+// event, and no order may be placed twice.
 func TestClusterSurvivesNodeAndInstallerLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster failover test")
 	}
+	const account = server.DEFAULT_GLOBAL_ACCOUNT
+	victims := []struct {
+		name string
+		lead func(*server.Server) bool
+	}{
+		{"requests stream leader", func(s *server.Server) bool {
+			return s.JetStreamIsStreamLeader(account, events.StreamRequests)
+		}},
+		{"consumer leader", func(s *server.Server) bool {
+			return s.JetStreamIsConsumerLeader(account, events.StreamRequests, handlers.DefaultConsumer)
+		}},
+		{"journey bucket leader", func(s *server.Server) bool {
+			return s.JetStreamIsStreamLeader(account, "KV_"+handlers.DefaultBucket)
+		}},
+		{"meta leader", (*server.Server).JetStreamIsLeader},
+	}
+	for _, v := range victims {
+		t.Run(v.name, func(t *testing.T) { testFailover(t, v.name, v.lead) })
+	}
+}
+
+func testFailover(t *testing.T, victim string, leads func(*server.Server) bool) {
 	const requests = 30
 	cluster := startCluster(t, 3)
 	sandbox := atlassiantest.NewServer(
@@ -72,17 +96,24 @@ func TestClusterSurvivesNodeAndInstallerLoss(t *testing.T) {
 	for i, id := range first {
 		publishRequest(t, js, subjects, id, i)
 	}
-	// Stop things while journeys are mid-way: some ordered, none of the first half finished.
-	waitFor(t, journeysDone, "journeys under way", func() bool { return seen.count(subjects.Ordered()) >= 3 })
+	// Stop things while journeys are mid-way, with the doomed installer among those working.
+	waitFor(t, journeysDone, "journeys under way on both installers", func() bool {
+		return seen.count(subjects.Ordered()) >= 3 && doomed.http.calls.Load() > 0 && survivor.http.calls.Load() > 0
+	})
 
-	leader := cluster.streamLeader(t, events.StreamRequests)
-	t.Logf("shutting down %s, leader of %s; stopping installer-1 dead", leader.Name(), events.StreamRequests)
+	leader := cluster.leader(t, victim, leads)
+	t.Logf("shutting down %s, %s; stopping installer-1 dead", leader.Name(), victim)
 	leader.Shutdown()
 	doomed.kill(t)
 
 	for i, id := range rest {
 		publishRequest(t, js, subjects, id, len(first)+i)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			describeUnfinished(t, js, subjects, seen, ids)
+		}
+	})
 	waitFor(t, journeysDone, fmt.Sprintf("a terminal event for each of %d requests", requests), func() bool {
 		return seen.terminated(subjects, ids) == requests
 	})
@@ -116,6 +147,9 @@ func TestClusterSurvivesNodeAndInstallerLoss(t *testing.T) {
 		}
 	}
 	checkOrderedOnce(t, sandbox, requests)
+	// One provisioning per request, plus at most one for each journey stopped between sending
+	// it and recording its answer (the contract's one exception).
+	t.Logf("%d provisioning requests for %d requests", sandbox.ProvisionRequests(), requests)
 }
 
 // checkOrderedOnce asserts that the sandbox accepted exactly one order per request and that an
@@ -230,6 +264,7 @@ type killableTransport struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	killed atomic.Bool
+	calls  atomic.Int64
 }
 
 var errKilled = errors.New("installer process stopped")
@@ -259,6 +294,7 @@ func (k *killableTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if k.killed.Load() {
 		return nil, errKilled
 	}
+	k.calls.Add(1)
 	return k.Transport.RoundTrip(r)
 }
 
@@ -382,4 +418,27 @@ func (o *outcomes) terminated(subjects events.Subjects, ids []string) int {
 		}
 	}
 	return n
+}
+
+// describeUnfinished logs the recorded journey of every request without a terminal event, so a
+// failure says where each one stopped.
+func describeUnfinished(t *testing.T, js jetstream.JetStream, subjects events.Subjects, seen *outcomes, ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, handlers.DefaultBucket)
+	if err != nil {
+		t.Logf("journey bucket: %v", err)
+		return
+	}
+	for _, id := range ids {
+		if seen.terminated(subjects, []string{id}) == 1 {
+			continue
+		}
+		e, err := kv.Get(ctx, handlers.Key(id))
+		if err != nil {
+			t.Logf("request %s: events %v, no journey state: %v", id, seen.of(id), err)
+			continue
+		}
+		t.Logf("request %s: events %v, journey state %s", id, seen.of(id), e.Value())
+	}
 }

@@ -104,13 +104,13 @@ func (c *natsCluster) url() string {
 	return strings.Join(urls, ",")
 }
 
-// streamLeader returns the node leading a stream of the global account.
-func (c *natsCluster) streamLeader(t *testing.T, stream string) *server.Server {
+// leader returns the running node for which leads holds, once there is one.
+func (c *natsCluster) leader(t *testing.T, what string, leads func(*server.Server) bool) *server.Server {
 	t.Helper()
 	var leader *server.Server
-	waitFor(t, clusterReady, "a leader of stream "+stream, func() bool {
+	waitFor(t, clusterReady, "a "+what, func() bool {
 		for _, s := range c.servers {
-			if s.Running() && s.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
+			if s.Running() && leads(s) {
 				leader = s
 				return true
 			}
