@@ -51,8 +51,8 @@ func (c *deliveries) middleware(next handlers.Handler) handlers.Handler {
 // runCapacity holds n journeys in flight at once, waiting on a provisioning that takes
 // half an hour, for hold (longer than AckWait, so that only the in-progress heartbeats keep
 // JetStream from redelivering), then stops the installer.
-func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration) (*capacityResult, error) {
-	e, err := newEnv(envOptions{sandbox: []atlassiantest.Option{
+func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bool) (*capacityResult, error) {
+	e, err := newEnv(envOptions{telemetry: tel, sandbox: []atlassiantest.Option{
 		atlassiantest.WithProvisionDelay(30 * time.Minute),
 		atlassiantest.WithOrderWindow(time.Hour),
 		atlassiantest.WithOrderProcessingDelay(0),

@@ -18,7 +18,9 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
 
 // readyTimeout bounds every start-up wait (NATS ready, installer consuming).
@@ -44,6 +46,8 @@ type env struct {
 	requests atomic.Int64
 	// hc is the HTTP client of the installer's Atlassian client and of the baseline.
 	hc *http.Client
+	// tel, when set, instruments the installer and its client.
+	tel *telemetry.Telemetry
 }
 
 // envOptions shape the sandbox of a scenario.
@@ -53,6 +57,9 @@ type envOptions struct {
 	wrap func(http.Handler) http.Handler
 	// noSync leaves NATS at its default of syncing every two minutes.
 	noSync bool
+	// telemetry instruments the installer as cmd/installer does: spans (never exported),
+	// metrics, the gap and consumer-lag instruments.
+	telemetry bool
 	// idleConns, when above 0, keeps that many idle connections per host in the HTTP
 	// client; 0 is http.DefaultTransport (2), as cmd/installer ships.
 	idleConns int
@@ -97,6 +104,12 @@ func newEnv(o envOptions) (e *env, err error) {
 		return nil, err
 	}
 
+	if o.telemetry {
+		noExporter := func(string) string { return "" }
+		if e.tel, err = telemetry.New(context.Background(), telemetry.Config{Getenv: noExporter}); err != nil {
+			return nil, err
+		}
+	}
 	e.sandbox = atlassiantest.NewUnstartedServer(o.sandbox...)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,6 +160,11 @@ func (e *env) close() {
 			nc.Close()
 		}
 	}
+	if e.tel != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = e.tel.Shutdown(ctx)
+		cancel()
+	}
 	if e.ns != nil {
 		e.ns.Shutdown()
 		e.ns.WaitForShutdown()
@@ -171,6 +189,9 @@ func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.
 	if clock != nil {
 		opts = append(opts, client.WithClock(clock))
 	}
+	if e.tel != nil {
+		opts = append(opts, client.WithHTTPClient(e.tel.HTTPClient(e.hc)), client.WithOnRetry(e.tel.OnRetry))
+	}
 	return client.NewClient(append(opts, extra...)...)
 }
 
@@ -189,7 +210,17 @@ type running struct {
 
 func (e *env) startInstaller(api handlers.API, cfg handlers.Config) (*running, error) {
 	cfg.APIBaseURL = e.apiURL
-	in, err := handlers.NewInstaller(e.js, api, cfg)
+	js := e.js
+	if e.tel != nil {
+		// As cmd/installer instruments it.
+		if err := e.tel.ObserveConsumer(e.js, events.StreamRequests, handlers.DefaultConsumer); err != nil {
+			return nil, err
+		}
+		cfg.Middleware = append([]handlers.Middleware{e.tel.Middleware(handlers.DefaultConsumer)}, cfg.Middleware...)
+		cfg.Observe = e.tel.ObserveStep
+		js, api = e.tel.JetStream(e.js, cfg.Subjects), e.tel.API(api)
+	}
+	in, err := handlers.NewInstaller(js, api, cfg)
 	if err != nil {
 		return nil, err
 	}

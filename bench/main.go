@@ -44,6 +44,7 @@ type options struct {
 	cpuProfile   string
 	noSync       bool
 	idleConns    int
+	telemetry    bool
 }
 
 var scenarios = []string{"throughput", "latency", "capacity", "economy"}
@@ -84,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&only, "only", strings.Join(scenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
+	fs.BoolVar(&o.telemetry, "telemetry", true, "instrument the installer as cmd/installer does (spans, never exported, and metrics); false: the handlers alone")
 	fs.IntVar(&o.idleConns, "idle-conns", 0, "throughput: idle HTTP connections kept per host (0: http.DefaultTransport's 2, as the installer ships)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
@@ -188,19 +190,19 @@ func run(ctx context.Context, o *options, w io.Writer) error {
 // measure runs the chosen scenarios in turn, printing each table as soon as it is known.
 func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 	res := &results{}
-	printMachine(w)
+	printMachine(w, o.telemetry)
 	for _, s := range o.only {
 		start := time.Now()
 		var err error
 		switch s {
 		case "throughput":
-			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency, o.noSync, o.idleConns); err == nil {
+			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency, o.telemetry, o.noSync, o.idleConns); err == nil {
 				printThroughput(w, res.Throughput)
 			}
 		case "latency":
 			for _, level := range o.levels {
 				var r *latencyResult
-				if r, err = runLatency(ctx, max(o.latencyN, 5*level), level, o.concurrency); err != nil {
+				if r, err = runLatency(ctx, max(o.latencyN, 5*level), level, o.concurrency, o.telemetry); err != nil {
 					break
 				}
 				res.Latency = append(res.Latency, r)
@@ -209,7 +211,7 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 				printLatency(w, res.Latency)
 			}
 		case "capacity":
-			if res.Capacity, err = runCapacity(ctx, o.capacity, o.ackWait, o.hold); err == nil {
+			if res.Capacity, err = runCapacity(ctx, o.capacity, o.ackWait, o.hold, o.telemetry); err == nil {
 				printCapacity(w, res.Capacity)
 			}
 		case "economy":
@@ -248,7 +250,7 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-func printMachine(w io.Writer) {
+func printMachine(w io.Writer, telemetry bool) {
 	model := "unknown CPU"
 	if f, err := os.Open("/proc/cpuinfo"); err == nil {
 		sc := bufio.NewScanner(f)
@@ -262,5 +264,8 @@ func printMachine(w io.Writer) {
 	}
 	fmt.Fprintf(w, "machine: %d cores (GOMAXPROCS %d), %s, %s %s/%s, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0),
 		model, runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg())
-	fmt.Fprintf(w, "NATS: embedded, JetStream file store, fsync on every write (SyncAlways), TCP on 127.0.0.1\n\n")
+	fmt.Fprintf(w, "NATS: embedded, JetStream file store, fsync on every write (SyncAlways), TCP on 127.0.0.1\n")
+	fmt.Fprintf(w, "installer: handlers.Installer with its defaults%s\n\n", map[bool]string{
+		true:  ", instrumented as cmd/installer runs it (spans not exported, metrics)",
+		false: ", without telemetry (-telemetry=false)"}[telemetry])
 }

@@ -30,6 +30,7 @@ type perJourney struct {
 // throughputResult is scenario 1.
 type throughputResult struct {
 	N           int
+	Telemetry   bool
 	NoSync      bool
 	IdleConns   int
 	Concurrency int
@@ -46,8 +47,8 @@ func (r *throughputResult) baseRate() float64 { return float64(r.N) / r.BaseWall
 // runThroughput pushes n requests through the installer at once and then the same I/O
 // through a bare loop with none of the installer's logic, on the same NATS server and
 // sandbox.
-func runThroughput(ctx context.Context, n, concurrency int, noSync bool, idleConns int) (*throughputResult, error) {
-	e, err := newEnv(envOptions{noSync: noSync, idleConns: idleConns, sandbox: []atlassiantest.Option{
+func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool, idleConns int) (*throughputResult, error) {
+	e, err := newEnv(envOptions{telemetry: tel, noSync: noSync, idleConns: idleConns, sandbox: []atlassiantest.Option{
 		atlassiantest.WithProvisionDelay(0),
 		atlassiantest.WithOrderProcessingDelay(0),
 		atlassiantest.WithRequestLogLimit(replayLog),
@@ -79,7 +80,7 @@ func runThroughput(ctx context.Context, n, concurrency int, noSync bool, idleCon
 		return nil, err
 	}
 
-	res := &throughputResult{N: n, Concurrency: concurrency, NoSync: noSync, IdleConns: idleConns}
+	res := &throughputResult{N: n, Concurrency: concurrency, Telemetry: tel, NoSync: noSync, IdleConns: idleConns}
 	m := startMeter()
 	if err := publishAll(ctx, e.pjs, t, msgs, ids); err != nil {
 		return nil, err
