@@ -50,7 +50,7 @@ type env struct {
 	tel *telemetry.Telemetry
 }
 
-// envOptions shape the sandbox of a scenario.
+// envOptions shape a scenario's world.
 type envOptions struct {
 	sandbox []atlassiantest.Option
 	// wrap, when set, stands in front of the sandbox's handler (a quota enforcer).
