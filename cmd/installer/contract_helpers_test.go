@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -248,6 +249,21 @@ func (p *ctInstaller) stop(t *testing.T) {
 		if strings.Contains(p.stdout.String(), s) || strings.Contains(p.stderr.String(), s) {
 			t.Errorf("a secret reached the installer's output:\n%s%s", p.stdout, p.stderr)
 		}
+	}
+}
+
+// kill ends the installer at once, as a crash would: no drain, nothing flushed but what the
+// embedded server had already written.
+func (p *ctInstaller) kill(t *testing.T) {
+	t.Helper()
+	if p.nc != nil {
+		p.nc.Close()
+	}
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(waitTimeout):
+		t.Fatal("the installer did not die on SIGKILL")
 	}
 }
 
@@ -701,4 +717,64 @@ func ctCheckNewSiteJira(t *testing.T, sandbox *atlassiantest.Server, site string
 	if !family || !enterprise || product.Type != "CREATION_ORDER" {
 		t.Errorf("Jira item %+v: want a CREATION_ORDER related FAMILY_CONTAINER/ORDER_ITEM to the container and ENTERPRISE/ENTITLEMENT to the parent", product)
 	}
+}
+
+// ctWaitLong is waitFor with its own deadline, for waits that JetStream's redelivery bounds.
+func ctWaitLong(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		<-tick.C
+	}
+}
+
+// ctCheckStepOrder checks one journey's calls: every look-up endpoint was called, all before
+// the provisioning request, and the order came right after the provisioning answer, with no
+// call in between.
+func ctCheckStepOrder(t *testing.T, calls []atlassiantest.RecordedRequest, lookups []atlassiantest.Endpoint, provision atlassiantest.Endpoint) {
+	t.Helper()
+	var seq []atlassiantest.Endpoint
+	for _, r := range calls {
+		seq = append(seq, r.Endpoint)
+	}
+	at := slices.Index(seq, provision)
+	if at < 0 || at+1 >= len(seq) || seq[at+1] != atlassiantest.EndpointCreateOrder {
+		t.Fatalf("calls %v: want %s followed at once by %s", seq, provision, atlassiantest.EndpointCreateOrder)
+	}
+	for _, l := range lookups {
+		if i := slices.Index(seq, l); i < 0 || i > at {
+			t.Errorf("calls %v: want the look-up %s before %s", seq, l, provision)
+		}
+	}
+	for _, r := range seq[at:] {
+		if slices.Contains(lookups, r) {
+			t.Errorf("calls %v: a look-up after the provisioning request", seq)
+			break
+		}
+	}
+}
+
+// ctNATSWithPassword starts a JetStream server that wants a user and password, and returns the
+// URL carrying them: a NATS_URL whose password must never show.
+func ctNATSWithPassword(t *testing.T, user, password string) string {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		Username: user, Password: password, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return fmt.Sprintf("nats://%s:%s@%s", user, password, ns.Addr())
 }

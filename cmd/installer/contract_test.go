@@ -8,8 +8,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +28,6 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
-	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
 const (
@@ -328,6 +330,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 
 	t.Run("existing site, Jira family", func(t *testing.T) {
 		id := uuid.NewString()
+		first := calls() // every earlier journey has ended: what follows is this one's
 		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
 			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
 			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
@@ -360,13 +363,14 @@ func TestContractDefaultInstaller(t *testing.T) {
 			u.EffectiveTime.EndsAt.EndTimestamp != 1765520321000 || it.NextBillingAnchorTimestamp != 1765520321000 {
 			t.Errorf("order item %+v: want pricingPlanId, effectiveTime.endsAt TIMESTAMP in ms and nextBillingAnchorTimestamp", it)
 		}
-		if n := len(sandbox.RequestsTo(atlassiantest.EndpointWorkspaces)); n == 0 {
-			t.Errorf("no workspaces query for the existing site")
-		}
+		ctCheckStepOrder(t, sandbox.Requests()[first:], []atlassiantest.Endpoint{
+			atlassiantest.EndpointEntitlementDetails, atlassiantest.EndpointWorkspaces,
+		}, atlassiantest.EndpointProvisionProducts)
 	})
 
 	t.Run("app journey", func(t *testing.T) {
 		id := uuid.NewString()
+		first := calls() // every earlier journey has ended: what follows is this one's
 		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
 			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
 			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
@@ -381,6 +385,9 @@ func TestContractDefaultInstaller(t *testing.T) {
 		if len(order.Items) != 1 {
 			t.Fatalf("order items %+v, want the app alone", order.Items)
 		}
+		ctCheckStepOrder(t, sandbox.Requests()[first:], []atlassiantest.Endpoint{
+			atlassiantest.EndpointWorkspaces, atlassiantest.EndpointProductEntitlements, atlassiantest.EndpointEntitlementDetails,
+		}, atlassiantest.EndpointProvisionApp)
 		it := order.Items[0]
 		dep := false
 		for _, r := range it.RelatesFromEntitlements {
@@ -595,16 +602,26 @@ func TestContractCustomPrefixAndSource(t *testing.T) {
 	t.Parallel()
 	const prefix, source, email, token = "acme.procure", "urn:acme:installer", "admin@acme.example", "ct-token-8d2f4a1b"
 	sandbox := ctSandbox(t, atlassiantest.WithBasicAuth(email, token))
-	// An external NATS server where an operator has created the events stream already.
-	ns := natstest.StartServer(t)
-	_, js := natstest.Connect(t, ns)
+	// An external NATS server, with a password, where an operator has created the events
+	// stream already.
+	const natsPassword = "ct-nats-pass-61c2"
+	natsURL := ctNATSWithPassword(t, "installer", natsPassword)
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: ctStreamEvents, Description: "operator's",
 		Subjects: []string{prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
 		MaxAge:   72 * time.Hour, Duplicates: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	p := ctStart(t, sandbox, map[string]string{
-		"NATS_URL":                 "nats://" + ctFreeAddr(t) + ",nats://" + ns.Addr().String(),
+		"NATS_URL":                 "nats://" + ctFreeAddr(t) + "," + natsURL,
 		"INSTALLER_SUBJECT_PREFIX": prefix, "INSTALLER_SOURCE": source,
 		"ATLASSIAN_API_KEY": "", "ATLASSIAN_EMAIL": email, "ATLASSIAN_API_TOKEN": token,
 	})
@@ -635,7 +652,8 @@ func TestContractCustomPrefixAndSource(t *testing.T) {
 			t.Errorf("%s %s with Authorization %q, want Basic", r.Method, r.Path, a)
 		}
 	}
-	o.check(t, token)
+	o.check(t, token, natsPassword)
+	p.secrets = append(p.secrets, natsPassword)
 }
 
 // Failures the sandbox can cause, one journey after another on one installer.
@@ -886,5 +904,87 @@ func TestContractUnauthorizedAndDeterministicIDs(t *testing.T) {
 		}
 		o.check(t, wrong)
 		p.stop(t)
+	}
+}
+
+// A crash (SIGKILL) while one journey's provisioning request is unanswered and another journey
+// polls: after the restart each journey ends once, ordered at most once and before provisioned,
+// with one order each and the same event ids whatever process publishes them.
+func TestContractCrash(t *testing.T) {
+	if os.Getenv("INSTALLER_CONTRACT_CRASH") == "" {
+		t.Skip("a crashed journey resumes after the consumer's ack wait and its step lease (about a minute): set INSTALLER_CONTRACT_CRASH=1 to run")
+	}
+	t.Parallel()
+	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(time.Second))
+	target, _ := url.Parse(sandbox.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var hold atomic.Bool
+	hold.Store(true)
+	held := make(chan struct{}, 16)
+	var provisions atomic.Int64
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/products") {
+			provisions.Add(1)
+			if hold.Load() {
+				// Never answered: the installer dies waiting. Reading the body lets the server
+				// notice the connection closing.
+				_, _ = io.Copy(io.Discard, r.Body)
+				held <- struct{}{}
+				<-r.Context().Done()
+				return
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_URL": front.URL})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+
+	// Journey B is ordered and polls; then journey A's provisioning request hangs.
+	hold.Store(false)
+	b, siteB := uuid.NewString(), ctSiteName()
+	p.publishBinary(t, ctRequested, b, ctRequested, ctNewSiteJira(siteB))
+	waitFor(t, "B's ordered event", func() bool { return len(o.stream.about(b)) > 0 })
+	hold.Store(true)
+	a, siteA := uuid.NewString(), ctSiteName()
+	p.publishBinary(t, ctRequested, a, ctRequested, ctNewSiteJira(siteA))
+	select {
+	case <-held:
+	case <-time.After(waitTimeout):
+		t.Fatal("A's provisioning request never came")
+	}
+	p.kill(t)
+	hold.Store(false)
+
+	p = ctRun(t, p.env, p.dir)
+	o = ctFollow(t, p, ctPrefix, ctSource)
+	for _, id := range []string{a, b} {
+		// A journey resumes on the message's redelivery, after the consumer's ack wait, and a
+		// step cut short by the crash waits for its lease to run out as well.
+		ctWaitLong(t, "the terminal event of "+id, 3*time.Minute, func() bool {
+			return len(o.stream.where(func(m ctMsg) bool { return m.ce("subject") == id && m.Subject != ctPrefix+".install.ordered" })) > 0
+		})
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("%s ended with %s:\n%s", id, term.Subject, term.Data)
+		}
+		var seq []string
+		for _, m := range o.stream.about(id) {
+			seq = append(seq, m.Subject)
+		}
+		if !slices.Equal(seq, []string{ctPrefix + ".install.ordered", ctPrefix + ".install.provisioned"}) {
+			t.Errorf("%s: stored events %v, want ordered then provisioned once each", id, seq)
+		}
+	}
+	for _, site := range []string{siteA, siteB} {
+		if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, site); n != 1 {
+			t.Errorf("site %s: %d provisioning requests reached the API", site, n)
+		}
+	}
+	if n := provisions.Load(); n > 3 {
+		t.Errorf("%d provisioning requests sent for two journeys, want at most one re-sent after the crash", n)
+	}
+	for _, id := range []string{a, b} {
+		ordered := o.stream.about(id)[0].dataMap(t)
+		ctCheckOrderFollowsProvisioning(t, sandbox, ordered)
 	}
 }
