@@ -551,6 +551,13 @@ func ctCheckFailedShape(t *testing.T, d map[string]any) {
 		[]string{"orderId", "provisionRequestId", "errors"}); err != nil {
 		t.Errorf("failed event fields: %v\n%v", err, d)
 	}
+	if !slices.Contains([]string{"validation", "lookup", "provision", "order", "completion"}, fmt.Sprint(d["stage"])) {
+		t.Errorf("failed event: stage %v is not one of the contract's", d["stage"])
+	}
+	if !slices.Contains([]string{"invalid_request", "unauthorized", "forbidden", "not_found", "rate_limited", "api_error",
+		"provision_failed", "order_rejected", "order_failed", "order_window_expired", "deadline_exceeded"}, fmt.Sprint(d["code"])) {
+		t.Errorf("failed event: code %v is not one of the contract's", d["code"])
+	}
 	for _, k := range []string{"requestId", "stage", "code", "message"} {
 		if !ctString(d, k) {
 			t.Errorf("failed event: %s = %#v, want a non-empty string", k, d[k])

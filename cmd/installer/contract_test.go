@@ -313,8 +313,9 @@ func TestContractDefaultInstaller(t *testing.T) {
 			}
 			if id != binaryCE { // every other form carried a traceparent
 				for _, e := range evs {
-					if got := e.ce("traceparent"); got != ctTraceparnt {
-						t.Errorf("%s: ce-traceparent = %q, want the request's %q", e.Subject, got, ctTraceparnt)
+					// The request's trace: the same trace id (the parent span may be the installer's).
+					if got := e.ce("traceparent"); len(got) != len(ctTraceparnt) || got[:35] != ctTraceparnt[:35] {
+						t.Errorf("%s: ce-traceparent = %q, want the request's trace %q", e.Subject, got, ctTraceparnt)
 					}
 				}
 			}
@@ -987,4 +988,104 @@ func TestContractCrash(t *testing.T) {
 		ordered := o.stream.about(id)[0].dataMap(t)
 		ctCheckOrderFollowsProvisioning(t, sandbox, ordered)
 	}
+}
+
+// Every provisioning and order item status of the contract, produced by rewriting the sandbox's
+// answers on their way to the installer.
+func TestContractStatuses(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t, atlassiantest.WithOrderProcessingDelay(300*time.Millisecond))
+	target, _ := url.Parse(sandbox.URL)
+	var provMap, itemMap atomic.Pointer[map[string]string]
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		var m map[string]string
+		var at func(body map[string]any) []map[string]any
+		switch path := resp.Request.URL.Path; {
+		case resp.Request.Method == http.MethodGet && strings.Contains(path, "/products/status/"):
+			m = *provMap.Load()
+			at = func(body map[string]any) []map[string]any {
+				d, _ := body["data"].(map[string]any)
+				return []map[string]any{d}
+			}
+		case resp.Request.Method == http.MethodGet && strings.Contains(path, "/commerce/api/v2/orders/"):
+			m = *itemMap.Load()
+			at = func(body map[string]any) []map[string]any {
+				var out []map[string]any
+				items, _ := body["items"].([]any)
+				for _, it := range items {
+					if im, ok := it.(map[string]any); ok {
+						pi, _ := im["processingInfo"].(map[string]any)
+						out = append(out, pi)
+					}
+				}
+				return out
+			}
+		default:
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var body map[string]any
+		if json.Unmarshal(b, &body) == nil && resp.StatusCode == http.StatusOK {
+			for _, obj := range at(body) {
+				if st, ok := obj["status"].(string); ok && m[st] != "" {
+					obj["status"] = m[st]
+				}
+			}
+			b, _ = json.Marshal(body)
+		}
+		resp.Body = io.NopCloser(strings.NewReader(string(b)))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", fmt.Sprint(len(b)))
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_URL": front.URL})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+
+	for _, tt := range []struct {
+		name        string
+		prov, items map[string]string
+		code        string // "" for provisioned
+	}{
+		{"provisioning SUCCESS", map[string]string{"COMPLETED": "SUCCESS"}, nil, ""},
+		{"provisioning TIMED_OUT", map[string]string{"IN_PROGRESS": "TIMED_OUT", "COMPLETED": "TIMED_OUT"}, nil, "provision_failed"},
+		{"provisioning CANCELLED", map[string]string{"IN_PROGRESS": "CANCELLED", "COMPLETED": "CANCELLED"}, nil, "provision_failed"},
+		{"provisioning FAILED", map[string]string{"IN_PROGRESS": "FAILED", "COMPLETED": "FAILED"}, nil, "provision_failed"},
+		{"unknown provisioning status runs on", map[string]string{"IN_PROGRESS": "QUEUED_FOR_CONTRACT"}, nil, ""},
+		{"item REJECTED", nil, map[string]string{"PROCESSING": "REJECTED", "SUCCESS": "REJECTED"}, "order_failed"},
+		{"item CANCELLED", nil, map[string]string{"PROCESSING": "CANCELLED", "SUCCESS": "CANCELLED"}, "order_failed"},
+		{"item FAILED", nil, map[string]string{"PROCESSING": "FAILED", "SUCCESS": "FAILED"}, "order_failed"},
+		{"unknown item status runs on", nil, map[string]string{"PROCESSING": "PENDING_FOR_CONTRACT"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			provMap.Store(&tt.prov)
+			itemMap.Store(&tt.items)
+			id := uuid.NewString()
+			p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+			term := o.stream.waitTerminal(t, ctPrefix, id)
+			switch {
+			case tt.code == "" && term.Subject != ctPrefix+".install.provisioned":
+				t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+			case tt.code != "":
+				if d := term.dataMap(t); term.Subject != ctPrefix+".install.failed" || d["code"] != tt.code {
+					t.Fatalf("ended with %s %s, want failed %s", term.Subject, term.Data, tt.code)
+				}
+			}
+		})
+	}
+	empty := map[string]string{}
+	provMap.Store(&empty)
+	itemMap.Store(&empty)
+	for _, status := range []string{"QUEUED_FOR_CONTRACT", "PENDING_FOR_CONTRACT"} {
+		if n := strings.Count(p.stderr.String(), status); n != 1 {
+			t.Errorf("the unknown status %s is logged %d times, want once", status, n)
+		}
+	}
+	o.check(t)
 }
