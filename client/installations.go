@@ -64,6 +64,18 @@ func (s *InstallationsService) ProvisionApp(ctx context.Context, orgID, productA
 	return call[ProvisionResponse](ctx, s.client, r, err)
 }
 
+// CheckStatusURL reports whether GetProvisionStatus would accept statusURL,
+// without calling it: a caller that orders between provisioning and polling
+// (install cookbook, "Place order for provisioned product(s) within 10 minutes")
+// can refuse an untrusted statusUrl before anything is ordered. The error wraps
+// ErrUntrustedStatusURL.
+//
+// Install cookbook, "Get provisioning status".
+func (s *InstallationsService) CheckStatusURL(statusURL string) error {
+	_, err := s.client.checkStatusURL(statusURL)
+	return err
+}
+
 // GetProvisionStatus reads the status behind a statusUrl that a provisioning
 // answer returned. It refuses, with an error wrapping ErrUntrustedStatusURL, a
 // URL whose scheme, host or port differ from the base URL's, that carries

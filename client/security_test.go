@@ -65,7 +65,7 @@ func TestStatusURLGuard(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.checkStatusURL(tc.url)
+			err = c.Installations.CheckStatusURL(tc.url)
 			if tc.ok && err != nil {
 				t.Errorf("rejected: %v", err)
 			}

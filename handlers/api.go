@@ -14,6 +14,9 @@ type Installations interface {
 	ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error)
 	ProvisionApp(ctx context.Context, orgID, productARI string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error)
 	GetProvisionStatus(ctx context.Context, statusURL string) (*client.ProvisionStatus, *client.Response, error)
+	// CheckStatusURL refuses a statusUrl GetProvisionStatus would refuse, so that the
+	// journey fails before ordering rather than at its first poll.
+	CheckStatusURL(statusURL string) error
 }
 
 // Commerce is the part of the Atlassian Commerce API the journeys use;

@@ -53,8 +53,8 @@ type Config struct {
 	MaxAckPending int
 	// DrainTimeout bounds how long Run waits for running steps once its context ends.
 	DrainTimeout time.Duration
-	// APIBaseURL, when set, is checked against every provisioning statusUrl before the
-	// order is sent, so that an untrusted statusUrl fails the journey before any order.
+	// APIBaseURL is only validated: every provisioning statusUrl is checked before the
+	// order by Installations.CheckStatusURL, against the client's own base URL.
 	APIBaseURL string
 	// Consumer and Bucket name the durable consumer and the journey KV bucket.
 	Consumer string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +26,6 @@ type Installer struct {
 	log      *slog.Logger
 	subjects events.Subjects
 	pub      *events.Publisher
-	apiBase  *url.URL
 	instance string // tells this process's deliveries apart in leases
 	handler  Handler
 
@@ -63,9 +61,6 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		instance: uuid.NewString()[:8],
 		slots:    make(chan struct{}, cfg.Concurrency),
 		draining: make(chan struct{}),
-	}
-	if cfg.APIBaseURL != "" {
-		in.apiBase, _ = url.Parse(cfg.APIBaseURL)
 	}
 	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {

@@ -36,7 +36,7 @@ func (j *journey) provisionStep(ctx context.Context) error {
 		return apiFailure(events.StageProvision, err)
 	}
 	statusURL := resp.Data.StatusURL
-	if err := j.in.checkStatusURL(statusURL); err != nil {
+	if err := j.api.Installations.CheckStatusURL(statusURL); err != nil {
 		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
 	}
 	prid, err := client.ProvisionRequestID(statusURL)
