@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -218,6 +219,9 @@ func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
 		if !slices.Equal(got, subjects) {
 			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
 		}
+		if r := st.CachedInfo().Config.Replicas; r != 1 {
+			t.Errorf("stream %s has %d replicas, want INSTALLER_STREAM_REPLICAS's default 1", name, r)
+		}
 	}
 }
 
@@ -272,9 +276,10 @@ func TestContractDefaultInstaller(t *testing.T) {
 	t.Run("operator endpoints", func(t *testing.T) { ctCheckOperatorEndpoints(t, p) })
 
 	// Four requests, one per inbound form, each on a new site.
-	binaryCT, binaryCE, structCT, structPlain, structJSON := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	binaryCT, binaryCE, structCT, structPlain, structJSON, structB64 := uuid.NewString(), uuid.NewString(), uuid.NewString(),
+		uuid.NewString(), uuid.NewString(), uuid.NewString()
 	sites := map[string]string{}
-	for _, id := range []string{binaryCT, binaryCE, structCT, structPlain, structJSON} {
+	for _, id := range []string{binaryCT, binaryCE, structCT, structPlain, structJSON, structB64} {
 		sites[id] = ctSiteName()
 	}
 	p.publishBinary(t, ctRequested, binaryCT, ctRequested, ctNewSiteJira(sites[binaryCT]),
@@ -288,6 +293,10 @@ func TestContractDefaultInstaller(t *testing.T) {
 	p.publishStructured(t, ctRequested, structured(structCT), ctHeader("Content-Type", "application/cloudevents+json"))
 	p.publishStructured(t, ctRequested, structured(structPlain))
 	p.publishStructured(t, ctRequested, structured(structJSON), ctHeader("Content-Type", "application/json"))
+	b64 := structured(structB64)
+	b64["data_base64"] = base64.StdEncoding.EncodeToString(ctJSON(t, b64["data"]))
+	delete(b64, "data")
+	p.publishStructured(t, ctRequested, b64, ctHeader("Content-Type", "application/cloudevents+json"))
 
 	for name, id := range map[string]string{
 		"binary, Content-Type":         binaryCT,
@@ -295,6 +304,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 		"structured, Content-Type":     structCT,
 		"structured, no header":        structPlain,
 		"structured, application/json": structJSON,
+		"structured, data_base64":      structB64,
 	} {
 		t.Run("inbound "+name, func(t *testing.T) {
 			term := o.stream.waitTerminal(t, ctPrefix, id)
@@ -389,6 +399,14 @@ func TestContractDefaultInstaller(t *testing.T) {
 		ctCheckStepOrder(t, sandbox.Requests()[first:], []atlassiantest.Endpoint{
 			atlassiantest.EndpointWorkspaces, atlassiantest.EndpointProductEntitlements, atlassiantest.EndpointEntitlementDetails,
 		}, atlassiantest.EndpointProvisionApp)
+		for _, r := range sandbox.RequestsTo(atlassiantest.EndpointProvisionApp) {
+			var pr client.ProvisionRequest
+			if err := json.Unmarshal([]byte(r.Body), &pr); err != nil || len(pr.Offerings) != 1 || pr.Offerings[0].ID != atlassiantest.AppOfferingID ||
+				pr.Parameters.AdminEmail != "admin@acme.example" || pr.Parameters.AppKey != atlassiantest.AppKey ||
+				!strings.Contains(r.Path, "/products/"+atlassiantest.ExistingJiraProductARI+"/apps") {
+				t.Errorf("app provisioning %s %s, want offerings[{id}] and parameters adminEmail and appKey on the host's ARI", r.Path, r.Body)
+			}
+		}
 		it := order.Items[0]
 		dep := false
 		for _, r := range it.RelatesFromEntitlements {
@@ -661,7 +679,9 @@ func TestContractCustomPrefixAndSource(t *testing.T) {
 func TestContractFailureCodes(t *testing.T) {
 	t.Parallel()
 	sandbox := ctSandbox(t)
-	p := ctStart(t, sandbox, nil)
+	// Site-admin credentials too: the API key is used when set.
+	const token = "ct-unused-token-3e7a"
+	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_EMAIL": "admin@acme.example", "ATLASSIAN_API_TOKEN": token})
 	o := ctFollow(t, p, ctPrefix, ctSource)
 
 	run := func(t *testing.T, req ctRequest, stage, code string, status int, fault map[atlassiantest.Endpoint]atlassiantest.Fault) map[string]any {
@@ -762,7 +782,13 @@ func TestContractFailureCodes(t *testing.T) {
 		}
 	})
 	sandbox.ClearFaults()
-	o.check(t)
+	for _, r := range sandbox.Requests() {
+		if a := r.Header.Get("Authorization"); a != "Bearer "+atlassiantest.Redacted {
+			t.Errorf("%s %s with Authorization %q, want the API key as Bearer", r.Method, r.Path, a)
+			break
+		}
+	}
+	o.check(t, token)
 }
 
 // A 429 storm ends in rate_limited, after Retry-After was honoured.
