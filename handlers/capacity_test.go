@@ -9,31 +9,32 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // TestWaitingJourneysHoldNoSlot: with two slots, many journeys wait on provisioning at
 // once, and their messages, marked in progress, are never redelivered meanwhile.
 func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithProvisionDelay(2*time.Minute))
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.Concurrency = 2
 	cfg.AckWait = 3 * time.Second // in progress every second of fake time
 	cfg.MaxPollInterval = 20 * time.Second
-	e.start(e.js, apiOf(e.client), cfg)
+	e.Start(e.JS, installtest.API(e.Client), cfg)
 
 	const n = 40
 	for i := range n {
 		id := fmt.Sprintf("wait-%02d", i)
-		e.publish(id, jiraOnNewSite(id))
+		e.Publish(id, jiraOnNewSite(id))
 	}
 	waiting := 0 // most journeys ordered and not yet ended at once
-	e.eventuallyStep("every journey ordered", 100*time.Millisecond, func() bool {
+	e.EventuallyStep("every journey ordered", 100*time.Millisecond, func() bool {
 		ordered, ended := 0, 0
-		for _, o := range e.outcomes() {
+		for _, o := range e.Outcomes() {
 			switch {
 			case o.Type == subjects.Ordered():
 				ordered++
-			case isTerminal(o):
+			case installtest.IsTerminal(o):
 				ended++
 			}
 		}
@@ -44,16 +45,16 @@ func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 		t.Errorf("at most %d journeys waited at once with %d slots", waiting, cfg.Concurrency)
 	}
 	t.Logf("%d journeys waited at once", waiting)
-	e.eventuallyStep("every journey ended", 2*time.Second, func() bool {
+	e.EventuallyStep("every journey ended", 2*time.Second, func() bool {
 		k := 0
-		for _, o := range e.outcomes() {
+		for _, o := range e.Outcomes() {
 			if o.Type == subjects.Provisioned() {
 				k++
 			}
 		}
 		return k == n
 	})
-	c, err := e.js.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
+	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
@@ -60,34 +61,20 @@ func (k *killSwitch) CreateOrder(ctx context.Context, req *client.OrderRequest) 
 }
 
 // startKilled runs a first instance on its own connection whose API kills it at a point.
-func (e *env) startKilled(cfg handlers.Config, k *killSwitch) *instance {
-	e.t.Helper()
-	nc, js := natstest.Connect(e.t, e.srv)
+func (e *env) startKilled(cfg handlers.Config, k *killSwitch) *installtest.Instance {
+	e.T.Helper()
+	nc, js := natstest.Connect(e.T, e.Server)
 	k.nc = nc
-	k.Installations, k.Commerce = e.client.Installations, e.client.Commerce
-	in, err := handlers.NewInstaller(js, handlers.API{Installations: k, Commerce: k, Workspaces: e.client.Workspaces}, cfg)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	i := &instance{in: in, cancel: cancel, done: make(chan error, 1)}
-	go func() { i.done <- in.Run(ctx) }()
-	e.eventually("first instance ready", in.Ready)
-	return i
+	k.Installations, k.Commerce = e.Client.Installations, e.Client.Commerce
+	return e.Start(js, handlers.API{Installations: k, Commerce: k, Workspaces: e.Client.Workspaces}, cfg)
 }
 
 // awaitDeath waits until a killed instance's Run has returned.
-func (i *instance) awaitDeath(t *testing.T) {
+func awaitDeath(t *testing.T, i *installtest.Instance) {
 	t.Helper()
-	select {
-	case err := <-i.done:
-		if !errors.Is(err, nats.ErrConnectionClosed) {
-			t.Errorf("killed instance's Run returned %v", err)
-		}
-	case <-time.After(waitFor):
-		t.Fatal("killed instance did not stop")
+	if err := i.Wait(t); !errors.Is(err, nats.ErrConnectionClosed) {
+		t.Errorf("killed instance's Run returned %v", err)
 	}
-	i.cancel()
 }
 
 // TestHardStop kills an instance at the riskiest points of a journey and lets a new
@@ -109,16 +96,16 @@ func TestHardStop(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
-			cfg := e.config()
+			cfg := e.Config()
 			cfg.AckWait = time.Second // the dead instance's message comes back quickly
 			first := e.startKilled(cfg, tc.k)
 			id := "crash-1"
-			e.publish(id, jiraOnNewSite("crash"))
-			first.awaitDeath(t)
-			e.clock.Advance(tc.skip)
+			e.Publish(id, jiraOnNewSite("crash"))
+			awaitDeath(t, first)
+			e.Clock.Advance(tc.skip)
 
-			e.start(e.js, apiOf(e.client), cfg)
-			term := e.terminal(id)
+			e.Start(e.JS, installtest.API(e.Client), cfg)
+			term := e.Terminal(id)
 			want := subjects.Provisioned()
 			if tc.code != "" {
 				want = subjects.Failed()
@@ -126,16 +113,16 @@ func TestHardStop(t *testing.T) {
 			if term.Type != want || (tc.code != "" && term.Data["code"] != tc.code) {
 				t.Fatalf("%s %v, want %s %s", term.Type, term.Data, want, tc.code)
 			}
-			e.settled()
-			if n := len(e.ordersOf(id)); n != tc.orders {
+			e.Settled()
+			if n := len(e.OrdersOf(id)); n != tc.orders {
 				t.Errorf("%d orders, want %d", n, tc.orders)
 			}
-			if n := e.sandbox.ProvisionRequests(); n != tc.provisions {
+			if n := e.Sandbox.ProvisionRequests(); n != tc.provisions {
 				t.Errorf("%d provisioning requests, want %d", n, tc.provisions)
 			}
 			terminals := 0
-			for _, o := range of(e.outcomes(), id) {
-				if isTerminal(o) {
+			for _, o := range installtest.Of(e.Outcomes(), id) {
+				if installtest.IsTerminal(o) {
 					terminals++
 				}
 			}
@@ -155,18 +142,18 @@ type stallingInstallations struct {
 
 func (s stallingInstallations) ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error) {
 	resp, r, err := s.Installations.ProvisionProducts(ctx, orgID, req)
-	s.e.clock.Advance(11 * time.Minute)
+	s.e.Clock.Advance(11 * time.Minute)
 	return resp, r, err
 }
 
 // TestOrderWindowExpired: once the window has passed, no order is sent.
 func TestOrderWindowExpired(t *testing.T) {
 	e := newEnv(t)
-	api := apiOf(e.client)
-	api.Installations = stallingInstallations{Installations: e.client.Installations, e: e}
-	e.start(e.js, api, e.config())
-	e.publish("window-1", jiraOnNewSite("window"))
-	term := e.terminal("window-1")
+	api := installtest.API(e.Client)
+	api.Installations = stallingInstallations{Installations: e.Client.Installations, e: e}
+	e.Start(e.JS, api, e.Config())
+	e.Publish("window-1", jiraOnNewSite("window"))
+	term := e.Terminal("window-1")
 	f := term.Data
 	if term.Type != subjects.Failed() || f["code"] != "order_window_expired" || f["stage"] != "order" || f["retryable"] != true {
 		t.Fatalf("%s %v", term.Type, f)
@@ -177,7 +164,7 @@ func TestOrderWindowExpired(t *testing.T) {
 	if f["provisionRequestId"] == nil {
 		t.Errorf("provisionRequestId missing: %v", f)
 	}
-	if n := len(e.sandbox.RequestsTo("create-order")); n != 0 {
+	if n := len(e.Sandbox.RequestsTo("create-order")); n != 0 {
 		t.Errorf("%d order requests after the window", n)
 	}
 }
@@ -187,41 +174,41 @@ func TestOrderWindowExpired(t *testing.T) {
 func TestTwoInstances(t *testing.T) {
 	e := newEnv(t)
 	var a, b counter
-	cfgA, cfgB := e.config(), e.config()
+	cfgA, cfgB := e.Config(), e.Config()
 	cfgA.Middleware = []handlers.Middleware{a.middleware}
 	cfgB.Middleware = []handlers.Middleware{b.middleware}
-	_, jsA := natstest.Connect(t, e.srv)
-	_, jsB := natstest.Connect(t, e.srv)
-	e.start(jsA, apiOf(e.client), cfgA)
-	e.start(jsB, apiOf(e.newClient("atlassiantest-api-key")), cfgB)
+	_, jsA := natstest.Connect(t, e.Server)
+	_, jsB := natstest.Connect(t, e.Server)
+	e.Start(jsA, installtest.API(e.Client), cfgA)
+	e.Start(jsB, installtest.API(e.NewClient(client.WithAPIKey("atlassiantest-api-key"))), cfgB)
 
 	const n = 40
 	for i := range n {
 		id := fmt.Sprintf("shared-%02d", i)
-		e.publish(id, jiraOnNewSite(id))
+		e.Publish(id, jiraOnNewSite(id))
 	}
-	e.eventually("every request ended", func() bool {
+	e.Eventually("every request ended", func() bool {
 		terminals := 0
-		for _, o := range e.outcomes() {
-			if isTerminal(o) {
+		for _, o := range e.Outcomes() {
+			if installtest.IsTerminal(o) {
 				terminals++
 			}
 		}
 		return terminals >= n
 	})
-	e.settled()
-	all := e.outcomes()
+	e.Settled()
+	all := e.Outcomes()
 	for i := range n {
 		id := fmt.Sprintf("shared-%02d", i)
-		evs := of(all, id)
+		evs := installtest.Of(all, id)
 		if len(evs) != 2 || evs[1].Type != subjects.Provisioned() {
 			t.Errorf("%s: events %v", id, types(evs))
 		}
-		if k := len(e.ordersOf(id)); k != 1 {
+		if k := len(e.OrdersOf(id)); k != 1 {
 			t.Errorf("%s: %d orders", id, k)
 		}
 	}
-	if got := e.sandbox.ProvisionRequests(); got != n {
+	if got := e.Sandbox.ProvisionRequests(); got != n {
 		t.Errorf("%d provisioning requests, want %d", got, n)
 	}
 	if a.total()+b.total() != n {
@@ -236,70 +223,70 @@ func TestTwoInstances(t *testing.T) {
 // provisioning; a new instance resumes them from their recorded state.
 func TestDrainAndResume(t *testing.T) {
 	e := newEnv(t)
-	cfg := e.config()
-	first := e.start(e.js, apiOf(e.client), cfg)
+	cfg := e.Config()
+	first := e.Start(e.JS, installtest.API(e.Client), cfg)
 	ids := []string{"drain-a", "drain-b", "drain-c"}
 	for _, id := range ids {
-		e.publish(id, jiraOnNewSite(id))
+		e.Publish(id, jiraOnNewSite(id))
 	}
 	// Ordered, not yet provisioned: stop advancing time once every order is in.
-	e.eventuallyStep("every journey ordered", 0, func() bool {
+	e.EventuallyStep("every journey ordered", 0, func() bool {
 		n := 0
-		for _, o := range e.outcomes() {
+		for _, o := range e.Outcomes() {
 			if o.Type == subjects.Ordered() {
 				n++
 			}
 		}
 		return n == len(ids)
 	})
-	first.stop(t)
+	first.Stop(t)
 	for _, id := range ids {
-		if st := e.journey(id); st.Step != handlers.StepOrdered {
+		if st := e.Journey(id); st.Step != handlers.StepOrdered {
 			t.Errorf("%s at %s after the drain", id, st.Step)
 		}
 	}
-	e.startDefault()
+	e.StartDefault()
 	for _, id := range ids {
-		if term := e.terminal(id); term.Type != subjects.Provisioned() {
+		if term := e.Terminal(id); term.Type != subjects.Provisioned() {
 			t.Errorf("%s: %s %v", id, term.Type, term.Data)
 		}
-		if n := len(e.ordersOf(id)); n != 1 {
+		if n := len(e.OrdersOf(id)); n != 1 {
 			t.Errorf("%s: %d orders", id, n)
 		}
 	}
-	e.settled()
+	e.Settled()
 }
 
 // TestHardStopMidFlow kills an instance while many journeys are at different steps; a new
 // instance finishes them all, each with one order and one terminal event.
 func TestHardStopMidFlow(t *testing.T) {
 	e := newEnv(t)
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.AckWait = time.Second
 	first := e.startKilled(cfg, &killSwitch{afterOrders: 6})
 	const n = 15
 	for i := range n {
 		id := fmt.Sprintf("midflow-%02d", i)
-		e.publish(id, jiraOnNewSite(id))
+		e.Publish(id, jiraOnNewSite(id))
 	}
-	first.awaitDeath(t)
-	e.start(e.js, apiOf(e.client), cfg)
-	e.eventually("every request ended", func() bool {
+	awaitDeath(t, first)
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Eventually("every request ended", func() bool {
 		k := 0
-		for _, o := range e.outcomes() {
-			if isTerminal(o) {
+		for _, o := range e.Outcomes() {
+			if installtest.IsTerminal(o) {
 				k++
 			}
 		}
 		return k >= n
 	})
-	e.settled()
-	all := e.outcomes()
+	e.Settled()
+	all := e.Outcomes()
 	for i := range n {
 		id := fmt.Sprintf("midflow-%02d", i)
 		terminals := 0
-		for _, o := range of(all, id) {
-			if isTerminal(o) {
+		for _, o := range installtest.Of(all, id) {
+			if installtest.IsTerminal(o) {
 				terminals++
 				if o.Type != subjects.Provisioned() {
 					t.Errorf("%s: %s %v", id, o.Type, o.Data)
@@ -309,7 +296,7 @@ func TestHardStopMidFlow(t *testing.T) {
 		if terminals != 1 {
 			t.Errorf("%s: %d terminal events", id, terminals)
 		}
-		if k := len(e.ordersOf(id)); k != 1 {
+		if k := len(e.OrdersOf(id)); k != 1 {
 			t.Errorf("%s: %d orders", id, k)
 		}
 	}

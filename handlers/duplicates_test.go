@@ -7,20 +7,17 @@ import (
 	"time"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
-	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // publishDuplicate publishes a request without Nats-Msg-Id, so that the requests stream
 // keeps it although its id was seen: a duplicate from beyond the stream's window.
 func (e *env) publishDuplicate(id string, data any) {
-	e.t.Helper()
-	m, err := events.ToNATS(subjects.Requested(), requestEvent(e.t, id, data))
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	e.T.Helper()
+	m := installtest.BinaryMsg(e.T, subjects.Requested(), installtest.RequestEvent(e.T, id, data))
 	m.Header.Del("Nats-Msg-Id")
-	e.publishMsg(m)
+	e.PublishMsg(m)
 }
 
 // TestDuplicateRequests: the same request id, published again while its journey runs or
@@ -28,32 +25,32 @@ func (e *env) publishDuplicate(id string, data any) {
 // makes no Atlassian call at all.
 func TestDuplicateRequests(t *testing.T) {
 	e := newEnv(t)
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.AckWait = time.Second // the waiting duplicate comes back quickly
-	e.start(e.js, apiOf(e.client), cfg)
+	e.Start(e.JS, installtest.API(e.Client), cfg)
 
 	req := jiraOnNewSite("dup")
 	e.publishDuplicate("dup-1", req)
 	e.publishDuplicate("dup-1", req)
-	e.publish("dup-1", req) // deduplicated by the stream itself
-	if term := e.terminal("dup-1"); term.Type != subjects.Provisioned() {
+	e.Publish("dup-1", req) // deduplicated by the stream itself
+	if term := e.Terminal("dup-1"); term.Type != subjects.Provisioned() {
 		t.Fatalf("%s %v", term.Type, term.Data)
 	}
-	e.settled()
-	calls := len(e.sandbox.Requests())
+	e.Settled()
+	calls := len(e.Sandbox.Requests())
 
 	e.publishDuplicate("dup-1", req)
-	e.settled()
-	if n := len(e.sandbox.Requests()); n != calls {
+	e.Settled()
+	if n := len(e.Sandbox.Requests()); n != calls {
 		t.Errorf("%d Atlassian calls for a request already done", n-calls)
 	}
-	if n := len(e.ordersOf("dup-1")); n != 1 {
+	if n := len(e.OrdersOf("dup-1")); n != 1 {
 		t.Errorf("%d orders", n)
 	}
-	if n := e.sandbox.ProvisionRequests(); n != 1 {
+	if n := e.Sandbox.ProvisionRequests(); n != 1 {
 		t.Errorf("%d provisioning requests", n)
 	}
-	if evs := of(e.outcomes(), "dup-1"); len(evs) != 2 {
+	if evs := installtest.Of(e.Outcomes(), "dup-1"); len(evs) != 2 {
 		t.Errorf("events %v, want ordered and provisioned once", types(evs))
 	}
 }
@@ -70,25 +67,25 @@ func TestStorms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, atlassiantest.WithSeed(7))
-			e.sandbox.SetFault(atlassiantest.EndpointAll, tc.fault)
-			e.startDefault()
+			e.Sandbox.SetFault(atlassiantest.EndpointAll, tc.fault)
+			e.StartDefault()
 			ids := []string{"storm-a", "storm-b", "storm-c", "storm-d", "storm-e"}
 			for _, id := range ids {
-				e.publish(id, jiraOnNewSite(id))
+				e.Publish(id, jiraOnNewSite(id))
 			}
 			for _, id := range ids {
-				if term := e.terminal(id); term.Type != subjects.Provisioned() {
+				if term := e.Terminal(id); term.Type != subjects.Provisioned() {
 					t.Errorf("%s: %s %v", id, term.Type, term.Data)
 				}
-				if n := len(e.ordersOf(id)); n != 1 {
+				if n := len(e.OrdersOf(id)); n != 1 {
 					t.Errorf("%s: %d orders", id, n)
 				}
 			}
-			if n := e.sandbox.ProvisionRequests(); n != len(ids) {
+			if n := e.Sandbox.ProvisionRequests(); n != len(ids) {
 				t.Errorf("%d provisioning requests, want %d", n, len(ids))
 			}
 			refused := 0
-			for _, r := range e.sandbox.Requests() {
+			for _, r := range e.Sandbox.Requests() {
 				if r.Status == 429 || r.Status == 503 {
 					refused++
 				}
@@ -96,7 +93,7 @@ func TestStorms(t *testing.T) {
 			if refused == 0 {
 				t.Error("the storm never hit")
 			}
-			e.settled()
+			e.Settled()
 		})
 	}
 }
@@ -105,40 +102,40 @@ func TestStorms(t *testing.T) {
 // crash in between) publishes it when its request comes again, with no Atlassian call.
 func TestUnpublishedOutcome(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
-	e.publish("done-1", jiraOnNewSite("done"))
-	e.terminal("done-1")
-	e.settled()
+	e.StartDefault()
+	e.Publish("done-1", jiraOnNewSite("done"))
+	e.Terminal("done-1")
+	e.Settled()
 
 	// The state of a journey that ended but crashed before publishing.
-	st := e.journey("done-1")
+	st := e.Journey("done-1")
 	st.RequestID, st.Published = "done-2", nil
 	st.Outcome.Provisioned.RequestID = "done-2"
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := e.js.KeyValue(context.Background(), handlers.DefaultBucket)
+	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := kv.Create(context.Background(), handlers.Key("done-2"), b); err != nil {
 		t.Fatal(err)
 	}
-	calls := len(e.sandbox.Requests())
-	e.publish("done-2", jiraOnNewSite("done"))
-	term := e.terminal("done-2")
+	calls := len(e.Sandbox.Requests())
+	e.Publish("done-2", jiraOnNewSite("done"))
+	term := e.Terminal("done-2")
 	if term.Type != subjects.Provisioned() || term.Data["requestId"] != "done-2" {
 		t.Fatalf("%s %v", term.Type, term.Data)
 	}
-	e.settled()
-	if n := len(e.sandbox.Requests()); n != calls {
+	e.Settled()
+	if n := len(e.Sandbox.Requests()); n != calls {
 		t.Errorf("%d Atlassian calls", n-calls)
 	}
-	if got := e.journey("done-2").Published; len(got) != 1 || got[0] != subjects.Provisioned() {
+	if got := e.Journey("done-2").Published; len(got) != 1 || got[0] != subjects.Provisioned() {
 		t.Errorf("published %v", got)
 	}
-	if evs := of(e.outcomes(), "done-2"); len(evs) != 1 {
+	if evs := installtest.Of(e.Outcomes(), "done-2"); len(evs) != 1 {
 		t.Errorf("events %v", types(evs))
 	}
 }

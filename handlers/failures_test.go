@@ -7,6 +7,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 func jiraOnNewSite(site string) obj {
@@ -57,18 +58,18 @@ func TestFailureCodes(t *testing.T) {
 			fault: atlassiantest.Fault{OrderItemsFail: true}, stage: "order", code: "order_failed", ordered: true, provisions: 1},
 	}
 	e := newEnv(t)
-	e.startDefault()
+	e.StartDefault()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.sandbox.ClearFaults()
+			e.Sandbox.ClearFaults()
 			if tt.endpoint != "" {
-				e.sandbox.SetFault(tt.endpoint, tt.fault)
+				e.Sandbox.SetFault(tt.endpoint, tt.fault)
 			}
-			defer e.sandbox.ClearFaults()
-			e.sandbox.ResetRequests()
+			defer e.Sandbox.ClearFaults()
+			e.Sandbox.ResetRequests()
 			id := fmt.Sprintf("failure-%d", i)
-			e.publish(id, tt.request)
-			term := e.terminal(id)
+			e.Publish(id, tt.request)
+			term := e.Terminal(id)
 			f := term.Data
 			if term.Type != subjects.Failed() || f["code"] != tt.code || f["stage"] != tt.stage || f["retryable"] != tt.retryable ||
 				f["httpStatus"] != tt.httpStatus {
@@ -84,39 +85,39 @@ func TestFailureCodes(t *testing.T) {
 			if _, has := f["provisionRequestId"]; has != (tt.ordered || tt.code == "order_rejected") {
 				t.Errorf("provisionRequestId in %v", f)
 			}
-			if n := len(e.sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != tt.provisions {
+			if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != tt.provisions {
 				t.Errorf("%d provisioning requests, want %d", n, tt.provisions)
 			}
 			want := 0
 			if tt.ordered {
 				want = 1
 			}
-			if n := len(e.ordersOf(id)); n != want {
+			if n := len(e.OrdersOf(id)); n != want {
 				t.Errorf("%d orders, want %d", n, want)
 			}
-			if n := len(of(e.outcomes(), id)); n != want+1 {
+			if n := len(installtest.Of(e.Outcomes(), id)); n != want+1 {
 				t.Errorf("%d events, want %d", n, want+1)
 			}
-			if st := e.journey(id); st.Status != handlers.StatusFailed || st.Outcome == nil || st.Outcome.Failed.Code != tt.code {
+			if st := e.Journey(id); st.Status != handlers.StatusFailed || st.Outcome == nil || st.Outcome.Failed.Code != tt.code {
 				t.Errorf("state %+v", st)
 			}
 		})
 	}
-	e.settled()
+	e.Settled()
 }
 
 // TestInvalidRequest: every wrong field is listed, nothing is called.
 func TestInvalidRequest(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
-	e.publish("invalid-1", obj{
+	e.StartDefault()
+	e.Publish("invalid-1", obj{
 		"orgId": atlassiantest.OrgID,
 		"site":  obj{"name": "Not A Name", "create": true},
 		"products": []obj{
 			{"offeringId": atlassiantest.JiraOfferingID, "chargeElement": "user", "quantity": 0},
 		},
 	})
-	term := e.terminal("invalid-1")
+	term := e.Terminal("invalid-1")
 	f := term.Data
 	if term.Type != subjects.Failed() || f["stage"] != "validation" || f["code"] != "invalid_request" || f["retryable"] != false {
 		t.Fatalf("got %s %v", term.Type, f)
@@ -133,20 +134,20 @@ func TestInvalidRequest(t *testing.T) {
 	if f["orgId"] != atlassiantest.OrgID {
 		t.Errorf("orgId %v", f["orgId"])
 	}
-	if n := len(e.sandbox.Requests()); n != 0 {
+	if n := len(e.Sandbox.Requests()); n != 0 {
 		t.Errorf("%d Atlassian calls for an invalid request", n)
 	}
-	e.settled()
+	e.Settled()
 }
 
 // TestDeadlineExceeded: provisioning that never finishes ends at the journey timeout.
 func TestDeadlineExceeded(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithProvisionDelay(10*time.Hour))
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.JourneyTimeout = 2 * time.Minute
-	e.start(e.js, apiOf(e.client), cfg)
-	e.publish("slow-1", jiraOnNewSite("slow"))
-	term := e.terminal("slow-1")
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Publish("slow-1", jiraOnNewSite("slow"))
+	term := e.Terminal("slow-1")
 	f := term.Data
 	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != true {
 		t.Fatalf("got %s %v", term.Type, f)
@@ -154,7 +155,7 @@ func TestDeadlineExceeded(t *testing.T) {
 	if f["orderId"] != handlers.OrderID("slow-1") || f["provisionRequestId"] == nil {
 		t.Errorf("ids missing: %v", f)
 	}
-	if evs := of(e.outcomes(), "slow-1"); len(evs) != 2 || evs[0].Type != subjects.Ordered() {
+	if evs := installtest.Of(e.Outcomes(), "slow-1"); len(evs) != 2 || evs[0].Type != subjects.Ordered() {
 		t.Errorf("events %v", types(evs))
 	}
 }
@@ -164,21 +165,21 @@ func TestDeadlineExceeded(t *testing.T) {
 // ride out errors; the journey still succeeds with one order.
 func TestTransientAfterProvisioning(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
-	e.sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{Error: 1, ErrorStatus: 500, Times: 10})
-	e.sandbox.SetFault(atlassiantest.EndpointProvisionStatus, atlassiantest.Fault{Error: 1, ErrorStatus: 502, Times: 20})
-	e.publish("transient-1", jiraOnNewSite("transient"))
-	if term := e.terminal("transient-1"); term.Type != subjects.Provisioned() {
+	e.StartDefault()
+	e.Sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{Error: 1, ErrorStatus: 500, Times: 10})
+	e.Sandbox.SetFault(atlassiantest.EndpointProvisionStatus, atlassiantest.Fault{Error: 1, ErrorStatus: 502, Times: 20})
+	e.Publish("transient-1", jiraOnNewSite("transient"))
+	if term := e.Terminal("transient-1"); term.Type != subjects.Provisioned() {
 		t.Fatalf("%s %v", term.Type, term.Data)
 	}
-	if n := len(e.ordersOf("transient-1")); n != 1 {
+	if n := len(e.OrdersOf("transient-1")); n != 1 {
 		t.Errorf("%d orders", n)
 	}
-	posts := e.sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)
+	posts := e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)
 	if len(posts) != 11 {
 		t.Errorf("%d order POSTs, want 10 refused and 1 accepted", len(posts))
 	}
-	if n := e.sandbox.ProvisionRequests(); n != 1 {
+	if n := e.Sandbox.ProvisionRequests(); n != 1 {
 		t.Errorf("%d provisioning requests", n)
 	}
 }

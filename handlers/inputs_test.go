@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -13,61 +12,54 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // TestStructuredInput: a structured-mode CloudEvent is a request like a binary one, with
 // or without its content type.
 func TestStructuredInput(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
+	e.StartDefault()
 	for _, tc := range []struct{ id, contentType string }{
 		{"structured-1", events.ContentTypeStructured},
 		{"structured-2", ""},
 	} {
-		body, err := json.Marshal(requestEvent(t, tc.id, jiraOnNewSite(tc.id)))
-		if err != nil {
-			t.Fatal(err)
+		m := installtest.StructuredMsg(t, subjects.Requested(), installtest.RequestEvent(t, tc.id, jiraOnNewSite(tc.id)))
+		if tc.contentType == "" {
+			m.Header.Del("Content-Type")
 		}
-		m := nats.NewMsg(subjects.Requested())
-		m.Data = body
-		if tc.contentType != "" {
-			m.Header.Set("Content-Type", tc.contentType)
-		}
-		e.publishMsg(m)
-		if term := e.terminal(tc.id); term.Type != subjects.Provisioned() {
+		e.PublishMsg(m)
+		if term := e.Terminal(tc.id); term.Type != subjects.Provisioned() {
 			t.Errorf("%s: %s %v", tc.id, term.Type, term.Data)
 		}
 	}
-	e.settled()
+	e.Settled()
 }
 
 // TestGarbageInput: what is not a request CloudEvent goes to the dead-letter subject byte
 // for byte with its reason, and the consumer carries on.
 func TestGarbageInput(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
+	e.StartDefault()
 
 	garbage := []byte("not a cloud event \x00\xff{")
 	m := nats.NewMsg(subjects.Requested())
 	m.Data = garbage
 	m.Header.Set("X-Producer", "legacy")
-	e.publishMsg(m)
+	e.PublishMsg(m)
 
-	other := requestEvent(t, "other-type", obj{"hello": "world"})
+	other := installtest.RequestEvent(t, "other-type", obj{"hello": "world"})
 	other.SetType("com.example.something.else")
-	om, err := events.ToNATS(subjects.Requested(), other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.publishMsg(om)
+	om := installtest.BinaryMsg(t, subjects.Requested(), other)
+	e.PublishMsg(om)
 
-	e.publish("after-garbage", jiraOnNewSite("after-garbage"))
-	if term := e.terminal("after-garbage"); term.Type != subjects.Provisioned() {
+	e.Publish("after-garbage", jiraOnNewSite("after-garbage"))
+	if term := e.Terminal("after-garbage"); term.Type != subjects.Provisioned() {
 		t.Fatalf("after garbage: %s %v", term.Type, term.Data)
 	}
-	var dead []outcome
-	e.eventually("two dead letters", func() bool {
-		dead = readStream(t, e.js, events.StreamDeadLetter)
+	var dead []installtest.Message
+	e.Eventually("two dead letters", func() bool {
+		dead = e.Stream(events.StreamDeadLetter)
 		return len(dead) == 2
 	})
 	if !bytes.Equal(dead[0].Raw, garbage) {
@@ -79,17 +71,17 @@ func TestGarbageInput(t *testing.T) {
 	if !bytes.Equal(dead[1].Raw, om.Data) || dead[1].Header.Get(events.HeaderError) == "" {
 		t.Errorf("other-type dead letter %q %v", dead[1].Raw, dead[1].Header)
 	}
-	if n := len(of(e.outcomes(), "other-type")); n != 0 {
+	if n := len(installtest.Of(e.Outcomes(), "other-type")); n != 0 {
 		t.Errorf("%d events for a dead-lettered message", n)
 	}
-	e.settled()
+	e.Settled()
 }
 
 // TestPanicIsRecovered: a handler panic naks the message; the consumer survives and the
 // redelivery completes the journey.
 func TestPanicIsRecovered(t *testing.T) {
 	e := newEnv(t)
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.Logger = slog.New(slog.DiscardHandler) // the panic's stack is expected
 	var panicked atomic.Bool
 	cfg.Middleware = []handlers.Middleware{func(next handlers.Handler) handlers.Handler {
@@ -100,15 +92,15 @@ func TestPanicIsRecovered(t *testing.T) {
 			return next(ctx, d)
 		}
 	}}
-	e.start(e.js, apiOf(e.client), cfg)
-	e.publish("panic-1", jiraOnNewSite("panic"))
-	if term := e.terminal("panic-1"); term.Type != subjects.Provisioned() {
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Publish("panic-1", jiraOnNewSite("panic"))
+	if term := e.Terminal("panic-1"); term.Type != subjects.Provisioned() {
 		t.Fatalf("%s %v", term.Type, term.Data)
 	}
 	if !panicked.Load() {
 		t.Fatal("middleware never ran")
 	}
-	if n := len(e.ordersOf("panic-1")); n != 1 {
+	if n := len(e.OrdersOf("panic-1")); n != 1 {
 		t.Errorf("%d orders", n)
 	}
 }
@@ -126,21 +118,21 @@ func TestStatusURLGuard(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, atlassiantest.WithPublicURL("http://attacker.example:8443"))
-			cfg := e.config()
-			if !tc.configure {
-				cfg.APIBaseURL = ""
+			cfg := e.Config()
+			if tc.configure {
+				cfg.APIBaseURL = e.Sandbox.URL
 			}
-			e.start(e.js, apiOf(e.client), cfg)
-			e.publish("guard-1", jiraOnNewSite("guard"))
-			term := e.terminal("guard-1")
+			e.Start(e.JS, installtest.API(e.Client), cfg)
+			e.Publish("guard-1", jiraOnNewSite("guard"))
+			term := e.Terminal("guard-1")
 			f := term.Data
 			if term.Type != subjects.Failed() || f["code"] != "api_error" || f["stage"] != "provision" || f["retryable"] != false {
 				t.Fatalf("%s %v", term.Type, f)
 			}
-			if n := len(e.ordersOf("guard-1")); (n == 1) != tc.ordered {
+			if n := len(e.OrdersOf("guard-1")); (n == 1) != tc.ordered {
 				t.Errorf("%d orders", n)
 			}
-			if n := len(e.sandbox.RequestsTo(atlassiantest.EndpointProvisionStatus)); n != 0 {
+			if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointProvisionStatus)); n != 0 {
 				t.Errorf("%d status calls", n)
 			}
 		})
@@ -151,21 +143,17 @@ func TestStatusURLGuard(t *testing.T) {
 func TestSubjectPrefix(t *testing.T) {
 	e := newEnv(t)
 	acme := events.NewSubjects("acme")
-	cfg := e.config()
+	cfg := e.Config()
 	cfg.Subjects = acme
 	cfg.Source = "urn:acme:installer"
-	e.start(e.js, apiOf(e.client), cfg)
+	e.Start(e.JS, installtest.API(e.Client), cfg)
 
-	ev := requestEvent(t, "prefixed-1", jiraOnNewSite("prefixed"))
+	ev := installtest.RequestEvent(t, "prefixed-1", jiraOnNewSite("prefixed"))
 	ev.SetType(acme.Requested())
-	m, err := events.ToNATS(acme.Requested(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.publishMsg(m)
-	var got []outcome
-	e.eventually("provisioned on the prefixed subject", func() bool {
-		got = of(e.outcomes(), "prefixed-1")
+	e.PublishMsg(installtest.BinaryMsg(t, acme.Requested(), ev))
+	var got []installtest.Message
+	e.Eventually("provisioned on the prefixed subject", func() bool {
+		got = installtest.Of(e.Outcomes(), "prefixed-1")
 		return len(got) == 2
 	})
 	if got[0].Type != acme.Ordered() || got[1].Type != acme.Provisioned() {
@@ -181,17 +169,13 @@ func TestSubjectPrefix(t *testing.T) {
 // data, and the request's trace.
 func TestOutcomeEnvelope(t *testing.T) {
 	e := newEnv(t)
-	e.startDefault()
+	e.StartDefault()
 	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-	ev := requestEvent(t, "envelope-1", jiraOnNewSite("envelope"))
+	ev := installtest.RequestEvent(t, "envelope-1", jiraOnNewSite("envelope"))
 	ev.SetExtension("traceparent", traceparent)
-	m, err := events.ToNATS(subjects.Requested(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.publishMsg(m)
-	e.terminal("envelope-1")
-	evs := of(e.outcomes(), "envelope-1")
+	e.PublishEvent(ev)
+	e.Terminal("envelope-1")
+	evs := installtest.Of(e.Outcomes(), "envelope-1")
 	if len(evs) != 2 {
 		t.Fatalf("events %v", types(evs))
 	}

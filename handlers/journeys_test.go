@@ -7,6 +7,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 const (
@@ -166,22 +167,22 @@ func TestCookbookJourneys(t *testing.T) {
 		},
 	}
 	e := newEnv(t)
-	e.startDefault()
+	e.StartDefault()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			id := "cookbook-" + string(rune('a'+i))
-			e.publish(id, tt.request)
-			term := e.terminal(id)
+			e.Publish(id, tt.request)
+			term := e.Terminal(id)
 			if term.Type != subjects.Provisioned() {
 				t.Fatalf("terminal event %s: %v", term.Type, term.Data)
 			}
-			orders := e.ordersOf(id)
+			orders := e.OrdersOf(id)
 			if len(orders) != 1 {
 				t.Fatalf("%d orders for the request, want 1", len(orders))
 			}
 			var st *handlers.State
-			e.eventually("outcome recorded as published", func() bool {
-				st = e.journey(id)
+			e.Eventually("outcome recorded as published", func() bool {
+				st = e.Journey(id)
 				return len(st.Published) == 2
 			})
 			want := client.OrderRequest{
@@ -193,7 +194,7 @@ func TestCookbookJourneys(t *testing.T) {
 			}
 			assertJSONEqual(t, "order", orders[0], want)
 
-			evs := of(e.outcomes(), id)
+			evs := installtest.Of(e.Outcomes(), id)
 			if len(evs) != 2 || evs[0].Type != subjects.Ordered() {
 				t.Fatalf("events %v, want ordered then provisioned", types(evs))
 			}
@@ -221,10 +222,10 @@ func TestCookbookJourneys(t *testing.T) {
 			}
 		})
 	}
-	if n := e.sandbox.ProvisionRequests(); n != len(tests) {
+	if n := e.Sandbox.ProvisionRequests(); n != len(tests) {
 		t.Errorf("%d provisioning requests, want %d", n, len(tests))
 	}
-	e.settled()
+	e.Settled()
 }
 
 func assertJSONEqual(t *testing.T, what string, got, want any) {
@@ -236,7 +237,7 @@ func assertJSONEqual(t *testing.T, what string, got, want any) {
 	}
 }
 
-func types(os []outcome) []string {
+func types(os []installtest.Message) []string {
 	var s []string
 	for _, o := range os {
 		s = append(s, o.Type)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 func TestKey(t *testing.T) {
@@ -48,9 +49,9 @@ func TestNewInstallerRejectsBadConfig(t *testing.T) {
 		"replicas":          func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
 		"api base url":      func(c *handlers.Config, _ *handlers.API) { c.APIBaseURL = "not a url" },
 	} {
-		cfg, api := e.config(), apiOf(e.client)
+		cfg, api := e.Config(), installtest.API(e.Client)
 		mutate(&cfg, &api)
-		if _, err := handlers.NewInstaller(e.js, api, cfg); !errors.Is(err, handlers.ErrInvalidOption) {
+		if _, err := handlers.NewInstaller(e.JS, api, cfg); !errors.Is(err, handlers.ErrInvalidOption) {
 			t.Errorf("%s: %v, want ErrInvalidOption", name, err)
 		}
 	}
@@ -58,15 +59,15 @@ func TestNewInstallerRejectsBadConfig(t *testing.T) {
 
 func TestReadyFollowsRun(t *testing.T) {
 	e := newEnv(t)
-	i := e.startDefault()
-	if !i.in.Ready() {
+	i := e.StartDefault()
+	if !i.Ready() {
 		t.Fatal("not ready while running")
 	}
-	i.stop(t)
-	if i.in.Ready() {
+	i.Stop(t)
+	if i.Ready() {
 		t.Error("ready after Run returned")
 	}
-	if err := i.in.Run(context.Background()); err == nil {
+	if err := i.Run(context.Background()); err == nil {
 		t.Error("a second Run succeeded")
 	}
 }

@@ -1,0 +1,38 @@
+package installtest
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// Journey reads a request's state from the default journey bucket.
+func (e *Env) Journey(requestID string) *handlers.State {
+	e.T.Helper()
+	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
+	if err != nil {
+		e.T.Fatalf("bucket: %v", err)
+	}
+	entry, err := kv.Get(context.Background(), handlers.Key(requestID))
+	if err != nil {
+		e.T.Fatalf("journey %s: %v", requestID, err)
+	}
+	var st handlers.State
+	if err := json.Unmarshal(entry.Value(), &st); err != nil {
+		e.T.Fatal(err)
+	}
+	return &st
+}
+
+// OrdersOf returns the orders the sandbox accepted for a request.
+func (e *Env) OrdersOf(requestID string) []client.OrderRequest {
+	var out []client.OrderRequest
+	for _, o := range e.Sandbox.Orders() {
+		if o.OrderID == handlers.OrderID(requestID) {
+			out = append(out, o)
+		}
+	}
+	return out
+}

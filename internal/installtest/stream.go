@@ -1,0 +1,148 @@
+package installtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// Message is a message read back from a stream, decoded when it is a CloudEvent.
+type Message struct {
+	Header nats.Header
+	Raw    []byte             // the body as stored
+	Event  *cloudevents.Event // nil when the message is not a CloudEvent
+	// Type, ID and Subject are the event's; Data its JSON data as an object.
+	Type, ID, Subject string
+	Data              map[string]any
+}
+
+func decode(h nats.Header, data []byte) Message {
+	m := Message{Header: h, Raw: data}
+	if ev, err := events.FromNATS(h, data); err == nil {
+		m.Event = ev
+		m.Type, m.ID, m.Subject = ev.Type(), ev.ID(), ev.Subject()
+		_ = json.Unmarshal(ev.Data(), &m.Data)
+	}
+	return m
+}
+
+// ReadStream returns every message of a stream so far, in order; none when the stream
+// does not exist yet.
+func ReadStream(t testing.TB, js jetstream.JetStream, name string) []Message {
+	t.Helper()
+	ctx := context.Background()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return nil
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	var out []Message
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("get %s %d: %v", name, seq, err)
+		}
+		out = append(out, decode(m.Header, m.Data))
+	}
+	return out
+}
+
+// Stream is ReadStream on the Env's connection.
+func (e *Env) Stream(name string) []Message {
+	e.T.Helper()
+	return ReadStream(e.T, e.JS, name)
+}
+
+// collector gathers INSTALL_EVENTS with an ordered consumer started on first use, so that
+// frequent checks do not read the stream again each time.
+type collector struct {
+	mu   sync.Mutex
+	msgs []Message
+	cc   jetstream.ConsumeContext
+}
+
+// Outcomes returns every event of INSTALL_EVENTS so far, in order.
+func (e *Env) Outcomes() []Message {
+	e.T.Helper()
+	c := &e.outcomes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cc == nil {
+		oc, err := e.JS.OrderedConsumer(context.Background(), events.StreamEvents, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			return nil // not created yet
+		}
+		cc, err := oc.Consume(func(m jetstream.Msg) {
+			msg := decode(m.Headers(), m.Data())
+			c.mu.Lock()
+			c.msgs = append(c.msgs, msg)
+			c.mu.Unlock()
+		})
+		if err != nil {
+			e.T.Fatalf("collect events: %v", err)
+		}
+		c.cc = cc
+		e.T.Cleanup(cc.Stop)
+	}
+	return append([]Message(nil), c.msgs...)
+}
+
+// Of returns the events of one request.
+func Of(all []Message, requestID string) []Message {
+	var out []Message
+	for _, m := range all {
+		if m.Subject == requestID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// IsTerminal reports whether m ends a journey (default subjects).
+func IsTerminal(m Message) bool {
+	return m.Type == Subjects.Provisioned() || m.Type == Subjects.Failed()
+}
+
+// Terminal waits for the request's terminal event and returns it.
+func (e *Env) Terminal(requestID string) Message {
+	e.T.Helper()
+	var got Message
+	e.Eventually("terminal event of "+requestID, func() bool {
+		for _, m := range Of(e.Outcomes(), requestID) {
+			if IsTerminal(m) {
+				got = m
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+// Settled waits until the default consumer holds no message: every delivery was settled.
+func (e *Env) Settled() {
+	e.T.Helper()
+	e.Eventually("every request message settled", func() bool {
+		c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
+	})
+}
