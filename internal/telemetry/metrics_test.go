@@ -48,16 +48,16 @@ func TestMetricsAfterJourneys(t *testing.T) {
 	e.publish("req-bad", obj{"orgId": atlassiantest.OrgID}, "")
 	junk := nats.NewMsg(subjects.Requested())
 	junk.Data = []byte("not an event")
-	e.publishMsg(junk)
+	e.PublishMsg(junk)
 
-	if got := e.terminal("req-ok"); got.Event.Type() != subjects.Provisioned() {
-		t.Fatalf("req-ok ended %s: %s", got.Event.Type(), got.Data)
+	if got := e.Terminal("req-ok"); got.Event.Type() != subjects.Provisioned() {
+		t.Fatalf("req-ok ended %s: %s", got.Event.Type(), got.Raw)
 	}
-	if got := e.terminal("req-bad"); got.Event.Type() != subjects.Failed() {
+	if got := e.Terminal("req-bad"); got.Event.Type() != subjects.Failed() {
 		t.Fatalf("req-bad ended %s", got.Event.Type())
 	}
-	e.eventually("the dead letter", func() bool { return len(e.stream(events.StreamDeadLetter)) == 1 })
-	e.settled()
+	e.Eventually("the dead letter", func() bool { return len(e.Stream(events.StreamDeadLetter)) == 1 })
+	e.Settled()
 
 	text := e.scrape()
 	want := []struct {

@@ -36,20 +36,20 @@ func TestNoCredentialAnywhere(t *testing.T) {
 				atlassiantest.WithFault(atlassiantest.EndpointEntitlementDetails, atlassiantest.Fault{Error: 1, ErrorStatus: 401, Times: 1}),
 			}})
 			e.publish("req-refused", jiraRequest("acme-refused"), requestTrace)
-			if got := e.terminal("req-refused"); !strings.Contains(string(got.Data), `"unauthorized"`) {
-				t.Fatalf("req-refused ended %s: %s", got.Event.Type(), got.Data)
+			if got := e.Terminal("req-refused"); !strings.Contains(string(got.Raw), `"unauthorized"`) {
+				t.Fatalf("req-refused ended %s: %s", got.Event.Type(), got.Raw)
 			}
 			e.publish("req-secret", jiraRequest("acme-secret"), requestTrace)
-			if got := e.terminal("req-secret"); got.Event.Type() != subjects.Provisioned() {
-				t.Fatalf("req-secret ended %s: %s", got.Event.Type(), got.Data)
+			if got := e.Terminal("req-secret"); got.Event.Type() != subjects.Provisioned() {
+				t.Fatalf("req-secret ended %s: %s", got.Event.Type(), got.Raw)
 			}
-			e.settled()
+			e.Settled()
 
 			places := map[string]string{"logs": e.logs.String(), "metrics": e.scrape(), "spans": spansText(t, e)}
 			for _, stream := range []string{events.StreamEvents, events.StreamDeadLetter} {
 				var b strings.Builder
-				for _, m := range e.stream(stream) {
-					fmt.Fprintf(&b, "%v\n%s\n", m.Header, m.Data)
+				for _, m := range e.Stream(stream) {
+					fmt.Fprintf(&b, "%v\n%s\n", m.Header, m.Raw)
 				}
 				places[stream] = b.String()
 			}

@@ -27,10 +27,10 @@ func TestJourneySpanTree(t *testing.T) {
 	e := newEnv(t, auth{apiKey: "obs-key-1"})
 	const id = "req-traced"
 	e.publish(id, jiraRequest("acme-traced"), requestTrace)
-	if got := e.terminal(id); got.Event.Type() != subjects.Provisioned() {
-		t.Fatalf("terminal event %s: %s", got.Event.Type(), got.Data)
+	if got := e.Terminal(id); got.Event.Type() != subjects.Provisioned() {
+		t.Fatalf("terminal event %s: %s", got.Event.Type(), got.Raw)
 	}
-	e.settled()
+	e.Settled()
 
 	spans := e.spans.GetSpans()
 	byID := map[trace.SpanID]tracetest.SpanStub{}
@@ -107,7 +107,7 @@ func TestJourneySpanTree(t *testing.T) {
 		}
 	}
 
-	for _, m := range e.stream(events.StreamEvents) {
+	for _, m := range e.Stream(events.StreamEvents) {
 		if got := events.Traceparent(m.Event); got != requestTrace {
 			t.Errorf("%s carries traceparent %q, want the request's %q", m.Event.Type(), got, requestTrace)
 		}
@@ -121,9 +121,9 @@ func TestDeadLetterSpan(t *testing.T) {
 	junk := nats.NewMsg(subjects.Requested())
 	junk.Header.Set("traceparent", requestTrace)
 	junk.Data = []byte("{not json")
-	e.publishMsg(junk)
-	e.eventually("the dead letter", func() bool { return len(e.stream(events.StreamDeadLetter)) == 1 })
-	e.settled()
+	e.PublishMsg(junk)
+	e.Eventually("the dead letter", func() bool { return len(e.Stream(events.StreamDeadLetter)) == 1 })
+	e.Settled()
 
 	spans := e.spans.GetSpans()
 	dl := named(spans, "publish "+subjects.DeadLetter())
@@ -137,7 +137,7 @@ func TestDeadLetterSpan(t *testing.T) {
 	if dl[0].SpanKind != trace.SpanKindProducer || dl[0].Parent.SpanID() != process[0].SpanContext.SpanID() {
 		t.Errorf("dead-letter span kind %v parent %v, want a producer under the process span", dl[0].SpanKind, dl[0].Parent.SpanID())
 	}
-	if got := e.stream(events.StreamDeadLetter)[0].Header.Get("ce-traceparent"); got != "" {
+	if got := e.Stream(events.StreamDeadLetter)[0].Header.Get("ce-traceparent"); got != "" {
 		t.Errorf("the dead letter was given a ce-traceparent %q; it must stay as it came", got)
 	}
 }
@@ -148,8 +148,8 @@ func TestUntracedRequestGetsATrace(t *testing.T) {
 	e := newEnv(t, auth{apiKey: "obs-key-2"})
 	const id = "req-untraced"
 	e.publish(id, jiraRequest("acme-untraced"), "")
-	e.terminal(id)
-	e.settled()
+	e.Terminal(id)
+	e.Settled()
 
 	process := named(e.spans.GetSpans(), "process "+subjects.Requested())
 	if len(process) == 0 {
@@ -159,7 +159,7 @@ func TestUntracedRequestGetsATrace(t *testing.T) {
 	if process[0].Parent.IsValid() {
 		t.Errorf("process span of an untraced request has parent %v", process[0].Parent)
 	}
-	for _, m := range e.stream(events.StreamEvents) {
+	for _, m := range e.Stream(events.StreamEvents) {
 		tp := events.Traceparent(m.Event)
 		if !strings.HasPrefix(tp, "00-"+traceID+"-") {
 			t.Errorf("%s carries traceparent %q, want one in trace %s", m.Event.Type(), tp, traceID)
