@@ -816,12 +816,12 @@ func TestContractOrderWindowAndDeadline(t *testing.T) {
 	t.Parallel()
 	// Provisioning never completes within the test.
 	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(time.Hour))
-	p := ctStart(t, sandbox, map[string]string{"INSTALLER_ORDER_WINDOW": "500ms", "INSTALLER_JOURNEY_TIMEOUT": "3s",
+	p := ctStart(t, sandbox, map[string]string{"INSTALLER_ORDER_WINDOW": "1s", "INSTALLER_JOURNEY_TIMEOUT": "3s",
 		"INSTALLER_CONCURRENCY": "1"})
 	o := ctFollow(t, p, ctPrefix, ctSource)
 
 	t.Run("order_window_expired", func(t *testing.T) {
-		sandbox.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Latency: 1500 * time.Millisecond, Times: 1})
+		sandbox.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Latency: 2 * time.Second, Times: 1})
 		id := uuid.NewString()
 		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
 		o.stream.waitFailed(t, ctPrefix, id, "order", "order_window_expired")
@@ -1020,9 +1020,11 @@ func TestContractCrash(t *testing.T) {
 // answers on their way to the installer.
 func TestContractStatuses(t *testing.T) {
 	t.Parallel()
-	sandbox := ctSandbox(t, atlassiantest.WithOrderProcessingDelay(300*time.Millisecond))
+	sandbox := ctSandbox(t)
 	target, _ := url.Parse(sandbox.URL)
 	var provMap, itemMap atomic.Pointer[map[string]string]
+	// once: rewrite only the first answer, so that an unknown status is seen whatever the timing.
+	var once, rewritten atomic.Bool
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		var m map[string]string
@@ -1057,12 +1059,18 @@ func TestContractStatuses(t *testing.T) {
 		}
 		var body map[string]any
 		if json.Unmarshal(b, &body) == nil && resp.StatusCode == http.StatusOK {
+			var change []map[string]any
 			for _, obj := range at(body) {
 				if st, ok := obj["status"].(string); ok && m[st] != "" {
-					obj["status"] = m[st]
+					change = append(change, obj)
 				}
 			}
-			b, _ = json.Marshal(body)
+			if len(change) > 0 && !(once.Load() && rewritten.Swap(true)) {
+				for _, obj := range change {
+					obj["status"] = m[obj["status"].(string)]
+				}
+				b, _ = json.Marshal(body)
+			}
 		}
 		resp.Body = io.NopCloser(strings.NewReader(string(b)))
 		resp.ContentLength = int64(len(b))
@@ -1078,20 +1086,23 @@ func TestContractStatuses(t *testing.T) {
 		name        string
 		prov, items map[string]string
 		code        string // "" for provisioned
+		once        bool
 	}{
-		{"provisioning SUCCESS", map[string]string{"COMPLETED": "SUCCESS"}, nil, ""},
-		{"provisioning TIMED_OUT", map[string]string{"IN_PROGRESS": "TIMED_OUT", "COMPLETED": "TIMED_OUT"}, nil, "provision_failed"},
-		{"provisioning CANCELLED", map[string]string{"IN_PROGRESS": "CANCELLED", "COMPLETED": "CANCELLED"}, nil, "provision_failed"},
-		{"provisioning FAILED", map[string]string{"IN_PROGRESS": "FAILED", "COMPLETED": "FAILED"}, nil, "provision_failed"},
-		{"unknown provisioning status runs on", map[string]string{"IN_PROGRESS": "QUEUED_FOR_CONTRACT"}, nil, ""},
-		{"item REJECTED", nil, map[string]string{"PROCESSING": "REJECTED", "SUCCESS": "REJECTED"}, "order_failed"},
-		{"item CANCELLED", nil, map[string]string{"PROCESSING": "CANCELLED", "SUCCESS": "CANCELLED"}, "order_failed"},
-		{"item FAILED", nil, map[string]string{"PROCESSING": "FAILED", "SUCCESS": "FAILED"}, "order_failed"},
-		{"unknown item status runs on", nil, map[string]string{"PROCESSING": "PENDING_FOR_CONTRACT"}, ""},
+		{"provisioning SUCCESS", map[string]string{"COMPLETED": "SUCCESS"}, nil, "", false},
+		{"provisioning TIMED_OUT", map[string]string{"IN_PROGRESS": "TIMED_OUT", "COMPLETED": "TIMED_OUT"}, nil, "provision_failed", false},
+		{"provisioning CANCELLED", map[string]string{"IN_PROGRESS": "CANCELLED", "COMPLETED": "CANCELLED"}, nil, "provision_failed", false},
+		{"provisioning FAILED", map[string]string{"IN_PROGRESS": "FAILED", "COMPLETED": "FAILED"}, nil, "provision_failed", false},
+		{"unknown provisioning status runs on", map[string]string{"IN_PROGRESS": "QUEUED_FOR_CONTRACT", "COMPLETED": "QUEUED_FOR_CONTRACT"}, nil, "", true},
+		{"item REJECTED", nil, map[string]string{"PROCESSING": "REJECTED", "SUCCESS": "REJECTED"}, "order_failed", false},
+		{"item CANCELLED", nil, map[string]string{"PROCESSING": "CANCELLED", "SUCCESS": "CANCELLED"}, "order_failed", false},
+		{"item FAILED", nil, map[string]string{"PROCESSING": "FAILED", "SUCCESS": "FAILED"}, "order_failed", false},
+		{"unknown item status runs on", nil, map[string]string{"PROCESSING": "PENDING_FOR_CONTRACT", "SUCCESS": "PENDING_FOR_CONTRACT"}, "", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			provMap.Store(&tt.prov)
 			itemMap.Store(&tt.items)
+			once.Store(tt.once)
+			rewritten.Store(false)
 			id := uuid.NewString()
 			p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
 			term := o.stream.waitTerminal(t, ctPrefix, id)
