@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,11 +14,8 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
-	"github.com/procurement/atlassian-installer/internal/natstest"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
-
-// waitTimeout bounds every wait for a condition; conditions are met in milliseconds.
-const waitTimeout = 10 * time.Second
 
 // env is a test's NATS server with the installer's streams and journey bucket, and the
 // environment installctl sees.
@@ -33,22 +28,25 @@ type env struct {
 	subj    events.Subjects
 	environ map[string]string
 	tty     bool
+	// world is the shared test environment: the NATS server, a sandbox, a fake clock, and
+	// installers when a test runs one.
+	world *installtest.Env
 }
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	s, _, js := natstest.RunServer(t)
+	w := installtest.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	subj := events.NewSubjects("")
-	if err := events.EnsureStreams(ctx, js, subj, 1); err != nil {
+	if err := events.EnsureStreams(ctx, w.JS, subj, 1); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: handlers.DefaultBucket, History: 5})
+	kv, err := w.JS.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: handlers.DefaultBucket, History: 5})
 	if err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
-	return &env{t: t, ctx: ctx, js: js, kv: kv, url: s.ClientURL(), subj: subj, environ: map[string]string{}}
+	return &env{t: t, ctx: ctx, js: w.JS, kv: kv, url: w.Server.ClientURL(), subj: subj, environ: map[string]string{}, world: w}
 }
 
 // result is what one run of installctl left.
@@ -58,27 +56,9 @@ type result struct {
 	stderr string
 }
 
-// syncBuffer is a bytes.Buffer safe to read while a running command writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // running is an installctl command running in the background.
 type running struct {
-	stdout, stderr *syncBuffer
+	stdout, stderr *installtest.LogBuffer
 	done           chan int
 	cancel         context.CancelFunc
 }
@@ -86,7 +66,7 @@ type running struct {
 // start runs installctl with args against the test's server, in the background.
 func (e *env) start(stdin string, args ...string) *running {
 	ctx, cancel := context.WithCancel(e.ctx)
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan int, 1), cancel: cancel}
+	r := &running{stdout: &installtest.LogBuffer{}, stderr: &installtest.LogBuffer{}, done: make(chan int, 1), cancel: cancel}
 	a := newApp(func(k string) string { return e.environ[k] }, strings.NewReader(stdin), r.stdout, r.stderr)
 	if e.tty {
 		a.isTerminal = func(w io.Writer) bool { return w == io.Writer(r.stdout) }
@@ -102,8 +82,8 @@ func (r *running) wait(t *testing.T) result {
 	select {
 	case code := <-r.done:
 		return result{code: code, stdout: r.stdout.String(), stderr: r.stderr.String()}
-	case <-time.After(waitTimeout):
-		t.Fatalf("installctl did not end within %s; stdout:\n%s\nstderr:\n%s", waitTimeout, r.stdout, r.stderr)
+	case <-time.After(installtest.Timeout):
+		t.Fatalf("installctl did not end within %s; stdout:\n%s\nstderr:\n%s", installtest.Timeout, r.stdout, r.stderr)
 		return result{}
 	}
 }
@@ -112,20 +92,6 @@ func (r *running) wait(t *testing.T) result {
 func (e *env) run(stdin string, args ...string) result {
 	e.t.Helper()
 	return e.start(stdin, args...).wait(e.t)
-}
-
-// eventually waits until cond holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
 }
 
 // streamMsgs counts the messages of a stream.
@@ -162,7 +128,7 @@ func (e *env) startWatching(args ...string) *running {
 	e.t.Helper()
 	before := e.consumers()
 	r := e.start("", args...)
-	eventually(e.t, "a new consumer on "+events.StreamEvents, func() bool { return e.consumers() > before })
+	installtest.Eventually(e.t, "a new consumer on "+events.StreamEvents, func() bool { return e.consumers() > before })
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 const (
@@ -18,7 +19,7 @@ const (
 // positioned on the events stream before it publishes.
 func (e *env) waitForRequest(n uint64) {
 	e.t.Helper()
-	eventually(e.t, "the request on "+events.StreamRequests, func() bool { return e.streamMsgs(events.StreamRequests) >= n })
+	installtest.Eventually(e.t, "the request on "+events.StreamRequests, func() bool { return e.streamMsgs(events.StreamRequests) >= n })
 }
 
 // journey plays a journey's states and outcomes as the installer would record and publish them.
@@ -180,7 +181,7 @@ func TestWatchAllRequests(t *testing.T) {
 	r := e.startWatching("watch")
 	e.journey("one", false)
 	e.journey("two", true)
-	eventually(t, "both outcomes", func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
+	installtest.Eventually(t, "both outcomes", func() bool { return strings.Count(r.stdout.String(), "\n") >= 3 })
 	r.cancel()
 	res := r.wait(t)
 	if res.code != exitOK {
