@@ -21,7 +21,14 @@ const pollEvery = 2 * time.Millisecond
 // within Timeout.
 func Eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	EventuallyAdvancing(t, nil, 0, what, cond)
+	poll(t, Timeout, nil, 0, what, cond)
+}
+
+// EventuallyWithin is Eventually with another deadline, for waits a slower system bounds
+// (a built binary starting, JetStream redelivering).
+func EventuallyWithin(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	poll(t, limit, nil, 0, what, cond)
 }
 
 // EventuallyAdvancing is Eventually that advances clock by step between checks, so that
@@ -29,12 +36,17 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // zero step leaves time alone.
 func EventuallyAdvancing(t testing.TB, clock *clockwork.FakeClock, step time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(Timeout)
+	poll(t, Timeout, clock, step, what, cond)
+}
+
+func poll(t testing.TB, limit time.Duration, clock *clockwork.FakeClock, step time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", Timeout, what)
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
 		}
 		<-tick.C
 		if clock != nil && step > 0 {
