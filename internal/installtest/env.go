@@ -27,11 +27,16 @@ var Subjects = events.NewSubjects("")
 // Env is one embedded NATS server, one sandbox and one fake clock shared by them and by
 // every client and installer the test starts. Everything stops when the test ends.
 type Env struct {
-	T       testing.TB
-	Server  *server.Server
-	NC      *nats.Conn
-	JS      jetstream.JetStream
-	Clock   *clockwork.FakeClock
+	// T is the test the Env belongs to; its failures are reported there.
+	T testing.TB
+	// Server is the embedded JetStream server; NC and JS a TCP connection to it. A test
+	// that kills an instance gives it a connection of its own (natstest.Connect).
+	Server *server.Server
+	NC     *nats.Conn
+	JS     jetstream.JetStream
+	// Clock is the sandbox's, the clients' and the installers' time; waits advance it.
+	Clock *clockwork.FakeClock
+	// Sandbox stands in for the Atlassian APIs; it records requests and orders.
 	Sandbox *atlassiantest.Server
 	// Client calls the sandbox with its default API key.
 	Client *client.Client
