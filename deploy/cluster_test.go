@@ -184,15 +184,20 @@ func checkOrderedOnce(t *testing.T, sandbox *atlassiantest.Server, requests int)
 	}
 }
 
-// installer is one installer process of the compose file: its own NATS connection to every
+// installer is one installer process of the compose file, under a supervisor that restarts it
+// whenever it exits, as the compose file's restart policy does: its own NATS connection to every
 // node, its own HTTP transport to the sandbox.
 type installer struct {
-	*handlers.Installer
-	nc     *nats.Conn
-	http   *killableTransport
-	cancel context.CancelFunc
-	done   chan error
+	current atomic.Pointer[handlers.Installer]
+	nc      *nats.Conn
+	http    *killableTransport
+	cancel  context.CancelFunc
+	done    chan error
+	killed  atomic.Bool
 }
+
+// maxRestarts ends a supervisor that restarts an installer which keeps failing.
+const maxRestarts = 5
 
 func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.Server, name string) *installer {
 	t.Helper()
@@ -208,24 +213,23 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := handlers.NewInstaller(js, handlers.API{
-		Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
-	}, handlers.Config{
-		Subjects:        events.NewSubjects(""),
-		Replicas:        3,
-		Concurrency:     16,
-		PollInterval:    pollInterval,
-		MaxPollInterval: 4 * pollInterval,
-		AckWait:         ackWait,
-		DrainTimeout:    time.Second,
-		APIBaseURL:      sandbox.URL,
-	})
-	if err != nil {
-		t.Fatal(err)
+	newInstaller := func() (*handlers.Installer, error) {
+		return handlers.NewInstaller(js, handlers.API{
+			Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
+		}, handlers.Config{
+			Subjects:        events.NewSubjects(""),
+			Replicas:        3,
+			Concurrency:     16,
+			PollInterval:    pollInterval,
+			MaxPollInterval: 4 * pollInterval,
+			AckWait:         ackWait,
+			DrainTimeout:    time.Second,
+			APIBaseURL:      sandbox.URL,
+		})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	i := &installer{Installer: in, nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
-	go func() { i.done <- in.Run(ctx) }()
+	i := &installer{nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
+	go func() { i.done <- i.supervise(ctx, t, name, newInstaller) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -237,7 +241,28 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 	return i
 }
 
-// ready reports whether the installer consumes, failing the test if it has stopped.
+// supervise runs the installer and starts a new one each time Run returns before ctx ends: on a
+// loaded machine a fresh cluster can take longer than a JetStream API call's timeout to create an
+// R3 stream, and the installer then exits at start-up.
+func (i *installer) supervise(ctx context.Context, t *testing.T, name string, newInstaller func() (*handlers.Installer, error)) error {
+	for restarts := 0; ; restarts++ {
+		in, err := newInstaller()
+		if err != nil {
+			return err
+		}
+		i.current.Store(in)
+		err = in.Run(ctx)
+		if ctx.Err() != nil || i.killed.Load() {
+			return err
+		}
+		if restarts == maxRestarts {
+			return fmt.Errorf("%s exited %d times, last: %w", name, restarts+1, err)
+		}
+		t.Logf("%s exited (%v); restarting it", name, err)
+	}
+}
+
+// ready reports whether the installer consumes, failing the test if its supervisor gave up.
 func (i *installer) ready(t *testing.T) bool {
 	t.Helper()
 	select {
@@ -246,13 +271,15 @@ func (i *installer) ready(t *testing.T) bool {
 		t.Fatalf("installer stopped before consuming: %v", err)
 	default:
 	}
-	return i.Ready()
+	in := i.current.Load()
+	return in != nil && in.Ready()
 }
 
 // kill stops the installer without a drain, as a crash or SIGKILL would: its NATS connection
 // closes first, so it settles nothing more, then its HTTP connections drop mid-call.
 func (i *installer) kill(t *testing.T) {
 	t.Helper()
+	i.killed.Store(true) // no restart: the process is gone
 	i.nc.Close()
 	i.http.kill()
 	i.cancel()
