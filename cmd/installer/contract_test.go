@@ -419,6 +419,60 @@ func TestContractDefaultInstaller(t *testing.T) {
 		}
 	})
 
+	t.Run("app on a Confluence host depends on the host", func(t *testing.T) {
+		id := uuid.NewString()
+		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
+			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
+			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
+			"app": map[string]any{"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID,
+				"hostProduct": "confluence", "chargeElement": "user", "quantity": 10},
+		})
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+		order := ctCheckOrderFollowsProvisioning(t, sandbox, o.stream.about(id)[0].dataMap(t))
+		dep := false
+		for _, r := range order.Items[0].RelatesFromEntitlements {
+			dep = dep || (r.RelationshipType == "APP_DEPENDENCE" && r.ReferenceType == "ENTITLEMENT" &&
+				r.EntitlementID == atlassiantest.ExistingConfluenceEntitlementID)
+		}
+		if !dep {
+			t.Errorf("app order item %+v, want APP_DEPENDENCE/ENTITLEMENT to the Confluence entitlement", order.Items[0])
+		}
+	})
+
+	t.Run("existing site without Jira orders a family container", func(t *testing.T) {
+		site := ctSiteName()
+		conf := uuid.NewString()
+		p.publishBinary(t, ctRequested, conf, ctRequested, ctRequest{
+			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
+			"site": map[string]any{"name": site, "create": true, "timezone": "Europe/Berlin"},
+			"products": []any{map[string]any{"offeringId": atlassiantest.ConfluenceOfferingID, "location": "eu",
+				"chargeElement": "user", "quantity": 5, "parentEntitlementId": atlassiantest.ConfluenceParentEntitlementID}},
+		})
+		if term := o.stream.waitTerminal(t, ctPrefix, conf); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("Confluence ended with %s:\n%s", term.Subject, term.Data)
+		}
+		id := uuid.NewString()
+		r := ctNewSiteJira(site)
+		r["site"] = map[string]any{"name": site, "create": false}
+		p.publishBinary(t, ctRequested, id, ctRequested, r, ctHeader("ce-traceparent", ctTraceparnt))
+		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+			t.Fatalf("Jira ended with %s:\n%s", term.Subject, term.Data)
+		}
+		order := ctCheckOrderFollowsProvisioning(t, sandbox, o.stream.about(id)[0].dataMap(t))
+		var offerings []string
+		for _, it := range order.Items {
+			offerings = append(offerings, it.OfferingID)
+		}
+		slices.Sort(offerings)
+		want := []string{atlassiantest.JiraFamilyContainerOfferingID, atlassiantest.JiraOfferingID}
+		slices.Sort(want)
+		if !slices.Equal(offerings, want) {
+			t.Errorf("order offerings %v, want a new family container and Jira", offerings)
+		}
+	})
+
 	t.Run("same id again after the outcome", func(t *testing.T) {
 		before, sentBefore := calls(), len(o.published(binaryCT))
 		// A different Nats-Msg-Id, so JetStream does not drop it, in both modes.
@@ -507,9 +561,12 @@ func TestContractDefaultInstaller(t *testing.T) {
 		})
 		// Any CloudEvent id is a request id.
 		odd := "req #42: ünïcode/" + uuid.NewString()
-		p.publishBinary(t, ctRequested, odd, ctRequested, ctRequest{"orgId": atlassiantest.OrgID})
+		p.publishBinary(t, ctRequested, odd, ctRequested, ctRequest{"orgId": atlassiantest.OrgID}, ctHeader("ce-traceparent", ctTraceparnt))
 		if dd := o.stream.waitFailed(t, ctPrefix, odd, "validation", "invalid_request"); dd["requestId"] != odd {
 			t.Errorf("requestId %v, want %q", dd["requestId"], odd)
+		}
+		if got := o.stream.about(odd)[0].ce("traceparent"); len(got) != len(ctTraceparnt) || got[:35] != ctTraceparnt[:35] {
+			t.Errorf("failed event: ce-traceparent %q, want the request's trace", got)
 		}
 		d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
 		want := []string{"adminEmail", "products[0].quantity", "products[1].offeringId", "products[1].quantity", "site.name", "site.timezone"}
