@@ -995,8 +995,8 @@ func TestContractUnauthorizedAndDeterministicIDs(t *testing.T) {
 // polls: after the restart each journey ends once, ordered at most once and before provisioned,
 // with one order each and the same event ids whatever process publishes them.
 func TestContractCrash(t *testing.T) {
-	if os.Getenv("INSTALLER_CONTRACT_CRASH") == "" {
-		t.Skip("a crashed journey resumes after the consumer's ack wait and its step lease (about a minute): set INSTALLER_CONTRACT_CRASH=1 to run")
+	if os.Getenv("INSTALLER_CONTRACT_SLOW") == "" {
+		t.Skip("a crashed journey resumes after the consumer's ack wait and its step lease (about a minute): set INSTALLER_CONTRACT_SLOW=1 to run")
 	}
 	t.Parallel()
 	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(time.Second))
@@ -1208,4 +1208,38 @@ func TestContractNoOrderAfterWindowDuringRetries(t *testing.T) {
 			accepted, term.Subject, term.Data)
 	}
 	o.check(t)
+}
+
+// A graceful restart (SIGTERM) while a journey polls, on an external NATS server that outlives
+// the process: the next process finishes the journey, with no second provisioning request or
+// order, and ordered is not published again. (With the embedded server the journey resumes too,
+// after the consumer's ack wait, since the server restarts with the process.)
+func TestContractGracefulRestartMidJourney(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(2*time.Second))
+	p := ctStart(t, sandbox, map[string]string{"NATS_URL": ctNATSWithPassword(t, "installer", "ct-restart-pass-1f0b")})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	id, site := uuid.NewString(), ctSiteName()
+	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(site))
+	waitFor(t, "the ordered event", func() bool { return len(o.stream.about(id)) > 0 })
+	first := o.stream.about(id)[0]
+
+	p = p.restart(t)
+	o = ctFollow(t, p, ctPrefix, ctSource)
+	if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
+		t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+	}
+	evs := o.stream.about(id)
+	if len(evs) != 2 || evs[0].ce("id") != first.ce("id") || evs[0].Seq != first.Seq {
+		t.Errorf("stored events %v, want the first process's ordered then provisioned", evs)
+	}
+	for _, m := range o.published(id) {
+		if m.Subject != ctPrefix+".install.provisioned" {
+			t.Errorf("%s published again after the restart", m.Subject)
+		}
+	}
+	if n := ctRequestsFor(sandbox, atlassiantest.EndpointProvisionProducts, site); n != 1 {
+		t.Errorf("%d provisioning requests, want 1", n)
+	}
+	ctCheckOrderFollowsProvisioning(t, sandbox, first.dataMap(t))
 }
