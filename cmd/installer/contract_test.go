@@ -1188,7 +1188,7 @@ func TestContractStatuses(t *testing.T) {
 // after 429s: three 429s with Retry-After 1s put a fourth attempt at least 3s after the
 // provisioning request, past a 1s window, so an accepted order would break the rule.
 func TestContractNoOrderAfterWindowDuringRetries(t *testing.T) {
-	t.Skip("handlers: the order POST is retried by the client after 429/503 (Retry-After) past INSTALLER_ORDER_WINDOW; orderStep checks the window only before the call and gives CreateOrder no deadline at the window's end")
+	ctKnownBug(t, "handlers: the order POST is retried by the client after 429/503 (Retry-After) past INSTALLER_ORDER_WINDOW; orderStep checks the window only before the call and gives CreateOrder no deadline at the window's end")
 	t.Parallel()
 	sandbox := ctSandbox(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
 		atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second, Times: 3}))
@@ -1242,4 +1242,33 @@ func TestContractGracefulRestartMidJourney(t *testing.T) {
 		t.Errorf("%d provisioning requests, want 1", n)
 	}
 	ctCheckOrderFollowsProvisioning(t, sandbox, first.dataMap(t))
+}
+
+// A journey not finished by INSTALLER_JOURNEY_TIMEOUT fails with deadline_exceeded, also while a
+// call is retried: two 429s with Retry-After 2s on the order put its acceptance at least 4s after
+// the journey began, past a 2s timeout. An order that was accepted is announced all the same:
+// ordered means "the order was accepted".
+func TestContractJourneyTimeoutDuringRetries(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
+		atlassiantest.Fault{RateLimit: 1, RetryAfter: 2 * time.Second, Times: 2}))
+	p := ctStart(t, sandbox, map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "2s"})
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	id := uuid.NewString()
+	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
+	term := o.stream.waitTerminal(t, ctPrefix, id)
+	if term.Subject != ctPrefix+".install.failed" || term.dataMap(t)["code"] != "deadline_exceeded" {
+		t.Errorf("the journey ended %s %s at least 4s after it began, want failed deadline_exceeded after 2s", term.Subject, term.Data)
+	}
+	accepted := 0
+	for _, r := range sandbox.RequestsTo(atlassiantest.EndpointCreateOrder) {
+		if r.Status == http.StatusOK {
+			accepted++
+		}
+	}
+	o.check(t)
+	if evs := o.stream.about(id); accepted > 0 && evs[0].Subject != ctPrefix+".install.ordered" {
+		ctKnownBug(t, "handlers: an order accepted after the journey timeout is never announced: next() checks the timeout before publishing ordered, and the failed event says retryable")
+		t.Errorf("the order was accepted, but no ordered event came before %s", term.Data)
+	}
 }
