@@ -151,10 +151,22 @@ func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) 
 		}
 		positional, args = append(positional, args[0]), args[1:]
 	}
+	// The back-off's cap follows a first interval set above it, unless the cap was set too:
+	// INSTALLER_POLL_INTERVAL alone may take any duration.
+	if c.MaxPollInterval < c.PollInterval && !given(fs, getenv, "INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval") {
+		c.MaxPollInterval = c.PollInterval
+	}
 	if err := c.check(); err != nil {
 		return c, nil, err
 	}
 	return c, positional, nil
+}
+
+// given reports whether a setting was set by its variable or its flag.
+func given(fs *flag.FlagSet, getenv func(string) string, env, name string) bool {
+	set := getenv(env) != ""
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // check validates what spans several variables.

@@ -256,3 +256,19 @@ func TestSecretReveal(t *testing.T) {
 		t.Fatal("Secret basics")
 	}
 }
+
+// INSTALLER_POLL_INTERVAL alone may exceed the back-off's default cap: the cap follows it.
+func TestConfigPollIntervalAboveDefaultCap(t *testing.T) {
+	c, err := parse(t, map[string]string{"INSTALLER_POLL_INTERVAL": "2m"})
+	if err != nil || c.PollInterval != 2*time.Minute || c.MaxPollInterval != 2*time.Minute {
+		t.Fatalf("poll %s, cap %s, err %v", c.PollInterval, c.MaxPollInterval, err)
+	}
+	c, err = parse(t, nil, "--poll-interval=90s")
+	if err != nil || c.MaxPollInterval != 90*time.Second {
+		t.Fatalf("flag: cap %s, err %v", c.MaxPollInterval, err)
+	}
+	if _, err := parse(t, map[string]string{"INSTALLER_POLL_INTERVAL": "2m"}, "--max-poll-interval=1m"); err == nil ||
+		!strings.Contains(err.Error(), "INSTALLER_MAX_POLL_INTERVAL") {
+		t.Fatalf("a cap set below the first interval: err %v", err)
+	}
+}

@@ -225,10 +225,14 @@ func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
 	}
 }
 
-// A bad value in a duration variable stops start-up with a message naming the variable.
+// A bad value in a duration variable stops start-up with a message naming the variable; any
+// good one starts.
 func TestContractBadDurationStopsStartup(t *testing.T) {
 	t.Parallel()
 	bin := contractBinary(t)
+	good := ctStart(t, ctSandbox(t), map[string]string{
+		"INSTALLER_ORDER_WINDOW": "90s", "INSTALLER_POLL_INTERVAL": "2m", "INSTALLER_JOURNEY_TIMEOUT": "3h"})
+	good.stop(t)
 	for _, name := range []string{"INSTALLER_ORDER_WINDOW", "INSTALLER_POLL_INTERVAL", "INSTALLER_JOURNEY_TIMEOUT"} {
 		for _, value := range []string{"soon", "10", "-1m", "0"} {
 			cmd := exec.Command(bin)
