@@ -80,10 +80,10 @@ func testFailover(t *testing.T, victim string, leads func(*server.Server) bool) 
 	// second finds them. (Started at the same instant, the second can look a stream up while
 	// its replicas are still electing a leader, time out, and stop; a process supervisor
 	// restarts it.)
-	doomed := startInstaller(t, cluster, sandbox, "installer-1")
-	waitFor(t, clusterReady, "installer-1 consuming", func() bool { return doomed.ready(t) })
-	survivor := startInstaller(t, cluster, sandbox, "installer-2")
-	waitFor(t, clusterReady, "installer-2 consuming", func() bool { return survivor.ready(t) })
+	first := startInstaller(t, cluster, sandbox, "installer-1")
+	waitFor(t, clusterReady, "installer-1 consuming", func() bool { return first.ready(t) })
+	second := startInstaller(t, cluster, sandbox, "installer-2")
+	waitFor(t, clusterReady, "installer-2 consuming", func() bool { return second.ready(t) })
 
 	_, js := connect(t, cluster.url(), "procurement")
 	seen := watchOutcomes(t, js)
@@ -92,22 +92,26 @@ func testFailover(t *testing.T, victim string, leads func(*server.Server) bool) 
 	for i := range ids {
 		ids[i] = uuid.NewString()
 	}
-	first, rest := ids[:requests/2], ids[requests/2:]
-	for i, id := range first {
+	before, after := ids[:requests/2], ids[requests/2:]
+	for i, id := range before {
 		publishRequest(t, js, subjects, id, i)
 	}
-	// Stop things while journeys are mid-way, with the doomed installer among those working.
-	waitFor(t, journeysDone, "journeys under way on both installers", func() bool {
-		return seen.count(subjects.Ordered()) >= 3 && doomed.http.calls.Load() > 0 && survivor.http.calls.Load() > 0
-	})
+	// Stop things while journeys are mid-way. Either installer may have pulled all of them, so
+	// the one stopped dead is the one that has called the API most: it surely holds journeys.
+	waitFor(t, journeysDone, "journeys under way", func() bool { return seen.count(subjects.Ordered()) >= 3 })
+	doomed := first
+	if second.http.calls.Load() > first.http.calls.Load() {
+		doomed = second
+	}
 
 	leader := cluster.leader(t, victim, leads)
-	t.Logf("shutting down %s, %s; stopping installer-1 dead", leader.Name(), victim)
+	t.Logf("shutting down %s, %s; stopping %s dead after %d API calls, with %d of %d requests finished",
+		leader.Name(), victim, doomed.name, doomed.http.calls.Load(), seen.terminated(subjects, before), len(before))
 	leader.Shutdown()
 	doomed.kill(t)
 
-	for i, id := range rest {
-		publishRequest(t, js, subjects, id, len(first)+i)
+	for i, id := range after {
+		publishRequest(t, js, subjects, id, len(before)+i)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -188,6 +192,7 @@ func checkOrderedOnce(t *testing.T, sandbox *atlassiantest.Server, requests int)
 // whenever it exits, as the compose file's restart policy does: its own NATS connection to every
 // node, its own HTTP transport to the sandbox.
 type installer struct {
+	name    string
 	current atomic.Pointer[handlers.Installer]
 	nc      *nats.Conn
 	http    *killableTransport
@@ -228,8 +233,8 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 		})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	i := &installer{nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
-	go func() { i.done <- i.supervise(ctx, t, name, newInstaller) }()
+	i := &installer{name: name, nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
+	go func() { i.done <- i.supervise(ctx, t, newInstaller) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -244,7 +249,7 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 // supervise runs the installer and starts a new one each time Run returns before ctx ends: on a
 // loaded machine a fresh cluster can take longer than a JetStream API call's timeout to create an
 // R3 stream, and the installer then exits at start-up.
-func (i *installer) supervise(ctx context.Context, t *testing.T, name string, newInstaller func() (*handlers.Installer, error)) error {
+func (i *installer) supervise(ctx context.Context, t *testing.T, newInstaller func() (*handlers.Installer, error)) error {
 	for restarts := 0; ; restarts++ {
 		in, err := newInstaller()
 		if err != nil {
@@ -256,9 +261,9 @@ func (i *installer) supervise(ctx context.Context, t *testing.T, name string, ne
 			return err
 		}
 		if restarts == maxRestarts {
-			return fmt.Errorf("%s exited %d times, last: %w", name, restarts+1, err)
+			return fmt.Errorf("%s exited %d times, last: %w", i.name, restarts+1, err)
 		}
-		t.Logf("%s exited (%v); restarting it", name, err)
+		t.Logf("%s exited (%v); restarting it", i.name, err)
 	}
 }
 
