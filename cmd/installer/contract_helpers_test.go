@@ -83,6 +83,7 @@ func removeContractBinary() {
 	}
 }
 
+// ctRaceEnabled reports whether this test binary was built with -race.
 func ctRaceEnabled() bool {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -283,6 +284,7 @@ type ctMsg struct {
 	Seq     uint64 // stream sequence; 0 for a core subscription
 }
 
+// ce returns the CloudEvents attribute header ce-attr.
 func (m ctMsg) ce(attr string) string { return m.Header.Get("ce-" + attr) }
 
 // dataMap decodes the body as a JSON object.
@@ -301,12 +303,14 @@ type ctCollector struct {
 	msgs []ctMsg
 }
 
+// add records a message; consumers call it from their own goroutines.
 func (c *ctCollector) add(m ctMsg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.msgs = append(c.msgs, m)
 }
 
+// all returns a copy of the messages so far, in arrival order.
 func (c *ctCollector) all() []ctMsg {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -495,6 +499,8 @@ func (p *ctInstaller) publishRaw(t *testing.T, subject string, data []byte, head
 	return p.publishMsg(t, m)
 }
 
+// publishMsg publishes through JetStream and returns the stream sequence, failing unless the
+// requests stream took the message.
 func (p *ctInstaller) publishMsg(t *testing.T, m *nats.Msg) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -509,6 +515,7 @@ func (p *ctInstaller) publishMsg(t *testing.T, m *nats.Msg) uint64 {
 	return ack.Sequence
 }
 
+// ctJSON encodes v as JSON; bytes are taken as they are, to send what no encoder would.
 func ctJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	if b, ok := v.([]byte); ok {
@@ -792,5 +799,196 @@ func ctKnownBug(t *testing.T, bug string) {
 	t.Helper()
 	if os.Getenv("INSTALLER_CONTRACT_KNOWN_BUGS") == "" {
 		t.Skip(bug + " (set INSTALLER_CONTRACT_KNOWN_BUGS=1 to see the test fail)")
+	}
+}
+
+// ctOutcomes follows a running installer's outcomes: the events stream as stored, and every
+// publish on the outcome subjects as sent (JetStream drops re-sent ids from the stream only).
+type ctOutcomes struct {
+	prefix, source string
+	stream         *ctCollector
+	sent           *ctCollector
+	dead           *ctCollector
+}
+
+// ctFollow starts following an installer's outcomes and dead letters from the streams' start.
+func ctFollow(t *testing.T, p *ctInstaller, prefix, source string) *ctOutcomes {
+	t.Helper()
+	o := &ctOutcomes{prefix: prefix, source: source,
+		stream: p.watchStream(t, ctStreamEvents),
+		dead:   p.watchStream(t, ctStreamDeadLetter),
+		sent:   p.watchCore(t, prefix+".install.>")}
+	return o
+}
+
+// published returns the outcome publishes seen on core NATS for a request.
+func (o *ctOutcomes) published(requestID string) []ctMsg {
+	return o.sent.where(func(m ctMsg) bool {
+		return m.Subject != o.prefix+".install.requested" && m.Subject != o.prefix+".install.deadletter" &&
+			m.ce("subject") == requestID
+	})
+}
+
+// check verifies the contract's rules on every outcome seen: the binding, the headers, the data
+// shape per type, no secret anywhere, and per request at most one ordered, before exactly one
+// terminal event.
+func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
+	t.Helper()
+	ordered, provisioned, failed := o.prefix+".install.ordered", o.prefix+".install.provisioned", o.prefix+".install.failed"
+	for _, m := range o.stream.all() {
+		ctCheckBinding(t, m, o.source)
+		for _, s := range append(secrets, ctAPIKey) {
+			if strings.Contains(string(m.Data), s) || strings.Contains(fmt.Sprint(m.Header), s) {
+				t.Errorf("a secret is in the %s event of %s", m.Subject, m.ce("subject"))
+			}
+		}
+		d := m.dataMap(t)
+		switch m.Subject {
+		case ordered:
+			ctCheckOrderedShape(t, d)
+		case provisioned:
+			ctCheckProvisionedShape(t, d)
+		case failed:
+			ctCheckFailedShape(t, d)
+		default:
+			t.Errorf("event on unexpected subject %s in %s", m.Subject, ctStreamEvents)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range o.sent.all() {
+		if m.Subject == ordered || m.Subject == provisioned || m.Subject == failed {
+			ids[m.ce("subject")] = true
+		}
+	}
+	for id := range ids {
+		var seq []string
+		for _, m := range o.published(id) {
+			seq = append(seq, strings.TrimPrefix(m.Subject, o.prefix+".install."))
+		}
+		switch {
+		case slices.Equal(seq, []string{"ordered", "provisioned"}),
+			slices.Equal(seq, []string{"ordered", "failed"}),
+			slices.Equal(seq, []string{"failed"}):
+		default:
+			t.Errorf("request %s: outcomes published %v, want [ordered] then exactly one of provisioned or failed (ordered before provisioned)", id, seq)
+		}
+	}
+}
+
+// ctCheckBinding checks an outbound event against the contract's CloudEvents rules.
+func ctCheckBinding(t *testing.T, m ctMsg, source string) {
+	t.Helper()
+	id := m.ce("id")
+	want := map[string]string{
+		"ce-specversion":     "1.0",
+		"ce-type":            m.Subject,
+		"ce-source":          source,
+		"ce-datacontenttype": "application/json",
+		"Nats-Msg-Id":        id,
+	}
+	for k, v := range want {
+		if got := m.Header.Get(k); got != v || v == "" {
+			t.Errorf("%s event of %s: header %s = %q, want %q", m.Subject, m.ce("subject"), k, got, v)
+		}
+	}
+	if ct := m.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/cloudevents") {
+		t.Errorf("%s event: Content-Type %q: outbound events must be in binary mode", m.Subject, ct)
+	}
+	if m.ce("subject") == "" {
+		t.Errorf("%s event without ce-subject", m.Subject)
+	}
+	d := m.dataMap(t)
+	if d["requestId"] != m.ce("subject") {
+		t.Errorf("%s event: ce-subject %q but requestId %v", m.Subject, m.ce("subject"), d["requestId"])
+	}
+	if _, err := time.Parse(time.RFC3339Nano, m.ce("time")); m.ce("time") != "" && err != nil {
+		t.Errorf("%s event: ce-time %q is not RFC 3339", m.Subject, m.ce("time"))
+	}
+}
+
+// ctCheckOrderedShape checks the fields of an ordered event against the contract's example.
+func ctCheckOrderedShape(t *testing.T, d map[string]any) {
+	t.Helper()
+	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "transactionAccountId", "invoiceGroupId", "items"}
+	if err := ctKeys(d, keys, nil); err != nil {
+		t.Errorf("ordered event fields: %v\n%v", err, d)
+	}
+	for _, k := range keys[:len(keys)-1] {
+		if !ctString(d, k) {
+			t.Errorf("ordered event: %s = %#v, want a non-empty string", k, d[k])
+		}
+	}
+	items, ok := d["items"].([]any)
+	if !ok || len(items) == 0 {
+		t.Fatalf("ordered event: items = %#v, want a non-empty array", d["items"])
+	}
+	for i, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok || ctKeys(m, []string{"itemId", "orderItemId", "offeringId"}, nil) != nil ||
+			!ctString(m, "itemId") || !ctString(m, "orderItemId") || !ctString(m, "offeringId") {
+			t.Errorf("ordered event: items[%d] = %#v, want {itemId, orderItemId, offeringId} strings", i, it)
+		}
+	}
+}
+
+// ctCheckProvisionedShape checks the fields of a provisioned event against the contract's
+// example: versions are strings and times RFC 3339 in UTC.
+func ctCheckProvisionedShape(t *testing.T, d map[string]any) {
+	t.Helper()
+	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "site", "entitlements", "requestedAt", "completedAt"}
+	if err := ctKeys(d, keys, nil); err != nil {
+		t.Errorf("provisioned event fields: %v\n%v", err, d)
+	}
+	for _, k := range keys[:5] {
+		if !ctString(d, k) {
+			t.Errorf("provisioned event: %s = %#v, want a non-empty string", k, d[k])
+		}
+	}
+	site, ok := d["site"].(map[string]any)
+	if !ok || ctKeys(site, []string{"name", "url"}, nil) != nil || !ctString(site, "name") ||
+		site["url"] != "https://"+fmt.Sprint(site["name"])+".atlassian.net" {
+		t.Errorf("provisioned event: site = %#v, want {name, url: https://{name}.atlassian.net}", d["site"])
+	}
+	ents, ok := d["entitlements"].([]any)
+	if !ok || len(ents) == 0 {
+		t.Errorf("provisioned event: entitlements = %#v, want a non-empty array", d["entitlements"])
+	}
+	for i, e := range ents {
+		m, ok := e.(map[string]any)
+		if !ok || ctKeys(m, []string{"offeringId", "entitlementId", "version"}, nil) != nil ||
+			!ctString(m, "offeringId") || !ctString(m, "entitlementId") || !ctString(m, "version") {
+			t.Errorf("provisioned event: entitlements[%d] = %#v, want {offeringId, entitlementId, version} strings", i, e)
+		}
+	}
+	for _, k := range []string{"requestedAt", "completedAt"} {
+		if !ctRFC3339Z(d[k]) {
+			t.Errorf("provisioned event: %s = %#v, want an RFC 3339 time ending in Z", k, d[k])
+		}
+	}
+}
+
+// ctCheckStreams checks that the three streams exist with exactly the contract's subjects.
+func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
+	t.Helper()
+	want := map[string][]string{
+		ctStreamRequests:   {prefix + ".install.requested"},
+		ctStreamEvents:     {prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
+		ctStreamDeadLetter: {prefix + ".install.deadletter"},
+	}
+	for name, subjects := range want {
+		st, err := p.js.Stream(context.Background(), name)
+		if err != nil {
+			t.Errorf("stream %s: %v", name, err)
+			continue
+		}
+		got := slices.Clone(st.CachedInfo().Config.Subjects)
+		slices.Sort(got)
+		slices.Sort(subjects)
+		if !slices.Equal(got, subjects) {
+			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
+		}
+		if r := st.CachedInfo().Config.Replicas; r != 1 {
+			t.Errorf("stream %s has %d replicas, want INSTALLER_STREAM_REPLICAS's default 1", name, r)
+		}
 	}
 }

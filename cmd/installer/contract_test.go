@@ -32,198 +32,11 @@ import (
 )
 
 const (
-	ctPrefix     = "atlassian"
-	ctRequested  = ctPrefix + ".install.requested"
-	ctSource     = "urn:atlassian-installer"
-	ctTraceparnt = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	ctPrefix      = "atlassian"
+	ctRequested   = ctPrefix + ".install.requested"
+	ctSource      = "urn:atlassian-installer"
+	ctTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 )
-
-// ctOutcomes follows a running installer's outcomes: the events stream as stored, and every
-// publish on the outcome subjects as sent (JetStream drops re-sent ids from the stream only).
-type ctOutcomes struct {
-	prefix, source string
-	stream         *ctCollector
-	sent           *ctCollector
-	dead           *ctCollector
-}
-
-func ctFollow(t *testing.T, p *ctInstaller, prefix, source string) *ctOutcomes {
-	t.Helper()
-	o := &ctOutcomes{prefix: prefix, source: source,
-		stream: p.watchStream(t, ctStreamEvents),
-		dead:   p.watchStream(t, ctStreamDeadLetter),
-		sent:   p.watchCore(t, prefix+".install.>")}
-	return o
-}
-
-// published returns the outcome publishes seen on core NATS for a request.
-func (o *ctOutcomes) published(requestID string) []ctMsg {
-	return o.sent.where(func(m ctMsg) bool {
-		return m.Subject != o.prefix+".install.requested" && m.Subject != o.prefix+".install.deadletter" &&
-			m.ce("subject") == requestID
-	})
-}
-
-// check verifies the contract's rules on every outcome seen: the binding, the headers, the data
-// shape per type, no secret anywhere, and per request at most one ordered, before exactly one
-// terminal event.
-func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
-	t.Helper()
-	ordered, provisioned, failed := o.prefix+".install.ordered", o.prefix+".install.provisioned", o.prefix+".install.failed"
-	for _, m := range o.stream.all() {
-		ctCheckBinding(t, m, o.source)
-		for _, s := range append(secrets, ctAPIKey) {
-			if strings.Contains(string(m.Data), s) || strings.Contains(fmt.Sprint(m.Header), s) {
-				t.Errorf("a secret is in the %s event of %s", m.Subject, m.ce("subject"))
-			}
-		}
-		d := m.dataMap(t)
-		switch m.Subject {
-		case ordered:
-			ctCheckOrderedShape(t, d)
-		case provisioned:
-			ctCheckProvisionedShape(t, d)
-		case failed:
-			ctCheckFailedShape(t, d)
-		default:
-			t.Errorf("event on unexpected subject %s in %s", m.Subject, ctStreamEvents)
-		}
-	}
-	ids := map[string]bool{}
-	for _, m := range o.sent.all() {
-		if m.Subject == ordered || m.Subject == provisioned || m.Subject == failed {
-			ids[m.ce("subject")] = true
-		}
-	}
-	for id := range ids {
-		var seq []string
-		for _, m := range o.published(id) {
-			seq = append(seq, strings.TrimPrefix(m.Subject, o.prefix+".install."))
-		}
-		switch {
-		case slices.Equal(seq, []string{"ordered", "provisioned"}),
-			slices.Equal(seq, []string{"ordered", "failed"}),
-			slices.Equal(seq, []string{"failed"}):
-		default:
-			t.Errorf("request %s: outcomes published %v, want [ordered] then exactly one of provisioned or failed (ordered before provisioned)", id, seq)
-		}
-	}
-}
-
-// ctCheckBinding checks an outbound event against the contract's CloudEvents rules.
-func ctCheckBinding(t *testing.T, m ctMsg, source string) {
-	t.Helper()
-	id := m.ce("id")
-	want := map[string]string{
-		"ce-specversion":     "1.0",
-		"ce-type":            m.Subject,
-		"ce-source":          source,
-		"ce-datacontenttype": "application/json",
-		"Nats-Msg-Id":        id,
-	}
-	for k, v := range want {
-		if got := m.Header.Get(k); got != v || v == "" {
-			t.Errorf("%s event of %s: header %s = %q, want %q", m.Subject, m.ce("subject"), k, got, v)
-		}
-	}
-	if ct := m.Header.Get("Content-Type"); strings.HasPrefix(ct, "application/cloudevents") {
-		t.Errorf("%s event: Content-Type %q: outbound events must be in binary mode", m.Subject, ct)
-	}
-	if m.ce("subject") == "" {
-		t.Errorf("%s event without ce-subject", m.Subject)
-	}
-	d := m.dataMap(t)
-	if d["requestId"] != m.ce("subject") {
-		t.Errorf("%s event: ce-subject %q but requestId %v", m.Subject, m.ce("subject"), d["requestId"])
-	}
-	if _, err := time.Parse(time.RFC3339Nano, m.ce("time")); m.ce("time") != "" && err != nil {
-		t.Errorf("%s event: ce-time %q is not RFC 3339", m.Subject, m.ce("time"))
-	}
-}
-
-func ctCheckOrderedShape(t *testing.T, d map[string]any) {
-	t.Helper()
-	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "transactionAccountId", "invoiceGroupId", "items"}
-	if err := ctKeys(d, keys, nil); err != nil {
-		t.Errorf("ordered event fields: %v\n%v", err, d)
-	}
-	for _, k := range keys[:len(keys)-1] {
-		if !ctString(d, k) {
-			t.Errorf("ordered event: %s = %#v, want a non-empty string", k, d[k])
-		}
-	}
-	items, ok := d["items"].([]any)
-	if !ok || len(items) == 0 {
-		t.Fatalf("ordered event: items = %#v, want a non-empty array", d["items"])
-	}
-	for i, it := range items {
-		m, ok := it.(map[string]any)
-		if !ok || ctKeys(m, []string{"itemId", "orderItemId", "offeringId"}, nil) != nil ||
-			!ctString(m, "itemId") || !ctString(m, "orderItemId") || !ctString(m, "offeringId") {
-			t.Errorf("ordered event: items[%d] = %#v, want {itemId, orderItemId, offeringId} strings", i, it)
-		}
-	}
-}
-
-func ctCheckProvisionedShape(t *testing.T, d map[string]any) {
-	t.Helper()
-	keys := []string{"requestId", "orgId", "orderId", "slug", "provisionRequestId", "site", "entitlements", "requestedAt", "completedAt"}
-	if err := ctKeys(d, keys, nil); err != nil {
-		t.Errorf("provisioned event fields: %v\n%v", err, d)
-	}
-	for _, k := range keys[:5] {
-		if !ctString(d, k) {
-			t.Errorf("provisioned event: %s = %#v, want a non-empty string", k, d[k])
-		}
-	}
-	site, ok := d["site"].(map[string]any)
-	if !ok || ctKeys(site, []string{"name", "url"}, nil) != nil || !ctString(site, "name") ||
-		site["url"] != "https://"+fmt.Sprint(site["name"])+".atlassian.net" {
-		t.Errorf("provisioned event: site = %#v, want {name, url: https://{name}.atlassian.net}", d["site"])
-	}
-	ents, ok := d["entitlements"].([]any)
-	if !ok || len(ents) == 0 {
-		t.Errorf("provisioned event: entitlements = %#v, want a non-empty array", d["entitlements"])
-	}
-	for i, e := range ents {
-		m, ok := e.(map[string]any)
-		if !ok || ctKeys(m, []string{"offeringId", "entitlementId", "version"}, nil) != nil ||
-			!ctString(m, "offeringId") || !ctString(m, "entitlementId") || !ctString(m, "version") {
-			t.Errorf("provisioned event: entitlements[%d] = %#v, want {offeringId, entitlementId, version} strings", i, e)
-		}
-	}
-	for _, k := range []string{"requestedAt", "completedAt"} {
-		if !ctRFC3339Z(d[k]) {
-			t.Errorf("provisioned event: %s = %#v, want an RFC 3339 time ending in Z", k, d[k])
-		}
-	}
-}
-
-// ctCheckStreams checks that the three streams exist with exactly the contract's subjects.
-func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
-	t.Helper()
-	want := map[string][]string{
-		ctStreamRequests:   {prefix + ".install.requested"},
-		ctStreamEvents:     {prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
-		ctStreamDeadLetter: {prefix + ".install.deadletter"},
-	}
-	for name, subjects := range want {
-		st, err := p.js.Stream(context.Background(), name)
-		if err != nil {
-			t.Errorf("stream %s: %v", name, err)
-			continue
-		}
-		got := slices.Clone(st.CachedInfo().Config.Subjects)
-		slices.Sort(got)
-		slices.Sort(subjects)
-		if !slices.Equal(got, subjects) {
-			t.Errorf("stream %s subjects = %v, want %v", name, got, subjects)
-		}
-		if r := st.CachedInfo().Config.Replicas; r != 1 {
-			t.Errorf("stream %s has %d replicas, want INSTALLER_STREAM_REPLICAS's default 1", name, r)
-		}
-	}
-}
 
 // A bad value in a duration variable stops start-up with a message naming the variable; any
 // good one starts.
@@ -287,12 +100,12 @@ func TestContractDefaultInstaller(t *testing.T) {
 		sites[id] = ctSiteName()
 	}
 	p.publishBinary(t, ctRequested, binaryCT, ctRequested, ctNewSiteJira(sites[binaryCT]),
-		ctHeader("ce-traceparent", ctTraceparnt), ctHeader("Nats-Msg-Id", binaryCT))
+		ctHeader("ce-traceparent", ctTraceparent), ctHeader("Nats-Msg-Id", binaryCT))
 	p.publishBinary(t, ctRequested, binaryCE, ctRequested, ctNewSiteJira(sites[binaryCE]),
 		ctNoHeader("Content-Type"), ctHeader("ce-datacontenttype", "application/json"))
 	structured := func(id string) map[string]any {
 		return map[string]any{"specversion": "1.0", "id": id, "source": "urn:contract-test", "type": ctRequested,
-			"datacontenttype": "application/json", "traceparent": ctTraceparnt, "data": ctNewSiteJira(sites[id])}
+			"datacontenttype": "application/json", "traceparent": ctTraceparent, "data": ctNewSiteJira(sites[id])}
 	}
 	p.publishStructured(t, ctRequested, structured(structCT), ctHeader("Content-Type", "application/cloudevents+json"))
 	p.publishStructured(t, ctRequested, structured(structPlain))
@@ -328,8 +141,8 @@ func TestContractDefaultInstaller(t *testing.T) {
 			if id != binaryCE { // every other form carried a traceparent
 				for _, e := range evs {
 					// The request's trace: the same trace id (the parent span may be the installer's).
-					if got := e.ce("traceparent"); len(got) != len(ctTraceparnt) || got[:35] != ctTraceparnt[:35] {
-						t.Errorf("%s: ce-traceparent = %q, want the request's trace %q", e.Subject, got, ctTraceparnt)
+					if got := e.ce("traceparent"); len(got) != len(ctTraceparent) || got[:35] != ctTraceparent[:35] {
+						t.Errorf("%s: ce-traceparent = %q, want the request's trace %q", e.Subject, got, ctTraceparent)
 					}
 				}
 			}
@@ -460,7 +273,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 		id := uuid.NewString()
 		r := ctNewSiteJira(site)
 		r["site"] = map[string]any{"name": site, "create": false}
-		p.publishBinary(t, ctRequested, id, ctRequested, r, ctHeader("ce-traceparent", ctTraceparnt))
+		p.publishBinary(t, ctRequested, id, ctRequested, r, ctHeader("ce-traceparent", ctTraceparent))
 		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
 			t.Fatalf("Jira ended with %s:\n%s", term.Subject, term.Data)
 		}
@@ -565,11 +378,11 @@ func TestContractDefaultInstaller(t *testing.T) {
 		})
 		// Any CloudEvent id is a request id.
 		odd := "req #42: ünïcode/" + uuid.NewString()
-		p.publishBinary(t, ctRequested, odd, ctRequested, ctRequest{"orgId": atlassiantest.OrgID}, ctHeader("ce-traceparent", ctTraceparnt))
+		p.publishBinary(t, ctRequested, odd, ctRequested, ctRequest{"orgId": atlassiantest.OrgID}, ctHeader("ce-traceparent", ctTraceparent))
 		if dd := o.stream.waitFailed(t, ctPrefix, odd, "validation", "invalid_request"); dd["requestId"] != odd {
 			t.Errorf("requestId %v, want %q", dd["requestId"], odd)
 		}
-		if got := o.stream.about(odd)[0].ce("traceparent"); len(got) != len(ctTraceparnt) || got[:35] != ctTraceparnt[:35] {
+		if got := o.stream.about(odd)[0].ce("traceparent"); len(got) != len(ctTraceparent) || got[:35] != ctTraceparent[:35] {
 			t.Errorf("failed event: ce-traceparent %q, want the request's trace", got)
 		}
 		d := o.stream.waitFailed(t, ctPrefix, id, "validation", "invalid_request")
