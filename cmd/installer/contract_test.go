@@ -236,16 +236,22 @@ func TestContractDefaultInstaller(t *testing.T) {
 		}
 	})
 
-	t.Run("app on a Confluence host depends on the host", func(t *testing.T) {
+	t.Run("app by product ARI on a Confluence host", func(t *testing.T) {
 		id := uuid.NewString()
+		first := calls() // every earlier journey has ended: what follows is this one's
 		p.publishBinary(t, ctRequested, id, ctRequested, ctRequest{
 			"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example",
 			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
 			"app": map[string]any{"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID,
-				"hostProduct": "confluence", "chargeElement": "user", "quantity": 10},
+				"productAri": atlassiantest.ExistingConfluenceProductARI, "chargeElement": "user", "quantity": 10},
 		})
 		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
 			t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
+		}
+		for _, r := range sandbox.Requests()[first:] {
+			if r.Endpoint == atlassiantest.EndpointWorkspaces {
+				t.Errorf("a workspaces query though app.productAri was given")
+			}
 		}
 		order := ctCheckOrderFollowsProvisioning(t, sandbox, o.stream.about(id)[0].dataMap(t))
 		dep := false
