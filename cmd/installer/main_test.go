@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // beMain makes the test binary act as the installer, so exit codes and real signals are tested.
@@ -53,7 +55,7 @@ func TestMainUnknownCommandExitStatus(t *testing.T) {
 func TestMainSIGTERM(t *testing.T) {
 	cmd := command(t, "dev", "--nats-listen=127.0.0.1:-1", "--sandbox-addr=127.0.0.1:0",
 		"--http-addr=127.0.0.1:0", "--data-dir="+t.TempDir())
-	var stdout syncBuffer
+	var stdout installtest.LogBuffer
 	cmd.Stdout = &stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -72,7 +74,7 @@ func TestMainSIGTERM(t *testing.T) {
 			<-done
 		}
 	})
-	waitFor(t, "the dev banner", func() bool { return strings.Contains(stdout.String(), "/readyz") })
+	installtest.EventuallyWithin(t, waitTimeout, "the dev banner", func() bool { return strings.Contains(stdout.String(), "/readyz") })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,17 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
@@ -29,49 +29,25 @@ import (
 // system, not a speed expectation.
 const waitTimeout = 60 * time.Second
 
-// syncBuffer is an io.Writer the program and the test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// syncBuffer and waitFor keep the names the contract tests use for installtest's pieces.
+type syncBuffer = installtest.LogBuffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
+	installtest.EventuallyWithin(t, waitTimeout, what, cond)
 }
 
 // process is one run() of the program, in a goroutine.
 type process struct {
 	cancel         context.CancelFunc
 	done           chan error
-	stdout, stderr *syncBuffer
+	stdout, stderr *installtest.LogBuffer
 }
 
 func start(t *testing.T, args []string, vars map[string]string) *process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &process{cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	p := &process{cancel: cancel, done: make(chan error, 1), stdout: &installtest.LogBuffer{}, stderr: &installtest.LogBuffer{}}
 	go func() { p.done <- run(ctx, args, env(vars), p.stdout, p.stderr) }()
 	t.Cleanup(func() {
 		cancel()
@@ -114,7 +90,7 @@ func startDev(t *testing.T) (p *process, natsURL, httpAddr string) {
 		"--sandbox-provision-delay=20ms", "--sandbox-order-delay=10ms",
 		"--poll-interval=20ms", "--max-poll-interval=200ms",
 	}, nil)
-	waitFor(t, "the dev banner", func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, "the dev banner", func() bool {
 		select {
 		case err := <-p.done:
 			t.Fatalf("dev stopped: %v\n%s", err, p.stderr)
@@ -139,7 +115,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func waitReady(t *testing.T, addr string) {
 	t.Helper()
-	waitFor(t, "/readyz", func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, "/readyz", func() bool {
 		code, _ := get(t, "http://"+addr+"/readyz")
 		return code == http.StatusOK
 	})
@@ -154,70 +130,69 @@ func examples(t *testing.T) []string {
 	return files
 }
 
-// publishAll publishes every example with --watch, all at once, and fails unless each ends in
-// a provisioned event.
-func publishAll(t *testing.T, natsURL string, extra ...string) {
+// publishRequest publishes data as a request CloudEvent with the given id, in binary or
+// structured mode, as a procurement system does.
+func publishRequest(t *testing.T, js jetstream.JetStream, id string, data any, structured bool) {
 	t.Helper()
-	var wg sync.WaitGroup
-	for _, f := range examples(t) {
-		wg.Go(func() {
-			var out, errOut syncBuffer
-			args := append([]string{"publish", "--nats-url", natsURL, "--watch", "--timeout=60s", f}, extra...)
-			err := run(t.Context(), args, env(nil), &out, &errOut)
-			if err != nil {
-				t.Errorf("%s: %v\n%s%s", filepath.Base(f), err, out.String(), errOut.String())
-				return
-			}
-			if !strings.Contains(out.String(), ".install.provisioned ") {
-				t.Errorf("%s: no provisioned event:\n%s", filepath.Base(f), out.String())
-			}
-		})
+	ev := installtest.RequestEvent(t, id, data)
+	msg := installtest.BinaryMsg(t, installtest.Subjects.Requested(), ev)
+	if structured {
+		msg = installtest.StructuredMsg(t, installtest.Subjects.Requested(), ev)
 	}
-	wg.Wait()
+	if _, err := js.PublishMsg(t.Context(), msg); err != nil {
+		t.Fatalf("publish %s: %v", id, err)
+	}
 }
 
-// outcomeCounts counts the messages per subject on INSTALL_EVENTS.
-func outcomeCounts(t *testing.T, natsURL string) map[string]uint64 {
+// publishExamples publishes every example at once, each with its file name as request id,
+// and returns the ids.
+func publishExamples(t *testing.T, js jetstream.JetStream, structured bool) []string {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
+	var ids []string
+	for _, f := range examples(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		publishRequest(t, js, id, json.RawMessage(data), structured)
+		ids = append(ids, id)
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
+	return ids
+}
+
+// countTypes counts the events of each type.
+func countTypes(msgs []installtest.Message) map[string]int {
+	n := make(map[string]int)
+	for _, m := range msgs {
+		n[m.Type]++
 	}
-	st, err := js.Stream(t.Context(), events.StreamEvents)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(t.Context(), jetstream.WithSubjectFilter(">"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State.Subjects
+	return n
 }
 
 // The whole system of `installer dev`: every example, in both content modes, is provisioned.
 // Each mode gets a fresh system, since a new site can be created only once.
 func TestDevEndToEnd(t *testing.T) {
-	for _, mode := range []struct {
-		name  string
-		extra []string
-	}{{"binary", nil}, {"structured", []string{"--structured"}}} {
-		t.Run(mode.name, func(t *testing.T) {
+	for _, structured := range []bool{false, true} {
+		t.Run(map[bool]string{false: "binary", true: "structured"}[structured], func(t *testing.T) {
 			p, natsURL, httpAddr := startDev(t)
 			if code, body := get(t, "http://"+httpAddr+"/healthz"); code != http.StatusOK {
 				t.Fatalf("/healthz = %d %s", code, body)
 			}
 			waitReady(t, httpAddr)
 
-			publishAll(t, natsURL, mode.extra...)
+			js := installtest.Dial(t, natsURL)
+			ids := publishExamples(t, js, structured)
+			for id, term := range installtest.AwaitTerminal(t, js, waitTimeout, ids...) {
+				if term.Type != installtest.Subjects.Provisioned() {
+					t.Errorf("%s: %s %v", id, term.Type, term.Data)
+				}
+			}
 
-			counts := outcomeCounts(t, natsURL)
-			n := uint64(len(examples(t)))
-			if counts["atlassian.install.provisioned"] != n || counts["atlassian.install.ordered"] != n || counts["atlassian.install.failed"] != 0 {
+			counts := countTypes(installtest.ReadStream(t, js, events.StreamEvents))
+			n := len(ids)
+			s := installtest.Subjects
+			if counts[s.Provisioned()] != n || counts[s.Ordered()] != n || counts[s.Failed()] != 0 {
 				t.Fatalf("outcomes on %s = %v, want %d ordered and provisioned", events.StreamEvents, counts, n)
 			}
 			succeeded := regexp.MustCompile(fmt.Sprintf(`(?m)^installer_journeys_succeeded_total %d$`, n))
@@ -251,7 +226,7 @@ func TestServeWithExternalNATS(t *testing.T) {
 		"INSTALLER_POLL_INTERVAL": "20ms",
 	})
 	var addr string
-	waitFor(t, "the operator endpoints", func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, "the operator endpoints", func() bool {
 		m := opsLog.FindStringSubmatch(p.stderr.String())
 		if m != nil {
 			addr = m[1]
@@ -260,20 +235,21 @@ func TestServeWithExternalNATS(t *testing.T) {
 	})
 	waitReady(t, addr)
 
-	var out syncBuffer
-	err := run(t.Context(), []string{"publish", "--nats-url", ns.ClientURL(), "--watch", "--timeout=60s",
-		"../../examples/app-on-jira-with-promotion.json"}, env(nil), &out, io.Discard)
-	if err != nil || !strings.Contains(out.String(), ".install.provisioned ") {
-		t.Fatalf("publish: %v\n%s", err, out.String())
+	_, js := natstest.Connect(t, ns)
+	data, err := os.ReadFile("../../examples/app-on-jira-with-promotion.json")
+	if err != nil {
+		t.Fatal(err)
 	}
+	publishRequest(t, js, "app-on-jira", json.RawMessage(data), false)
+	// An invalid request ends in a failed event naming the reason.
+	publishRequest(t, js, "invalid", map[string]any{"orgId": atlassiantest.OrgID, "adminEmail": "admin@acme.example"}, false)
 
-	// An invalid request sent anyway ends in a failed event and a non-zero exit.
-	bad := filepath.Join(t.TempDir(), "bad.json")
-	writeFile(t, bad, `{"orgId":"`+atlassiantest.OrgID+`","adminEmail":"admin@acme.example"}`)
-	out = syncBuffer{}
-	err = run(t.Context(), []string{"publish", "--nats-url", ns.ClientURL(), "--watch", "--no-validate", bad}, env(nil), &out, io.Discard)
-	if !errors.Is(err, errRequestFailed) || !strings.Contains(err.Error(), "invalid_request") || !strings.Contains(out.String(), ".install.failed ") {
-		t.Fatalf("publish of an invalid request: %v\n%s", err, out.String())
+	terms := installtest.AwaitTerminal(t, js, waitTimeout, "app-on-jira", "invalid")
+	if term := terms["app-on-jira"]; term.Type != installtest.Subjects.Provisioned() {
+		t.Errorf("app-on-jira: %s %v", term.Type, term.Data)
+	}
+	if term := terms["invalid"]; term.Type != installtest.Subjects.Failed() || term.Data["code"] != events.CodeInvalidRequest {
+		t.Errorf("invalid request: %s %v", term.Type, term.Data)
 	}
 
 	if err := p.stop(t); err != nil {
@@ -322,7 +298,7 @@ func TestReadyzBeforeConsuming(t *testing.T) {
 // A bad variable stops start-up, before anything listens, with an error naming it.
 func TestRunBadVariableFailsStartup(t *testing.T) {
 	for _, cmd := range [][]string{nil, {"dev"}, {"publish", "x.json"}} {
-		var stderr syncBuffer
+		var stderr installtest.LogBuffer
 		err := run(t.Context(), cmd, env(map[string]string{"INSTALLER_ORDER_WINDOW": "ten minutes"}), io.Discard, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "INSTALLER_ORDER_WINDOW") {
 			t.Errorf("%v: err = %v", cmd, err)
