@@ -64,23 +64,36 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	cfg.APIKey = Secret(atlassiantest.DefaultAPIKey)
 	cfg.Email, cfg.APIToken = "", ""
 	return serve(ctx, cfg, getenv, log, func(e endpoints) {
-		printBanner(stdout, e, sandbox.URL)
+		printBanner(stdout, e, sandbox.URL, installctlRequest(e.NATSURL, cfg.SubjectPrefix))
 	})
 }
 
 // printBanner tells the person who started dev where everything is and how to send a request.
-func printBanner(w io.Writer, e endpoints, sandboxURL string) {
+func printBanner(w io.Writer, e endpoints, sandboxURL, request string) {
 	fmt.Fprintf(w, `
 Atlassian installer (dev) is running.
   NATS JetStream     %[1]s
   Atlassian sandbox  %[2]s (default fixtures; organization %[4]s)
   Health, metrics    http://%[3]s/healthz  http://%[3]s/readyz  http://%[3]s/metrics
 
-Publish a request and follow it, in another terminal:
-  installctl request examples/new-site-jira.json --watch
-or, with nothing else installed:
-  go run ./cmd/installer publish --nats-url %[1]s --watch examples/new-site-jira.json
+Publish a request and follow it, in another terminal at the top of the repository:
+  %[5]s
 
 Stop with Ctrl-C.
-`, e.NATSURL, sandboxURL, e.HTTP, atlassiantest.OrgID)
+`, e.NATSURL, sandboxURL, e.HTTP, atlassiantest.OrgID, request)
+}
+
+// installctlRequest is the installctl command that sends the first example to this system,
+// naming the NATS URL and subject prefix only where they are not installctl's defaults, which
+// are the installer's own.
+func installctlRequest(natsURL, prefix string) string {
+	def := defaultConfig()
+	cmd := "go run ./cmd/installctl request"
+	if natsURL != "nats://"+def.NATSListen {
+		cmd += " --nats-url " + natsURL
+	}
+	if prefix != def.SubjectPrefix {
+		cmd += " --prefix " + prefix
+	}
+	return cmd + " examples/new-site-jira.json --watch"
 }

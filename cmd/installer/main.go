@@ -1,10 +1,11 @@
 // Command installer turns atlassian.install.requested CloudEvents on NATS JetStream into
 // provisioned Atlassian products and apps.
 //
-//	installer [serve] [flags]      the service (configuration from the environment, flags mirror it)
-//	installer dev [flags]          the whole system on one machine: embedded NATS, the Atlassian
-//	                               sandbox and the installer
-//	installer publish FILE [flags] publish a request file as a CloudEvent, optionally --watch it
+//	installer [serve] [flags]  the service (configuration from the environment, flags mirror it)
+//	installer dev [flags]      the whole system on one machine: embedded NATS, the Atlassian
+//	                           sandbox and the installer
+//
+// Requests are published and followed with installctl (cmd/installctl).
 package main
 
 import (
@@ -17,16 +18,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"github.com/procurement/atlassian-installer/events"
 )
 
 const usageText = `Usage:
   installer [serve] [flags]         run the installer (configuration: environment or flags)
   installer dev [flags]             run NATS, the Atlassian sandbox and the installer together
-  installer publish FILE [flags]    publish a request file as an atlassian.install.requested event
 
-Run "installer COMMAND -h" for the flags of a command.
+Run "installer COMMAND -h" for the flags of a command. Publish requests and follow them with
+installctl: go run ./cmd/installctl request FILE --watch
 `
 
 func main() {
@@ -35,7 +34,7 @@ func main() {
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage), errors.Is(err, events.ErrInvalidRequest):
+	case errors.Is(err, errUsage):
 		fmt.Fprintln(os.Stderr, "installer:", err)
 		os.Exit(2)
 	default:
@@ -56,8 +55,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stderr)
 	case "dev":
 		return runDev(ctx, rest, getenv, stdout, stderr)
-	case "publish":
-		return runPublish(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		_, _ = io.WriteString(stdout, usageText)
 		return nil

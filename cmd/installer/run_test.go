@@ -297,7 +297,7 @@ func TestReadyzBeforeConsuming(t *testing.T) {
 
 // A bad variable stops start-up, before anything listens, with an error naming it.
 func TestRunBadVariableFailsStartup(t *testing.T) {
-	for _, cmd := range [][]string{nil, {"dev"}, {"publish", "x.json"}} {
+	for _, cmd := range [][]string{nil, {"dev"}} {
 		var stderr installtest.LogBuffer
 		err := run(t.Context(), cmd, env(map[string]string{"INSTALLER_ORDER_WINDOW": "ten minutes"}), io.Discard, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "INSTALLER_ORDER_WINDOW") {
@@ -319,18 +319,34 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
-// publish refuses an invalid request locally, listing every wrong field.
-func TestPublishValidatesLocally(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "bad.json")
-	writeFile(t, f, `{"adminEmail":"x@y.example","site":{"name":"Bad Name","create":true},"products":[{"quantity":0}]}`)
-	err := run(t.Context(), []string{"publish", "--nats-url", "nats://127.0.0.1:1", f}, env(nil), io.Discard, io.Discard)
-	if !errors.Is(err, events.ErrInvalidRequest) {
-		t.Fatalf("err = %v", err)
-	}
-	for _, field := range []string{"orgId", "site.name", "site.timezone", "products[0].quantity"} {
-		if !strings.Contains(err.Error(), field) {
-			t.Errorf("error does not name %s: %v", field, err)
+// The banner's command works as written: installctl's defaults are the installer's, so only
+// a dev system started elsewhere needs them named.
+func TestDevBannerCommand(t *testing.T) {
+	for _, c := range []struct{ url, prefix, want string }{
+		{"nats://127.0.0.1:4222", "atlassian", "go run ./cmd/installctl request examples/new-site-jira.json --watch"},
+		{"nats://127.0.0.1:4333", "atlassian", "go run ./cmd/installctl request --nats-url nats://127.0.0.1:4333 examples/new-site-jira.json --watch"},
+		{"nats://127.0.0.1:4222", "acme", "go run ./cmd/installctl request --prefix acme examples/new-site-jira.json --watch"},
+	} {
+		if got := installctlRequest(c.url, c.prefix); got != c.want {
+			t.Errorf("installctlRequest(%q, %q) = %q, want %q", c.url, c.prefix, got, c.want)
 		}
+	}
+	var b strings.Builder
+	printBanner(&b, endpoints{NATSURL: "nats://127.0.0.1:4222", HTTP: "127.0.0.1:8080"}, "http://127.0.0.1:8081",
+		installctlRequest("nats://127.0.0.1:4222", "atlassian"))
+	if !strings.Contains(b.String(), "\n  go run ./cmd/installctl request examples/new-site-jira.json --watch\n") {
+		t.Errorf("banner:\n%s", b.String())
+	}
+}
+
+// publish is not a command of the installer: installctl publishes requests.
+func TestRunHasNoPublish(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"publish", "x.json"}, env(nil), io.Discard, &out); !errors.Is(err, errUsage) {
+		t.Fatalf("publish: %v", err)
+	}
+	if !strings.Contains(out.String(), "installctl request") {
+		t.Errorf("usage does not point to installctl:\n%s", out.String())
 	}
 }
 
