@@ -5,5 +5,5 @@
 // topology (three JetStream nodes, two installers, the sandbox) runs in one process while a node
 // and an installer are stopped.
 //
-// See PRODUCTION.md for running the installer on a cluster.
+// The README's "Running in production" section explains the topology these files describe.
 package deploy
