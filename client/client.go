@@ -240,7 +240,7 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	req, err := http.NewRequestWithContext(noDeadline{ctx}, r.method, r.url.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("atlassian: building %s request: %w", r.method, err)
 	}
@@ -252,7 +252,7 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 		req.Header[k] = append([]string(nil), vs...)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
-	public := req.Clone(ctx)
+	public := req.Clone(req.Context())
 	public.Body = nil
 	if c.auth != nil {
 		req.Header.Set("Authorization", c.auth.header())
@@ -264,3 +264,11 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	}
 	return resp, err
 }
+
+// noDeadline hides a context's deadline from net/http, which reads it on the real clock
+// (a dial whose deadline seems past fails at once), while the context's cancellation still
+// ends the request: a deadline belongs to the clock that set it, and a context made on a
+// fake clock (clockwork.WithDeadline) closes Done when that clock passes it.
+type noDeadline struct{ context.Context }
+
+func (noDeadline) Deadline() (time.Time, bool) { return time.Time{}, false }

@@ -60,13 +60,32 @@ func newLimiters(limits map[Family]int) map[Family]*rate.Limiter {
 
 // waitTurn blocks until the family's limiter lets one more request through. It
 // measures real time: the quota it protects is the API's, counted in real time.
+// A turn that would come after the context's deadline (read as every wait of a
+// call reads it, see untilDeadline) is refused at once.
 func (c *Client) waitTurn(ctx context.Context, f Family) error {
 	lim := c.limiters[f]
 	if lim == nil {
 		return nil
 	}
-	if err := lim.Wait(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("atlassian: client-side rate limit of %s: %w", f, err)
 	}
-	return nil
+	r := lim.Reserve()
+	delay := r.Delay()
+	if delay == 0 {
+		return nil
+	}
+	if left, ok := c.untilDeadline(ctx); ok && left < delay {
+		r.Cancel()
+		return fmt.Errorf("atlassian: client-side rate limit of %s: the next turn comes after the deadline: %w", f, context.DeadlineExceeded)
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return fmt.Errorf("atlassian: client-side rate limit of %s: %w", f, context.Cause(ctx))
+	}
 }

@@ -18,7 +18,7 @@ import (
 //
 // Waits honour Retry-After on 429 and 503; otherwise they follow a capped,
 // jittered exponential back-off (cenkalti/backoff). They run on the injected
-// clock and never past the context's deadline.
+// clock and never past the context's deadline (see untilDeadline).
 func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     min(initialBackoff, c.maxBackoff),
@@ -48,7 +48,7 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 			// Jitter may push an interval past the cap; the cap wins.
 			wait = min(b.NextBackOff(), c.maxBackoff)
 		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+		if left, ok := c.untilDeadline(ctx); ok && left < wait {
 			// The wait would outlast the caller's patience: hand the answer
 			// back now so that the caller can park the work instead.
 			return resp, err
@@ -62,6 +62,20 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 			return resp, fmt.Errorf("%w; retry abandoned: %w", err, context.Cause(ctx))
 		}
 	}
+}
+
+// untilDeadline is how long ctx has left, and whether it has a deadline at all. A
+// context does not say which clock set its deadline: clockwork.WithDeadline on the
+// client's clock (a fake one in tests, so that a caller's deadline follows it) or
+// context.WithTimeout on the real one (the default timeout). Both readings are taken
+// and the longer wins, so that a deadline counts as near only when it is near on the
+// clock that set it; on the real clock the two agree.
+func (c *Client) untilDeadline(ctx context.Context) (time.Duration, bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return max(deadline.Sub(c.clock.Now()), time.Until(deadline)), true
 }
 
 // retryable decides whether a failed attempt may be repeated and, when the

@@ -291,3 +291,46 @@ func TestDefaultTimeout(t *testing.T) {
 		t.Errorf("err = %v, want context.DeadlineExceeded", err)
 	}
 }
+
+// A deadline set on the client's own clock is read on that clock, even a fake one far from
+// real time: the call is sent (its dial is not refused as past the deadline), retried while
+// the deadline allows, and the wait that would pass it is not started.
+func TestRetryStopsAtDeadlineOfClientClock(t *testing.T) {
+	clk := clockwork.NewFakeClockAt(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
+	c, mux, _ := setup(t, WithClock(clk), WithRateLimit(FamilyOrders, 600))
+	n := scripted(t, mux, "/commerce/api/v2/orders", http.Header{"Retry-After": {"2"}}, 429)
+	ctx := fakeDeadline(t, clk, clk.Now().Add(3*time.Second))
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := c.Commerce.CreateOrder(ctx, &OrderRequest{OrderID: "o1"})
+		errc <- err
+	}()
+	// Two waiters: the deadline's timer and the client's wait after the first 429.
+	if err := clk.BlockUntilContext(ctxT(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second)
+	err := <-errc
+	var rl *RateLimitError
+	if !errors.As(err, &rl) {
+		t.Fatalf("err = %v, want *RateLimitError", err)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("server saw %d requests, want 2: one at once, one 2s later, none past the deadline at 3s", got)
+	}
+}
+
+// fakeDeadline is a context whose deadline is read on clk, ending when clk reaches it.
+func fakeDeadline(t *testing.T, clk *clockwork.FakeClock, at time.Time) context.Context {
+	ctx, cancel := context.WithCancel(ctxT(t))
+	timer := clk.AfterFunc(at.Sub(clk.Now()), cancel)
+	t.Cleanup(func() { timer.Stop(); cancel() })
+	return deadlineCtx{ctx, at}
+}
+
+type deadlineCtx struct {
+	context.Context
+	at time.Time
+}
+
+func (d deadlineCtx) Deadline() (time.Time, bool) { return d.at, true }
