@@ -54,6 +54,10 @@
 // anything was provisioned, in look-ups and the provisioning request, they fail the
 // journey at once as retryable (a provisioning request that may have arrived is never
 // sent again); once provisioning was answered, the order is re-sent with its orderId
-// after PollInterval while the window is open, and status polls simply try again at the
-// next round; JourneyTimeout bounds both (deadline_exceeded).
+// after PollInterval (or the Retry-After the API named, if longer) while the window is
+// open, and status polls simply try again at the next round; JourneyTimeout bounds both
+// (deadline_exceeded). The order call, the client's retries included, has a deadline at
+// the window's end on the Clock; a call it cut is followed by a read of the order. An
+// accepted order is announced (ordered) even past JourneyTimeout, and once an order
+// exists a failure is not retryable: a new request would buy a second time.
 package handlers

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/procurement/atlassian-installer/client"
@@ -83,6 +84,22 @@ func transient(ctx context.Context, err error) bool {
 		return er.StatusCode >= 500 || er.StatusCode == http.StatusRequestTimeout
 	}
 	return !errors.Is(err, client.ErrUntrustedStatusURL) && !errors.Is(err, client.ErrInvalidArgument)
+}
+
+// retryAfter is the wait the API asked for when it refused a call with 429 or 503
+// (Retry-After), zero when it named none: a step tried again later waits at least that.
+func retryAfter(err error) time.Duration {
+	var rl *client.RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter
+	}
+	var er *client.ErrorResponse
+	if errors.As(err, &er) && er.StatusCode == http.StatusServiceUnavailable && er.Response != nil {
+		if s, err := strconv.Atoi(er.Response.Header.Get("Retry-After")); err == nil && s > 0 {
+			return time.Duration(s) * time.Second
+		}
+	}
+	return 0
 }
 
 // statusOf is the HTTP status of a failed call, 0 when there was no answer.

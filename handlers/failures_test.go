@@ -140,7 +140,8 @@ func TestInvalidRequest(t *testing.T) {
 	e.Settled()
 }
 
-// TestDeadlineExceeded: provisioning that never finishes ends at the journey timeout.
+// TestDeadlineExceeded: provisioning that never finishes ends at the journey timeout, not
+// retryable since the order was placed.
 func TestDeadlineExceeded(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithProvisionDelay(10*time.Hour))
 	cfg := e.Config()
@@ -149,7 +150,7 @@ func TestDeadlineExceeded(t *testing.T) {
 	e.Publish("slow-1", jiraOnNewSite("slow"))
 	term := e.Terminal("slow-1")
 	f := term.Data
-	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != true {
+	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != false {
 		t.Fatalf("got %s %v", term.Type, f)
 	}
 	if f["orderId"] != handlers.OrderID("slow-1") || f["provisionRequestId"] == nil {
@@ -181,5 +182,46 @@ func TestTransientAfterProvisioning(t *testing.T) {
 	}
 	if n := e.Sandbox.ProvisionRequests(); n != 1 {
 		t.Errorf("%d provisioning requests", n)
+	}
+}
+
+// TestNoOrderAfterWindowDuringRetries: the client's retries of a refused order stop at the
+// order window's end, so no attempt is accepted after it; the journey then reads the order
+// (an earlier attempt might have been accepted), finds none, and fails order_window_expired.
+func TestNoOrderAfterWindowDuringRetries(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
+		atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second, Times: 6}))
+	cfg := e.Config()
+	cfg.OrderWindow = 2500 * time.Millisecond
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Publish("window-retry-1", jiraOnNewSite("window-retry"))
+	term := e.Terminal("window-retry-1")
+	if f := term.Data; term.Type != subjects.Failed() || f["code"] != "order_window_expired" || f["retryable"] != true {
+		t.Fatalf("%s %v", term.Type, f)
+	}
+	for _, r := range e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder) {
+		if r.Status == 200 {
+			t.Errorf("an order was accepted after the window: %+v", r)
+		}
+	}
+}
+
+// TestOrderedAnnouncedPastTimeout: an order accepted after the journey timeout (the client
+// waited out two 429s) is announced as ordered before the journey fails deadline_exceeded,
+// and that failure is not retryable: a new request would buy twice.
+func TestOrderedAnnouncedPastTimeout(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
+		atlassiantest.Fault{RateLimit: 1, RetryAfter: 2 * time.Second, Times: 2}))
+	cfg := e.Config()
+	cfg.JourneyTimeout = 2 * time.Second
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Publish("late-order-1", jiraOnNewSite("late-order"))
+	term := e.Terminal("late-order-1")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != handlers.OrderID("late-order-1") {
+		t.Fatalf("%s %v", term.Type, f)
+	}
+	if evs := installtest.Of(e.Outcomes(), "late-order-1"); len(evs) != 2 || evs[0].Type != subjects.Ordered() {
+		t.Errorf("events %v, want ordered then failed", types(evs))
 	}
 }

@@ -144,8 +144,14 @@ func (j *journey) claim(ctx context.Context) (done bool, err error) {
 // next runs, or waits for, the next step of the journey.
 func (j *journey) next(ctx context.Context) error {
 	st := j.st
+	// An accepted order is announced even past the journey timeout: ordered means the
+	// order was accepted, and a subscriber must learn of what was bought.
+	if st.Step == StepOrdered && !st.published(j.in.subjects.Ordered()) {
+		return j.d.step(ctx, j.observed(StepNamePublishOrdered, j.publishOrdered))
+	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
-		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, true,
+		// An order that may have been sent makes a new request a possible second purchase.
+		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, st.Step != StepOrdering,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
 	}
 	switch st.Step {
@@ -156,9 +162,6 @@ func (j *journey) next(ctx context.Context) error {
 	case StepProvisionAccepted, StepOrdering:
 		return j.d.step(ctx, j.observed(StepNameOrder, j.orderStep))
 	case StepOrdered:
-		if !st.published(j.in.subjects.Ordered()) {
-			return j.d.step(ctx, j.observed(StepNamePublishOrdered, j.publishOrdered))
-		}
 		if !j.pollNow {
 			if err := j.d.wait(ctx, j.untilDeadline(j.pollEvery)); err != nil {
 				return err

@@ -60,12 +60,14 @@ func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, err
 
 // orderStep sends the order, unless the order window has passed. A journey that may
 // already have sent it re-sends it with the same orderId while the window is open, and
-// afterwards only reads it.
+// afterwards only reads it. The call itself ends at the window's end, the client's
+// retries of 429 and 503 included, so that no attempt goes out after it.
 func (j *journey) orderStep(ctx context.Context) error {
 	st := j.st
 	req := orderRequest(st)
 	resend := st.Step == StepOrdering
-	if j.in.now().Sub(st.ProvisionSentAt) > j.in.cfg.OrderWindow {
+	windowEnd := st.ProvisionSentAt.Add(j.in.cfg.OrderWindow)
+	if j.in.now().After(windowEnd) {
 		if resend {
 			return j.recoverOrder(ctx, req)
 		}
@@ -79,7 +81,9 @@ func (j *journey) orderStep(ctx context.Context) error {
 			return err
 		}
 	}
-	resp, _, err := j.api.Commerce.CreateOrder(ctx, req)
+	wctx, cancel := withDeadline(ctx, j.in.clock, windowEnd)
+	defer cancel()
+	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -91,8 +95,15 @@ func (j *journey) orderStep(ctx context.Context) error {
 			f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
 			f.ev.HTTPStatus = status
 			return f
+		case wctx.Err() != nil:
+			// The window ended during the call. Even when its last attempt was refused, an
+			// earlier one (a 5xx or a dropped connection, retried) may have been accepted:
+			// the order is read, and only its absence means nothing was ordered.
+			j.log.Warn("the order window ended while the order was being sent", "order_id", st.OrderID, "error", err)
+			return j.recoverOrder(ctx, req)
 		case transient(ctx, err):
-			return &retryLater{after: j.in.cfg.PollInterval, err: err}
+			// Sent again no sooner than the API asked: past the window's end, it is read.
+			return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
 		}
 		return apiFailure(events.StageOrder, err)
 	}
@@ -112,7 +123,7 @@ func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) er
 	case statusOf(err) == http.StatusNotFound:
 		return windowExpired(j.in.cfg.OrderWindow.String())
 	case transient(ctx, err):
-		return &retryLater{after: j.in.cfg.PollInterval, err: err}
+		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
 	}
 	return apiFailure(events.StageOrder, err)
 }

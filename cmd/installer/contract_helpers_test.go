@@ -793,15 +793,6 @@ func ctNATSWithPassword(t *testing.T, user, password string) string {
 	return fmt.Sprintf("nats://%s:%s@%s", user, password, ns.Addr())
 }
 
-// ctKnownBug skips the rest of a test that shows a known deviation from the contract, unless
-// INSTALLER_CONTRACT_KNOWN_BUGS is set: then the test runs on and fails until it is fixed.
-func ctKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("INSTALLER_CONTRACT_KNOWN_BUGS") == "" {
-		t.Skip(bug + " (set INSTALLER_CONTRACT_KNOWN_BUGS=1 to see the test fail)")
-	}
-}
-
 // ctOutcomes follows a running installer's outcomes: the events stream as stored, and every
 // publish on the outcome subjects as sent (JetStream drops re-sent ids from the stream only).
 type ctOutcomes struct {
