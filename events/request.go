@@ -15,7 +15,7 @@ type Request struct {
 	OrgID string `json:"orgId"`
 	// AdminEmail becomes the site's or app's administrator.
 	AdminEmail string `json:"adminEmail"`
-	// Site is required for products; for an app it may be omitted when App.ProductARI is given.
+	// Site is required: the site to provision on, named in the provisioned event.
 	Site     *Site     `json:"site,omitempty"`
 	Products []Product `json:"products,omitempty"`
 	App      *App      `json:"app,omitempty"`

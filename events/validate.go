@@ -106,23 +106,14 @@ func (r *Request) validate(fe *fieldErrors) {
 }
 
 func (r *Request) validateSite(fe *fieldErrors) {
-	appByARI := r.App != nil && r.App.ProductARI != "" && r.Products == nil
 	// A missing site is reported as its required name: the field the contract requires.
 	if r.Site == nil {
-		if !appByARI {
-			if r.App != nil && r.Products == nil {
-				fe.add("site.name", "required for an app install unless app.productAri is given")
-			} else {
-				fe.add("site.name", "required")
-			}
-		}
+		fe.add("site.name", "required")
 		return
 	}
 	s := r.Site
 	if s.Name == "" {
-		if !appByARI {
-			fe.add("site.name", "required")
-		}
+		fe.add("site.name", "required")
 	} else if msg := checkSiteName(s.Name); msg != "" {
 		fe.add("site.name", "%s", msg)
 	}

@@ -103,11 +103,19 @@ func TestValidate(t *testing.T) {
 	}{
 		{"products valid", validProducts, func(*events.Request) {}, nil},
 		{"app valid", validApp, func(*events.Request) {}, nil},
-		{"app by product ARI needs no site", validApp, func(r *events.Request) {
-			r.Site = nil
+		{"app by product ARI needs no host product", validApp, func(r *events.Request) {
 			r.App.HostProduct = ""
 			r.App.ProductARI = "ari:cloud:confluence::site/1"
 		}, nil},
+		{"app by product ARI still needs its site", validApp, func(r *events.Request) {
+			r.Site = nil
+			r.App.HostProduct = ""
+			r.App.ProductARI = "ari:cloud:confluence::site/1"
+		}, []string{"site.name"}},
+		{"app by product ARI still needs the site's name", validApp, func(r *events.Request) {
+			r.Site.Name = ""
+			r.App.ProductARI = "ari:cloud:confluence::site/1"
+		}, []string{"site.name"}},
 		{"billing given instead of parent entitlement", validProducts, func(r *events.Request) {
 			r.Products[0].ParentEntitlementID = ""
 			r.Billing = &events.Billing{TransactionAccountID: "ta", InvoiceGroupID: "ig"}

@@ -161,8 +161,9 @@ func TestCookbookJourneys(t *testing.T) {
 		},
 		{
 			name: "app on a confluence host given by product ARI",
-			request: obj{"orgId": atlassiantest.OrgID, "adminEmail": adminEmail,
+			request: obj{"orgId": atlassiantest.OrgID, "adminEmail": adminEmail, "site": existing,
 				"app": withApp(app, obj{"productAri": atlassiantest.ExistingConfluenceProductARI})},
+			site:  atlassiantest.ExistingSiteName,
 			items: []client.OrderItem{appItem(atlassiantest.ExistingConfluenceEntitlementID)},
 		},
 	}
@@ -214,7 +215,7 @@ func TestCookbookJourneys(t *testing.T) {
 				t.Errorf("provisioned event has %d entitlements, want %d", n, len(tt.items))
 			}
 			site, _ := prov["site"].(map[string]any)
-			if tt.site != "" && (site["name"] != tt.site || site["url"] != "https://"+tt.site+".atlassian.net") {
+			if site["name"] != tt.site || site["url"] != "https://"+tt.site+".atlassian.net" {
 				t.Errorf("site %v, want %s", site, tt.site)
 			}
 			if st.Status != handlers.StatusProvisioned || st.Step != handlers.StepDone || len(st.Published) != 2 {
