@@ -66,3 +66,26 @@ func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 		t.Errorf("%d messages redelivered while their journeys waited", info.NumRedelivered)
 	}
 }
+
+// TestAckWaitFollowsConfig: a process started with another AckWait changes the existing
+// consumer's, so that its heartbeat (every AckWait/3) always comes before the consumer's
+// ack wait ends.
+func TestAckWaitFollowsConfig(t *testing.T) {
+	e := newEnv(t)
+	first := e.StartDefault()
+	first.Stop(t)
+	cfg := e.Config()
+	cfg.AckWait = 2 * time.Second
+	e.Start(e.JS, installtest.API(e.Client), cfg)
+	stream, err := e.JS.Stream(context.Background(), events.StreamRequests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := stream.Consumer(context.Background(), handlers.DefaultConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cons.CachedInfo().Config.AckWait; got != 2*time.Second {
+		t.Errorf("consumer ack wait %s, want 2s", got)
+	}
+}

@@ -47,7 +47,9 @@ type Config struct {
 	MaxPollInterval time.Duration
 	// JourneyTimeout, counted from the journey's first sight, ends it with deadline_exceeded.
 	JourneyTimeout time.Duration
-	// AckWait of the durable consumer; a held message is marked in progress every AckWait/3.
+	// AckWait of the durable consumer (INSTALLER_ACK_WAIT), set on an existing one too; a
+	// held message is marked in progress every AckWait/3, and a step's lease lasts
+	// 2×AckWait, so a crashed process's journeys resume within about 3×AckWait.
 	AckWait time.Duration
 	// MaxAckPending bounds the messages held at once, waiting journeys included.
 	MaxAckPending int

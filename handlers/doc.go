@@ -30,8 +30,8 @@
 // was lost is sent once more; an order whose answer was lost is sent again with the same
 // orderId (OrderID, derived from the request id) while the order window is open, and only
 // read afterwards. A lost CAS means someone else progressed: the state is read again.
-// A lease in the state keeps two deliveries of one message (a redelivery after a lapse
-// of the heartbeat) from running a step at once.
+// A lease in the state, of 2×AckWait, keeps two deliveries of one message (a
+// redelivery after a lapse of the heartbeat) from running a step at once.
 // A second message with the same request id waits (Nak with delay) while the journey's
 // own message is still in the stream; once the journey is over it is acked without any
 // Atlassian call, re-publishing the outcome only if it had never been published.

@@ -182,6 +182,15 @@ func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", in.cfg.Consumer, err)
 	}
+	// The consumer's ack wait follows the configuration: a held message is marked in
+	// progress every AckWait/3, which must come before the consumer's own ack wait ends.
+	if cc := cons.CachedInfo().Config; cc.AckWait != in.cfg.AckWait {
+		cc.AckWait = in.cfg.AckWait
+		if cons, err = in.requests.UpdateConsumer(ctx, cc); err != nil {
+			return nil, fmt.Errorf("consumer %s: ack wait: %w", in.cfg.Consumer, err)
+		}
+		in.log.Info("consumer ack wait changed", "consumer", in.cfg.Consumer, "ack_wait", in.cfg.AckWait)
+	}
 	return cons, nil
 }
 

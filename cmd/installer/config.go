@@ -39,6 +39,9 @@ type Config struct {
 	MaxPollInterval time.Duration
 	JourneyTimeout  time.Duration
 	DrainTimeout    time.Duration
+	// AckWait is the request consumer's ack wait: how long a message held by a process that
+	// died stays undelivered, and (twice it) the lease of a step cut short.
+	AckWait time.Duration
 
 	HTTPAddr  string
 	LogLevel  slog.Level
@@ -60,6 +63,7 @@ func defaultConfig() Config {
 		MaxPollInterval: time.Minute,
 		JourneyTimeout:  2 * time.Hour,
 		DrainTimeout:    25 * time.Second,
+		AckWait:         30 * time.Second,
 		HTTPAddr:        "127.0.0.1:8080",
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "auto",
@@ -91,6 +95,7 @@ var settings = []setting{
 	{"INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval", "longest interval of status polling (the back-off's cap)", positiveDuration(func(c *Config) *time.Duration { return &c.MaxPollInterval })},
 	{"INSTALLER_JOURNEY_TIMEOUT", "journey-timeout", "a journey not finished by then fails with deadline_exceeded", positiveDuration(func(c *Config) *time.Duration { return &c.JourneyTimeout })},
 	{"INSTALLER_DRAIN_TIMEOUT", "drain-timeout", "longest graceful drain on SIGTERM/SIGINT", positiveDuration(func(c *Config) *time.Duration { return &c.DrainTimeout })},
+	{"INSTALLER_ACK_WAIT", "ack-wait", "ack wait of the request consumer: a crashed process's journeys resume after it (at least 1s)", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.AckWait })},
 	{"INSTALLER_HTTP_ADDR", "http-addr", "address of /healthz, /readyz and /metrics", hostPort(func(c *Config) *string { return &c.HTTPAddr })},
 	{"INSTALLER_LOG_LEVEL", "log-level", "debug, info, warn or error", setLogLevel},
 	{"INSTALLER_LOG_FORMAT", "log-format", "auto (text on a terminal, else JSON), json or text", setLogFormat},
@@ -210,6 +215,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("max_poll_interval", c.MaxPollInterval.String()),
 		slog.String("journey_timeout", c.JourneyTimeout.String()),
 		slog.String("drain_timeout", c.DrainTimeout.String()),
+		slog.String("ack_wait", c.AckWait.String()),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
@@ -365,6 +371,17 @@ func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) 
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("%q is not a positive duration (such as 90s or 10m)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func durationAtLeast(least time.Duration, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < least {
+			return fmt.Errorf("%q is not a duration of at least %s (such as 30s)", v, least)
 		}
 		*field(c) = d
 		return nil

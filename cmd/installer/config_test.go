@@ -50,6 +50,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"INSTALLER_POLL_INTERVAL", c.PollInterval, 5 * time.Second},
 		{"INSTALLER_JOURNEY_TIMEOUT", c.JourneyTimeout, 2 * time.Hour},
 		{"INSTALLER_HTTP_ADDR", c.HTTPAddr, "127.0.0.1:8080"},
+		{"INSTALLER_ACK_WAIT", c.AckWait, 30 * time.Second},
 		{"embedded listen", c.NATSListen, "127.0.0.1:4222"},
 	}
 	for _, ch := range checks {
@@ -85,6 +86,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		"INSTALLER_MAX_POLL_INTERVAL": "30s",
 		"INSTALLER_JOURNEY_TIMEOUT":   "90m",
 		"INSTALLER_DRAIN_TIMEOUT":     "10s",
+		"INSTALLER_ACK_WAIT":          "2s",
 		"INSTALLER_HTTP_ADDR":         ":9090",
 		"INSTALLER_LOG_LEVEL":         "debug",
 		"INSTALLER_LOG_FORMAT":        "text",
@@ -110,6 +112,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		MaxPollInterval: 30 * time.Second,
 		JourneyTimeout:  90 * time.Minute,
 		DrainTimeout:    10 * time.Second,
+		AckWait:         2 * time.Second,
 		HTTPAddr:        ":9090",
 		LogLevel:        slog.LevelDebug,
 		LogFormat:       "text",
@@ -171,6 +174,8 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"INSTALLER_POLL_INTERVAL": "2m", "INSTALLER_MAX_POLL_INTERVAL": "1m"}, "INSTALLER_MAX_POLL_INTERVAL"},
 		{map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "0s"}, "INSTALLER_JOURNEY_TIMEOUT"},
 		{map[string]string{"INSTALLER_DRAIN_TIMEOUT": "1 minute"}, "INSTALLER_DRAIN_TIMEOUT"},
+		{map[string]string{"INSTALLER_ACK_WAIT": "30"}, "INSTALLER_ACK_WAIT"},
+		{map[string]string{"INSTALLER_ACK_WAIT": "500ms"}, "INSTALLER_ACK_WAIT"},
 		{map[string]string{"INSTALLER_HTTP_ADDR": "localhost"}, "INSTALLER_HTTP_ADDR"},
 		{map[string]string{"INSTALLER_HTTP_ADDR": "127.0.0.1:99999"}, "INSTALLER_HTTP_ADDR"},
 		{map[string]string{"INSTALLER_LOG_LEVEL": "loud"}, "INSTALLER_LOG_LEVEL"},
@@ -200,6 +205,21 @@ func TestConfigEverySettingTested(t *testing.T) {
 		if !noBadValue[s.env] && !bytes.Contains(src, []byte(`{map[string]string{"`+s.env+`": `)) {
 			t.Errorf("no bad-value test for %s", s.env)
 		}
+	}
+}
+
+// INSTALLER_ACK_WAIT reaches the journeys' configuration, by variable or flag.
+func TestConfigAckWait(t *testing.T) {
+	c, err := parse(t, map[string]string{"INSTALLER_ACK_WAIT": "2s"})
+	if err != nil || handlerConfig(c, nil).AckWait != 2*time.Second {
+		t.Fatalf("ack wait %s, err %v", c.AckWait, err)
+	}
+	c, err = parse(t, map[string]string{"INSTALLER_ACK_WAIT": "2s"}, "--ack-wait=1m")
+	if err != nil || c.AckWait != time.Minute {
+		t.Fatalf("flag: ack wait %s, err %v", c.AckWait, err)
+	}
+	if _, err := parse(t, nil, "--ack-wait=0s"); err == nil || !strings.Contains(err.Error(), "INSTALLER_ACK_WAIT") {
+		t.Fatalf("a zero ack wait: err %v", err)
 	}
 }
 

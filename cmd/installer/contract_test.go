@@ -823,9 +823,6 @@ func TestContractUnauthorizedAndDeterministicIDs(t *testing.T) {
 // polls: after the restart each journey ends once, ordered at most once and before provisioned,
 // with one order each and the same event ids whatever process publishes them.
 func TestContractCrash(t *testing.T) {
-	if os.Getenv("INSTALLER_CONTRACT_SLOW") == "" {
-		t.Skip("a crashed journey resumes after the consumer's ack wait and its step lease (about a minute): set INSTALLER_CONTRACT_SLOW=1 to run")
-	}
 	t.Parallel()
 	sandbox := ctSandbox(t, atlassiantest.WithProvisionDelay(time.Second))
 	target, _ := url.Parse(sandbox.URL)
@@ -849,7 +846,8 @@ func TestContractCrash(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(front.Close)
-	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_URL": front.URL})
+	// A short ack wait (INSTALLER_ACK_WAIT) brings the crashed journeys back within seconds.
+	p := ctStart(t, sandbox, map[string]string{"ATLASSIAN_API_URL": front.URL, "INSTALLER_ACK_WAIT": "2s"})
 	o := ctFollow(t, p, ctPrefix, ctSource)
 
 	// Journey B is ordered and polls; then journey A's provisioning request hangs.
@@ -872,8 +870,8 @@ func TestContractCrash(t *testing.T) {
 	o = ctFollow(t, p, ctPrefix, ctSource)
 	for _, id := range []string{a, b} {
 		// A journey resumes on the message's redelivery, after the consumer's ack wait, and a
-		// step cut short by the crash waits for its lease to run out as well.
-		ctWaitLong(t, "the terminal event of "+id, 3*time.Minute, func() bool {
+		// step cut short by the crash waits for its lease (twice the ack wait) to run out too.
+		ctWaitLong(t, "the terminal event of "+id, time.Minute, func() bool {
 			return len(o.stream.where(func(m ctMsg) bool { return m.ce("subject") == id && m.Subject != ctPrefix+".install.ordered" })) > 0
 		})
 		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {

@@ -61,6 +61,7 @@ func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 		MaxPollInterval: cfg.MaxPollInterval,
 		JourneyTimeout:  cfg.JourneyTimeout,
 		DrainTimeout:    cfg.DrainTimeout,
+		AckWait:         cfg.AckWait,
 		APIBaseURL:      cfg.APIURL,
 		Clock:           clockwork.NewRealClock(),
 		Logger:          log,
