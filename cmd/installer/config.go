@@ -136,7 +136,8 @@ func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) 
 			return nil
 		})
 	}
-	// Flags may follow the positional arguments too (publish FILE --watch).
+	// Flags may follow a stray argument too (serve extra --concurrency 8): the caller then
+	// refuses the argument by name, rather than the flag parser stopping at it.
 	var positional []string
 	// The caller reports errors once; the flag package would print them too.
 	out := fs.Output()

@@ -30,6 +30,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // The contract's stream names.
@@ -129,7 +130,7 @@ type ctInstaller struct {
 	cmd            *exec.Cmd
 	done           chan struct{}
 	waitErr        error
-	stdout, stderr *syncBuffer
+	stdout, stderr *installtest.LogBuffer
 	natsURL        string
 	httpAddr       string
 	secrets        []string
@@ -173,7 +174,7 @@ func ctEnv(t *testing.T, sandbox *atlassiantest.Server, vars map[string]string) 
 // the embedded NATS server, or to the last URL of NATS_URL when that is set.
 func ctRun(t *testing.T, env map[string]string, dir string) *ctInstaller {
 	t.Helper()
-	p := &ctInstaller{env: env, dir: dir, done: make(chan struct{}), stdout: &syncBuffer{}, stderr: &syncBuffer{},
+	p := &ctInstaller{env: env, dir: dir, done: make(chan struct{}), stdout: &installtest.LogBuffer{}, stderr: &installtest.LogBuffer{},
 		natsURL: "nats://" + env["INSTALLER_NATS_LISTEN"], httpAddr: env["INSTALLER_HTTP_ADDR"]}
 	if urls := env["NATS_URL"]; urls != "" {
 		p.natsURL = urls[strings.LastIndex(urls, ",")+1:]
@@ -197,7 +198,7 @@ func ctRun(t *testing.T, env map[string]string, dir string) *ctInstaller {
 		close(p.done)
 	}()
 	t.Cleanup(func() { p.stop(t) })
-	waitFor(t, "the installer's /readyz", func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, "the installer's /readyz", func() bool {
 		select {
 		case <-p.done:
 			t.Fatalf("the installer exited before it was ready: %v\n%s", p.waitErr, p.stderr)
@@ -380,7 +381,7 @@ func (p *ctInstaller) watchCore(t *testing.T, subject string) *ctCollector {
 func (c *ctCollector) waitTerminal(t *testing.T, prefix, requestID string) ctMsg {
 	t.Helper()
 	var term []ctMsg
-	waitFor(t, "the terminal event of "+requestID, func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, "the terminal event of "+requestID, func() bool {
 		term = c.where(func(m ctMsg) bool {
 			return m.ce("subject") == requestID &&
 				(m.Subject == prefix+".install.provisioned" || m.Subject == prefix+".install.failed")
@@ -410,7 +411,7 @@ func (c *ctCollector) waitFailed(t *testing.T, prefix, requestID, stage, code st
 // at seq: the installer is done with it.
 func (p *ctInstaller) waitSettled(t *testing.T, seq uint64) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("request message %d to be acknowledged", seq), func() bool {
+	installtest.EventuallyWithin(t, waitTimeout, fmt.Sprintf("request message %d to be acknowledged", seq), func() bool {
 		st, err := p.js.Stream(context.Background(), ctStreamRequests)
 		if err != nil {
 			return false
@@ -730,20 +731,6 @@ func ctCheckNewSiteJira(t *testing.T, sandbox *atlassiantest.Server, site string
 	}
 	if !family || !enterprise || product.Type != "CREATION_ORDER" {
 		t.Errorf("Jira item %+v: want a CREATION_ORDER related FAMILY_CONTAINER/ORDER_ITEM to the container and ENTERPRISE/ENTITLEMENT to the parent", product)
-	}
-}
-
-// ctWaitLong is waitFor with its own deadline, for waits that JetStream's redelivery bounds.
-func ctWaitLong(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		<-tick.C
 	}
 }
 

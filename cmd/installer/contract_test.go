@@ -29,6 +29,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 const (
@@ -56,7 +57,7 @@ func TestContractBadDurationStopsStartup(t *testing.T) {
 				"INSTALLER_HTTP_ADDR=" + ctFreeAddr(t),
 				"ATLASSIAN_API_KEY=" + ctAPIKey,
 			}
-			var stderr syncBuffer
+			var stderr installtest.LogBuffer
 			cmd.Stderr, cmd.Stdout = &stderr, &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -337,7 +338,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 		for _, c := range cases {
 			last = p.publishRaw(t, ctRequested, c.data, c.header)
 		}
-		waitFor(t, "the dead letters", func() bool { return len(o.dead.all()) >= len(cases) })
+		installtest.EventuallyWithin(t, waitTimeout, "the dead letters", func() bool { return len(o.dead.all()) >= len(cases) })
 		p.waitSettled(t, last)
 		dead := o.dead.all()
 		if len(dead) != len(cases) {
@@ -475,7 +476,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 			t.Errorf("%d events published for a repeated request id after a restart", n)
 		}
 		// The stored outcomes are the same events, ids unchanged.
-		waitFor(t, "the stored events", func() bool { return len(o.stream.about(binaryCT)) == len(prev) })
+		installtest.EventuallyWithin(t, waitTimeout, "the stored events", func() bool { return len(o.stream.about(binaryCT)) == len(prev) })
 		for i, m := range o.stream.about(binaryCT) {
 			if m.ce("id") != prev[i].ce("id") {
 				t.Errorf("event %d id %s, was %s", i, m.ce("id"), prev[i].ce("id"))
@@ -547,7 +548,7 @@ func TestContractCustomPrefixAndSource(t *testing.T) {
 		t.Fatalf("ended with %s:\n%s", term.Subject, term.Data)
 	}
 	o.stream.waitFailed(t, prefix, bad, "validation", "invalid_request")
-	waitFor(t, "the dead letter", func() bool { return len(o.dead.all()) == 1 })
+	installtest.EventuallyWithin(t, waitTimeout, "the dead letter", func() bool { return len(o.dead.all()) == 1 })
 	if dl := o.dead.all()[0]; dl.Subject != prefix+".install.deadletter" || dl.ce("id") != defaultType {
 		t.Errorf("dead letter on %s of %s", dl.Subject, dl.ce("id"))
 	}
@@ -717,7 +718,7 @@ func TestContractOrderWindowAndDeadline(t *testing.T) {
 	t.Run("deadline_exceeded", func(t *testing.T) {
 		id, other := uuid.NewString(), uuid.NewString()
 		p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))
-		waitFor(t, "the first ordered event", func() bool { return len(o.stream.about(id)) > 0 })
+		installtest.EventuallyWithin(t, waitTimeout, "the first ordered event", func() bool { return len(o.stream.about(id)) > 0 })
 		// With one slot, a journey waiting between polls must leave it to the next journey:
 		// that one is ordered while the first still waits.
 		p.publishBinary(t, ctRequested, other, ctRequested, ctNewSiteJira(ctSiteName()))
@@ -854,7 +855,7 @@ func TestContractCrash(t *testing.T) {
 	hold.Store(false)
 	b, siteB := uuid.NewString(), ctSiteName()
 	p.publishBinary(t, ctRequested, b, ctRequested, ctNewSiteJira(siteB))
-	waitFor(t, "B's ordered event", func() bool { return len(o.stream.about(b)) > 0 })
+	installtest.EventuallyWithin(t, waitTimeout, "B's ordered event", func() bool { return len(o.stream.about(b)) > 0 })
 	hold.Store(true)
 	a, siteA := uuid.NewString(), ctSiteName()
 	p.publishBinary(t, ctRequested, a, ctRequested, ctNewSiteJira(siteA))
@@ -871,7 +872,7 @@ func TestContractCrash(t *testing.T) {
 	for _, id := range []string{a, b} {
 		// A journey resumes on the message's redelivery, after the consumer's ack wait, and a
 		// step cut short by the crash waits for its lease (twice the ack wait) to run out too.
-		ctWaitLong(t, "the terminal event of "+id, time.Minute, func() bool {
+		installtest.EventuallyWithin(t, time.Minute, "the terminal event of "+id, func() bool {
 			return len(o.stream.where(func(m ctMsg) bool { return m.ce("subject") == id && m.Subject != ctPrefix+".install.ordered" })) > 0
 		})
 		if term := o.stream.waitTerminal(t, ctPrefix, id); term.Subject != ctPrefix+".install.provisioned" {
@@ -1046,7 +1047,7 @@ func TestContractGracefulRestartMidJourney(t *testing.T) {
 	o := ctFollow(t, p, ctPrefix, ctSource)
 	id, site := uuid.NewString(), ctSiteName()
 	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(site))
-	waitFor(t, "the ordered event", func() bool { return len(o.stream.about(id)) > 0 })
+	installtest.EventuallyWithin(t, waitTimeout, "the ordered event", func() bool { return len(o.stream.about(id)) > 0 })
 	first := o.stream.about(id)[0]
 
 	p = p.restart(t)

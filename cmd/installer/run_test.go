@@ -29,14 +29,6 @@ import (
 // system, not a speed expectation.
 const waitTimeout = 60 * time.Second
 
-// syncBuffer and waitFor keep the names the contract tests use for installtest's pieces.
-type syncBuffer = installtest.LogBuffer
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	installtest.EventuallyWithin(t, waitTimeout, what, cond)
-}
-
 // process is one run() of the program, in a goroutine.
 type process struct {
 	cancel         context.CancelFunc
