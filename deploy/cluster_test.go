@@ -76,13 +76,11 @@ func testFailover(t *testing.T, victim string, leads func(*server.Server) bool) 
 	t.Cleanup(sandbox.Close)
 	subjects := events.NewSubjects("")
 
-	// One after the other: the first creates the streams, the bucket and the consumer, the
-	// second finds them. (Started at the same instant, the second can look a stream up while
-	// its replicas are still electing a leader, time out, and stop; a process supervisor
-	// restarts it.)
+	// Both at once, as the compose file may start them: each keeps setting up while the
+	// other's streams, bucket and consumer are being created and their leaders elected.
 	first := startInstaller(t, cluster, sandbox, "installer-1")
-	waitFor(t, clusterReady, "installer-1 consuming", func() bool { return first.ready(t) })
 	second := startInstaller(t, cluster, sandbox, "installer-2")
+	waitFor(t, clusterReady, "installer-1 consuming", func() bool { return first.ready(t) })
 	waitFor(t, clusterReady, "installer-2 consuming", func() bool { return second.ready(t) })
 
 	_, js := connect(t, cluster.url(), "procurement")
@@ -156,6 +154,43 @@ func testFailover(t *testing.T, victim string, leads func(*server.Server) bool) 
 	t.Logf("%d provisioning requests for %d requests", sandbox.ProvisionRequests(), requests)
 }
 
+// TestInstallersStartBeforeTheClusterForms starts two installers when only one of the three
+// nodes is up, so that no stream can be created yet: both keep setting up, not ready, and
+// consume once the other nodes have joined, without being restarted; a request then ends
+// provisioned.
+func TestInstallersStartBeforeTheClusterForms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster start-up test")
+	}
+	cluster := newCluster(t, 3)
+	cluster.start(t, 0)
+	sandbox := atlassiantest.NewServer()
+	t.Cleanup(sandbox.Close)
+	first := startInstaller(t, cluster, sandbox, "installer-1")
+	second := startInstaller(t, cluster, sandbox, "installer-2")
+	if first.ready(t) || second.ready(t) {
+		t.Fatal("an installer is ready on a cluster without a meta leader")
+	}
+
+	cluster.start(t, 1)
+	cluster.start(t, 2)
+	cluster.waitFormed(t)
+	waitFor(t, journeysDone, "installer-1 consuming", func() bool { return first.ready(t) })
+	waitFor(t, journeysDone, "installer-2 consuming", func() bool { return second.ready(t) })
+
+	_, js := connect(t, cluster.url(), "procurement")
+	seen := watchOutcomes(t, js)
+	subjects := events.NewSubjects("")
+	id := uuid.NewString()
+	publishRequest(t, js, subjects, id, 0)
+	waitFor(t, journeysDone, "the request's terminal event", func() bool {
+		return seen.terminated(subjects, []string{id}) == 1
+	})
+	if types := seen.of(id); types[len(types)-1] != subjects.Provisioned() {
+		t.Errorf("events %v, want the request provisioned", types)
+	}
+}
+
 // checkOrderedOnce asserts that the sandbox accepted exactly one order per request and that an
 // orderId never arrived with different content.
 func checkOrderedOnce(t *testing.T, sandbox *atlassiantest.Server, requests int) {
@@ -188,21 +223,16 @@ func checkOrderedOnce(t *testing.T, sandbox *atlassiantest.Server, requests int)
 	}
 }
 
-// installer is one installer process of the compose file, under a supervisor that restarts it
-// whenever it exits, as the compose file's restart policy does: its own NATS connection to every
+// installer is one installer process of the compose file: its own NATS connection to every
 // node, its own HTTP transport to the sandbox.
 type installer struct {
-	name    string
-	current atomic.Pointer[handlers.Installer]
-	nc      *nats.Conn
-	http    *killableTransport
-	cancel  context.CancelFunc
-	done    chan error
-	killed  atomic.Bool
+	name   string
+	in     *handlers.Installer
+	nc     *nats.Conn
+	http   *killableTransport
+	cancel context.CancelFunc
+	done   chan error
 }
-
-// maxRestarts ends a supervisor that restarts an installer which keeps failing.
-const maxRestarts = 5
 
 func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.Server, name string) *installer {
 	t.Helper()
@@ -218,23 +248,24 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 	if err != nil {
 		t.Fatal(err)
 	}
-	newInstaller := func() (*handlers.Installer, error) {
-		return handlers.NewInstaller(js, handlers.API{
-			Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
-		}, handlers.Config{
-			Subjects:        events.NewSubjects(""),
-			Replicas:        3,
-			Concurrency:     16,
-			PollInterval:    pollInterval,
-			MaxPollInterval: 4 * pollInterval,
-			AckWait:         ackWait,
-			DrainTimeout:    time.Second,
-			APIBaseURL:      sandbox.URL,
-		})
+	in, err := handlers.NewInstaller(js, handlers.API{
+		Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
+	}, handlers.Config{
+		Subjects:        events.NewSubjects(""),
+		Replicas:        3,
+		Concurrency:     16,
+		PollInterval:    pollInterval,
+		MaxPollInterval: 4 * pollInterval,
+		AckWait:         ackWait,
+		DrainTimeout:    time.Second,
+		APIBaseURL:      sandbox.URL,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	i := &installer{name: name, nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
-	go func() { i.done <- i.supervise(ctx, t, newInstaller) }()
+	i := &installer{name: name, in: in, nc: nc, http: tr, cancel: cancel, done: make(chan error, 1)}
+	go func() { i.done <- in.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -246,28 +277,7 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 	return i
 }
 
-// supervise runs the installer and starts a new one each time Run returns before ctx ends: on a
-// loaded machine a fresh cluster can take longer than a JetStream API call's timeout to create an
-// R3 stream, and the installer then exits at start-up.
-func (i *installer) supervise(ctx context.Context, t *testing.T, newInstaller func() (*handlers.Installer, error)) error {
-	for restarts := 0; ; restarts++ {
-		in, err := newInstaller()
-		if err != nil {
-			return err
-		}
-		i.current.Store(in)
-		err = in.Run(ctx)
-		if ctx.Err() != nil || i.killed.Load() {
-			return err
-		}
-		if restarts == maxRestarts {
-			return fmt.Errorf("%s exited %d times, last: %w", i.name, restarts+1, err)
-		}
-		t.Logf("%s exited (%v); restarting it", i.name, err)
-	}
-}
-
-// ready reports whether the installer consumes, failing the test if its supervisor gave up.
+// ready reports whether the installer consumes, failing the test if Run returned.
 func (i *installer) ready(t *testing.T) bool {
 	t.Helper()
 	select {
@@ -276,15 +286,13 @@ func (i *installer) ready(t *testing.T) bool {
 		t.Fatalf("installer stopped before consuming: %v", err)
 	default:
 	}
-	in := i.current.Load()
-	return in != nil && in.Ready()
+	return i.in.Ready()
 }
 
 // kill stops the installer without a drain, as a crash or SIGKILL would: its NATS connection
 // closes first, so it settles nothing more, then its HTTP connections drop mid-call.
 func (i *installer) kill(t *testing.T) {
 	t.Helper()
-	i.killed.Store(true) // no restart: the process is gone
 	i.nc.Close()
 	i.http.kill()
 	i.cancel()

@@ -19,10 +19,23 @@ const clusterReady = 30 * time.Second
 // natsCluster is the compose file's three-node JetStream cluster in one process: each node on
 // 127.0.0.1 with random ports, its own store, fsync on every write, routes to every node.
 type natsCluster struct {
-	servers []*server.Server
+	opts    []*server.Options
+	servers []*server.Server // nil for a node not started yet
 }
 
+// startCluster starts every node and waits until the cluster has formed.
 func startCluster(t *testing.T, size int) *natsCluster {
+	t.Helper()
+	c := newCluster(t, size)
+	for i := range size {
+		c.start(t, i)
+	}
+	c.waitFormed(t)
+	return c
+}
+
+// newCluster configures the nodes of a cluster without starting any.
+func newCluster(t *testing.T, size int) *natsCluster {
 	t.Helper()
 	// Client ports too are chosen here, not by the kernel (-1) at start: a random client port
 	// could land on a route port reserved for a node not started yet.
@@ -32,9 +45,9 @@ func startCluster(t *testing.T, size int) *natsCluster {
 	for i, p := range routePorts {
 		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)}
 	}
-	c := &natsCluster{}
+	c := &natsCluster{servers: make([]*server.Server, size)}
 	for i := range size {
-		s, err := server.NewServer(&server.Options{
+		c.opts = append(c.opts, &server.Options{
 			ServerName: fmt.Sprintf("nats-%d", i+1),
 			Host:       "127.0.0.1",
 			Port:       clientPorts[i],
@@ -46,24 +59,34 @@ func startCluster(t *testing.T, size int) *natsCluster {
 			NoLog:      true,
 			NoSigs:     true,
 		})
-		if err != nil {
-			t.Fatalf("nats-%d: %v", i+1, err)
-		}
-		go s.Start()
-		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-		c.servers = append(c.servers, s)
 	}
-	for _, s := range c.servers {
-		if !s.ReadyForConnections(clusterReady) {
-			t.Fatalf("%s not ready for connections", s.Name())
-		}
+	return c
+}
+
+// start starts node i and waits until it accepts connections.
+func (c *natsCluster) start(t *testing.T, i int) {
+	t.Helper()
+	s, err := server.NewServer(c.opts[i])
+	if err != nil {
+		t.Fatalf("nats-%d: %v", i+1, err)
 	}
-	// As nats-server's own cluster tests wait: a meta leader that sees every peer online, and
-	// every node current with it; before that, an R3 stream finds "no suitable peers".
+	go s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	c.servers[i] = s
+	if !s.ReadyForConnections(clusterReady) {
+		t.Fatalf("%s not ready for connections", s.Name())
+	}
+}
+
+// waitFormed waits, as nats-server's own cluster tests do, for a meta leader that sees every
+// peer online and every node current with it; before that, an R3 stream finds "no suitable
+// peers".
+func (c *natsCluster) waitFormed(t *testing.T) {
+	t.Helper()
 	waitFor(t, clusterReady, "a JetStream meta leader seeing every node", func() bool {
 		leader := false
 		for _, s := range c.servers {
-			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == size {
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == len(c.servers) {
 				leader = true
 			}
 			if !s.JetStreamIsCurrent() {
@@ -72,7 +95,6 @@ func startCluster(t *testing.T, size int) *natsCluster {
 		}
 		return leader
 	})
-	return c
 }
 
 // freePorts finds n distinct free loopback ports: every node must know the route ports of all
@@ -95,11 +117,11 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// url lists every node's client URL, as NATS_URL does in the compose file.
+// url lists every node's client URL, as NATS_URL does in the compose file, started or not.
 func (c *natsCluster) url() string {
 	var urls []string
-	for _, s := range c.servers {
-		urls = append(urls, s.ClientURL())
+	for _, o := range c.opts {
+		urls = append(urls, fmt.Sprintf("nats://%s:%d", o.Host, o.Port))
 	}
 	return strings.Join(urls, ",")
 }

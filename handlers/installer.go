@@ -78,16 +78,20 @@ func (in *Installer) Ready() bool {
 func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
 
 // Run creates the streams, the journey bucket and the durable consumer when missing
-// (existing ones are left as they are), then consumes until ctx ends. It then stops
+// (existing ones are left as they are), trying again while JetStream is not ready to
+// answer (a cluster starting or electing leaders; Ready reports false meanwhile), then
+// consumes until ctx ends. It then stops
 // fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
 // to JetStream (another instance resumes them from their recorded state), and returns
-// nil. It returns an error when setting up fails or the NATS connection is closed under
-// it (wrapping nats.ErrConnectionClosed).
+// nil. It returns an error when setting up fails for good (a stream whose subjects
+// overlap another's, a permission denied), when ctx ends before it is set up (wrapping
+// ctx's error), or when the NATS connection is closed under it (wrapping
+// nats.ErrConnectionClosed).
 func (in *Installer) Run(ctx context.Context) error {
 	if !in.running.CompareAndSwap(false, true) {
 		return errors.New("installer: Run called twice")
 	}
-	cons, err := in.setup(ctx)
+	cons, err := in.setupRetrying(ctx)
 	if err != nil {
 		return err
 	}
@@ -136,62 +140,6 @@ func (in *Installer) Run(ctx context.Context) error {
 		<-finished
 	}
 	return runErr
-}
-
-// setup ensures the streams, the KV bucket and the durable consumer.
-func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
-	if err := events.EnsureStreams(ctx, in.js, in.subjects, in.cfg.Replicas); err != nil {
-		return nil, fmt.Errorf("ensure streams: %w", err)
-	}
-	kv, err := in.js.KeyValue(ctx, in.cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = in.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      in.cfg.Bucket,
-			Description: "install journeys by request id",
-			Replicas:    in.cfg.Replicas,
-			History:     1,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = in.js.KeyValue(ctx, in.cfg.Bucket)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("journey bucket %s: %w", in.cfg.Bucket, err)
-	}
-	in.store = &store{kv: kv}
-	in.requests, err = in.js.Stream(ctx, events.StreamRequests)
-	if err != nil {
-		return nil, fmt.Errorf("stream %s: %w", events.StreamRequests, err)
-	}
-	cons, err := in.requests.Consumer(ctx, in.cfg.Consumer)
-	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		cons, err = in.requests.CreateConsumer(ctx, jetstream.ConsumerConfig{
-			Durable:       in.cfg.Consumer,
-			Description:   "install journeys",
-			FilterSubject: in.subjects.Requested(),
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       in.cfg.AckWait,
-			MaxDeliver:    -1,
-			MaxAckPending: in.cfg.MaxAckPending,
-			Replicas:      in.cfg.Replicas,
-		})
-		if errors.Is(err, jetstream.ErrConsumerExists) {
-			cons, err = in.requests.Consumer(ctx, in.cfg.Consumer)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w", in.cfg.Consumer, err)
-	}
-	// The consumer's ack wait follows the configuration: a held message is marked in
-	// progress every AckWait/3, which must come before the consumer's own ack wait ends.
-	if cc := cons.CachedInfo().Config; cc.AckWait != in.cfg.AckWait {
-		cc.AckWait = in.cfg.AckWait
-		if cons, err = in.requests.UpdateConsumer(ctx, cc); err != nil {
-			return nil, fmt.Errorf("consumer %s: ack wait: %w", in.cfg.Consumer, err)
-		}
-		in.log.Info("consumer ack wait changed", "consumer", in.cfg.Consumer, "ack_wait", in.cfg.AckWait)
-	}
-	return cons, nil
 }
 
 // deliver runs the handler on one message and settles whatever the handler left.

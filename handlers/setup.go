@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
+)
+
+// Waits between attempts to set up while JetStream is not ready: short enough that a
+// cluster still electing its leaders is used as soon as it can answer, capped so that
+// an installer started long before its cluster still finds it soon after.
+const (
+	setupRetryFirst = 250 * time.Millisecond
+	setupRetryMax   = 10 * time.Second
+)
+
+// JetStream API error codes of a cluster that cannot answer yet but will: peers not yet
+// known, no meta leader, a leader being elected, an asset whose replicas are offline.
+var transientAPICodes = map[jetstream.ErrorCode]bool{
+	10004: true, // cluster incomplete
+	10005: true, // no suitable peers for placement
+	10007: true, // cluster not assigned to this server
+	10008: true, // system temporarily unavailable
+	10009: true, // cluster cannot handle the request (no leader)
+	10118: true, // stream offline
+	10119: true, // consumer offline
+	10202: true, // cluster membership change in flight
+}
+
+// setupRetrying runs setup until it succeeds, retrying what a starting or failing-over
+// cluster answers (timeouts, no responders, leader elections) with capped, jittered
+// back-off on the installer's clock, and logging each retry. A permanent error (subjects
+// overlapping another stream, a permission denied) ends it at once, as does ctx.
+func (in *Installer) setupRetrying(ctx context.Context) (jetstream.Consumer, error) {
+	b := newSetupBackOff()
+	for attempt := 1; ; attempt++ {
+		cons, err := in.setup(ctx)
+		if err == nil {
+			if attempt > 1 {
+				in.log.Info("JetStream set up", "attempts", attempt)
+			}
+			return cons, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("set up JetStream: %w (gave up: %w)", err, ctx.Err())
+		}
+		if !in.transientJetStream(err) {
+			return nil, fmt.Errorf("set up JetStream: %w", err)
+		}
+		wait := min(b.NextBackOff(), setupRetryMax)
+		in.log.Warn("JetStream not ready: setting up again", "attempt", attempt, "after", wait, "error", err)
+		if err := in.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("set up JetStream: %w (gave up: %w)", err, ctx.Err())
+		}
+	}
+}
+
+func newSetupBackOff() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     setupRetryFirst,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         setupRetryMax,
+	}
+	b.Reset()
+	return b
+}
+
+// sleep waits d on the installer's clock, or until ctx ends.
+func (in *Installer) sleep(ctx context.Context, d time.Duration) error {
+	t := in.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.Chan():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// transientJetStream reports whether a JetStream API error may go away by itself. A
+// request the server refused for permissions is never answered and so times out too;
+// the connection's last error tells it apart.
+func (in *Installer) transientJetStream(err error) bool {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+		return false
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return !errors.Is(in.js.Conn().LastError(), nats.ErrPermissionViolation)
+	case errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrJetStreamNotEnabled),
+		errors.Is(err, nats.ErrDisconnected), errors.Is(err, nats.ErrConnectionReconnecting):
+		// No responders: on a cluster, the JetStream API is not up yet on the node.
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.Code == http.StatusServiceUnavailable || transientAPICodes[apiErr.ErrorCode]
+	}
+	return false
+}
+
+// setup ensures the streams, the KV bucket and the durable consumer.
+func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
+	if err := events.EnsureStreams(ctx, in.js, in.subjects, in.cfg.Replicas); err != nil {
+		return nil, fmt.Errorf("ensure streams: %w", err)
+	}
+	kv, err := in.js.KeyValue(ctx, in.cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = in.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      in.cfg.Bucket,
+			Description: "install journeys by request id",
+			Replicas:    in.cfg.Replicas,
+			History:     1,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = in.js.KeyValue(ctx, in.cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journey bucket %s: %w", in.cfg.Bucket, err)
+	}
+	requests, err := in.js.Stream(ctx, events.StreamRequests)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", events.StreamRequests, err)
+	}
+	cons, err := in.ensureConsumer(ctx, requests)
+	if err != nil {
+		return nil, err
+	}
+	in.store, in.requests = &store{kv: kv}, requests
+	return cons, nil
+}
+
+// ensureConsumer looks the durable consumer up, creating it when missing, and gives it
+// the configured ack wait.
+func (in *Installer) ensureConsumer(ctx context.Context, requests jetstream.Stream) (jetstream.Consumer, error) {
+	cons, err := requests.Consumer(ctx, in.cfg.Consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		cons, err = requests.CreateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       in.cfg.Consumer,
+			Description:   "install journeys",
+			FilterSubject: in.subjects.Requested(),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       in.cfg.AckWait,
+			MaxDeliver:    -1,
+			MaxAckPending: in.cfg.MaxAckPending,
+			Replicas:      in.cfg.Replicas,
+		})
+		if errors.Is(err, jetstream.ErrConsumerExists) {
+			cons, err = requests.Consumer(ctx, in.cfg.Consumer)
+		}
+		if err == nil {
+			in.log.Info("consumer created", "consumer", in.cfg.Consumer)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", in.cfg.Consumer, err)
+	}
+	// The consumer's ack wait follows the configuration: a held message is marked in
+	// progress every AckWait/3, which must come before the consumer's own ack wait ends.
+	if cc := cons.CachedInfo().Config; cc.AckWait != in.cfg.AckWait {
+		cc.AckWait = in.cfg.AckWait
+		if cons, err = requests.UpdateConsumer(ctx, cc); err != nil {
+			return nil, fmt.Errorf("consumer %s: ack wait: %w", in.cfg.Consumer, err)
+		}
+		in.log.Info("consumer ack wait changed", "consumer", in.cfg.Consumer, "ack_wait", in.cfg.AckWait)
+	}
+	return cons, nil
+}
