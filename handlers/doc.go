@@ -36,6 +36,14 @@
 // own message is still in the stream; once the journey is over it is acked without any
 // Atlassian call, re-publishing the outcome only if it had never been published.
 //
+// # Consuming
+//
+// Run sets up while JetStream cannot answer yet (a cluster starting, leaders being
+// elected), trying again with capped back-off. Pull requests expire after 5s with
+// heartbeats, so one lost with a NATS node is replaced within seconds; when the consumer
+// stops delivering (missing heartbeats, the consumer deleted) it is obtained again, or
+// created again, and Ready reports false until then.
+//
 // # Settlement
 //
 // Ack once the outcome is published; NakWithDelay for what may succeed later (state not

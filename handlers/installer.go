@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jonboulle/clockwork"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
@@ -83,7 +82,10 @@ func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
 // consumes until ctx ends. It then stops
 // fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
 // to JetStream (another instance resumes them from their recorded state), and returns
-// nil. It returns an error when setting up fails for good (a stream whose subjects
+// nil. While it runs, a consumer that stops delivering (its pull requests no longer
+// answered after a node was lost, or the consumer deleted) is obtained again, and created
+// again if missing; Ready reports false until it delivers again.
+// It returns an error when setting up fails for good (a stream whose subjects
 // overlap another's, a permission denied), when ctx ends before it is set up (wrapping
 // ctx's error), or when the NATS connection is closed under it (wrapping
 // nats.ErrConnectionClosed).
@@ -95,38 +97,13 @@ func (in *Installer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(min(max(2*in.cfg.Concurrency, 16), 1000)))
-	if err != nil {
-		return fmt.Errorf("consume %s: %w", in.cfg.Consumer, err)
-	}
-	stopIt := context.AfterFunc(ctx, it.Stop)
-	defer stopIt()
-	in.ready.Store(true)
-	in.log.Info("consuming install requests", "consumer", in.cfg.Consumer, "concurrency", in.cfg.Concurrency)
-
 	// Steps run on a context that outlives ctx by at most DrainTimeout.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	var wg sync.WaitGroup
-	var runErr error
-	for {
-		msg, err := it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			if in.js.Conn().IsClosed() {
-				runErr = fmt.Errorf("consume %s: %w", in.cfg.Consumer, nats.ErrConnectionClosed)
-				break
-			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				break
-			}
-			in.log.Warn("fetching install requests", "error", err)
-			continue
-		}
+	runErr := in.consume(ctx, cons, func(msg jetstream.Msg) {
 		wg.Go(func() { in.deliver(work, msg) })
-	}
+	})
 	in.ready.Store(false)
 	close(in.draining)
 	in.log.Info("draining", "timeout", in.cfg.DrainTimeout)
