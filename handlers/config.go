@@ -16,17 +16,18 @@ type Clock = clockwork.Clock
 
 // Defaults of the Config fields left zero; they follow the contract's configuration table.
 const (
-	DefaultConsumer        = "installer"
-	DefaultBucket          = "INSTALL_JOURNEYS"
-	DefaultSource          = "urn:atlassian-installer"
-	DefaultConcurrency     = 64
-	DefaultOrderWindow     = 10 * time.Minute
-	DefaultPollInterval    = 5 * time.Second
-	DefaultMaxPollInterval = time.Minute
-	DefaultJourneyTimeout  = 2 * time.Hour
-	DefaultAckWait         = 30 * time.Second
-	DefaultDrainTimeout    = 25 * time.Second
-	DefaultMaxAckPending   = 20000
+	DefaultConsumer         = "installer"
+	DefaultBucket           = "INSTALL_JOURNEYS"
+	DefaultSource           = "urn:atlassian-installer"
+	DefaultConcurrency      = 64
+	DefaultOrderWindow      = 10 * time.Minute
+	DefaultOrderCallTimeout = time.Minute
+	DefaultPollInterval     = 5 * time.Second
+	DefaultMaxPollInterval  = time.Minute
+	DefaultJourneyTimeout   = 2 * time.Hour
+	DefaultAckWait          = 30 * time.Second
+	DefaultDrainTimeout     = 25 * time.Second
+	DefaultMaxAckPending    = 20000
 )
 
 // Config tunes an Installer. Zero fields take the defaults above.
@@ -42,6 +43,11 @@ type Config struct {
 	Concurrency int
 	// OrderWindow is the time allowed between the provisioning request and the order.
 	OrderWindow time.Duration
+	// OrderCallTimeout bounds one order call, the client's retries included, as the
+	// client's own default timeout bounds other calls (the order call's deadline replaces
+	// it): a hung call is cut then, the order read, and re-sent with the same orderId
+	// while the window is open. The window's end cuts it sooner.
+	OrderCallTimeout time.Duration
 	// PollInterval is the first wait between status polls; it doubles up to MaxPollInterval.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
@@ -86,6 +92,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OrderWindow == 0 {
 		c.OrderWindow = DefaultOrderWindow
 	}
+	if c.OrderCallTimeout == 0 {
+		c.OrderCallTimeout = DefaultOrderCallTimeout
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
 	}
@@ -123,6 +132,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("Concurrency must be at least 1")
 	case c.OrderWindow < 0, c.PollInterval < 0, c.JourneyTimeout < 0, c.DrainTimeout < 0:
 		return c, invalidOption("OrderWindow, PollInterval, JourneyTimeout and DrainTimeout must not be negative")
+	case c.OrderCallTimeout < 0:
+		return c, invalidOption("OrderCallTimeout must not be negative")
 	case c.MaxPollInterval < c.PollInterval:
 		return c, invalidOption("MaxPollInterval must not be below PollInterval")
 	case c.AckWait < time.Second:

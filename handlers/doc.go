@@ -64,8 +64,10 @@
 // sent again); once provisioning was answered, the order is re-sent with its orderId
 // after PollInterval (or the Retry-After the API named, if longer) while the window is
 // open, and status polls simply try again at the next round; JourneyTimeout bounds both
-// (deadline_exceeded). The order call, the client's retries included, has a deadline at
-// the window's end on the Clock; a call it cut is followed by a read of the order. An
+// (deadline_exceeded). The order call, the client's retries included, has a deadline on
+// the Clock at the window's end or after OrderCallTimeout, whichever comes first; a call
+// it cut is followed by a read of the order, and the order is sent again with its orderId
+// when it is not there and the window is still open. An
 // accepted order is announced (ordered) even past JourneyTimeout, and once an order
 // exists a failure is not retryable: a new request would buy a second time.
 package handlers

@@ -225,3 +225,28 @@ func TestOrderedAnnouncedPastTimeout(t *testing.T) {
 		t.Errorf("events %v, want ordered then failed", types(evs))
 	}
 }
+
+// TestHungOrderCallIsCutAndResent: an order call that hangs (the sandbox answers after an
+// hour) is cut after OrderCallTimeout, not at the window's end; the journey reads the
+// order, finds none, and sends it again with the same orderId while the window is open.
+func TestHungOrderCallIsCutAndResent(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
+		atlassiantest.Fault{Latency: time.Hour, Times: 1}))
+	e.StartDefault() // OrderCallTimeout and OrderWindow by default: 1m and 10m
+	e.Publish("hung-order-1", jiraOnNewSite("hung-order"))
+	term := e.Terminal("hung-order-1")
+	if term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v, want provisioned", term.Type, term.Data)
+	}
+	posts := e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)
+	if len(posts) != 2 {
+		t.Fatalf("%d order POSTs, want the hung one and one more", len(posts))
+	}
+	orders := e.OrdersOf("hung-order-1")
+	if len(orders) != 1 || orders[0].OrderID != handlers.OrderID("hung-order-1") {
+		t.Errorf("orders %+v, want one with the request's orderId", orders)
+	}
+	if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointGetOrder)); n == 0 {
+		t.Error("the order was sent again without reading it first")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
@@ -42,12 +43,13 @@ func TestOrderID(t *testing.T) {
 func TestNewInstallerRejectsBadConfig(t *testing.T) {
 	e := newEnv(t)
 	for name, mutate := range map[string]func(*handlers.Config, *handlers.API){
-		"no commerce":       func(_ *handlers.Config, a *handlers.API) { a.Commerce = nil },
-		"concurrency":       func(c *handlers.Config, _ *handlers.API) { c.Concurrency = -1 },
-		"ack wait":          func(c *handlers.Config, _ *handlers.API) { c.AckWait = 10 },
-		"max poll interval": func(c *handlers.Config, _ *handlers.API) { c.MaxPollInterval = c.PollInterval / 2 },
-		"replicas":          func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
-		"api base url":      func(c *handlers.Config, _ *handlers.API) { c.APIBaseURL = "not a url" },
+		"no commerce":        func(_ *handlers.Config, a *handlers.API) { a.Commerce = nil },
+		"concurrency":        func(c *handlers.Config, _ *handlers.API) { c.Concurrency = -1 },
+		"ack wait":           func(c *handlers.Config, _ *handlers.API) { c.AckWait = 10 },
+		"max poll interval":  func(c *handlers.Config, _ *handlers.API) { c.MaxPollInterval = c.PollInterval / 2 },
+		"replicas":           func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
+		"api base url":       func(c *handlers.Config, _ *handlers.API) { c.APIBaseURL = "not a url" },
+		"order call timeout": func(c *handlers.Config, _ *handlers.API) { c.OrderCallTimeout = -time.Second },
 	} {
 		cfg, api := e.Config(), installtest.API(e.Client)
 		mutate(&cfg, &api)

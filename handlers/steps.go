@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 
@@ -60,8 +61,10 @@ func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, err
 
 // orderStep sends the order, unless the order window has passed. A journey that may
 // already have sent it re-sends it with the same orderId while the window is open, and
-// afterwards only reads it. The call itself ends at the window's end, the client's
-// retries of 429 and 503 included, so that no attempt goes out after it.
+// afterwards only reads it. The call itself, the client's retries of 429 and 503
+// included, ends at the window's end, so that no attempt goes out after it, or after
+// OrderCallTimeout if that comes first, so that a hung call does not hold the journey
+// until the window's end: the order is then read, and re-sent if it is not there.
 func (j *journey) orderStep(ctx context.Context) error {
 	st := j.st
 	req := orderRequest(st)
@@ -81,7 +84,11 @@ func (j *journey) orderStep(ctx context.Context) error {
 			return err
 		}
 	}
-	wctx, cancel := withDeadline(ctx, j.in.clock, windowEnd)
+	callEnd := windowEnd
+	if bound := j.in.now().Add(j.in.cfg.OrderCallTimeout); bound.Before(callEnd) {
+		callEnd = bound
+	}
+	wctx, cancel := withDeadline(ctx, j.in.clock, callEnd)
 	defer cancel()
 	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
 	if err != nil {
@@ -96,10 +103,16 @@ func (j *journey) orderStep(ctx context.Context) error {
 			f.ev.HTTPStatus = status
 			return f
 		case wctx.Err() != nil:
-			// The window ended during the call. Even when its last attempt was refused, an
-			// earlier one (a 5xx or a dropped connection, retried) may have been accepted:
-			// the order is read, and only its absence means nothing was ordered.
-			j.log.Warn("the order window ended while the order was being sent", "order_id", st.OrderID, "error", err)
+			// The call was cut: at the window's end, or after OrderCallTimeout. Even when
+			// its last attempt was refused, an earlier one (a 5xx or a dropped connection,
+			// retried) may have been accepted: the order is read, and only its absence
+			// means nothing was ordered, so it is sent again while the window is open.
+			if j.in.now().Before(windowEnd) {
+				j.log.Warn("the order call was cut after the order call timeout", "order_id", st.OrderID,
+					"timeout", j.in.cfg.OrderCallTimeout, "error", err)
+			} else {
+				j.log.Warn("the order window ended while the order was being sent", "order_id", st.OrderID, "error", err)
+			}
 			return j.recoverOrder(ctx, req)
 		case transient(ctx, err):
 			// Sent again no sooner than the API asked: past the window's end, it is read.
@@ -110,8 +123,9 @@ func (j *journey) orderStep(ctx context.Context) error {
 	return j.recordOrder(ctx, orderAnswer(req, resp))
 }
 
-// recoverOrder reads an order whose sending was recorded but whose answer was lost, once
-// the window forbids sending it again: there it is, or there never was one.
+// recoverOrder reads an order whose sending was recorded but whose answer was lost:
+// there it is, or it was not accepted; then it is sent again with the same orderId while
+// the window is open, and once the window forbids that, there never was one.
 func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) error {
 	st := j.st
 	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
@@ -121,6 +135,9 @@ func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) er
 	case ctx.Err() != nil:
 		return err
 	case statusOf(err) == http.StatusNotFound:
+		if j.in.now().Before(st.ProvisionSentAt.Add(j.in.cfg.OrderWindow)) {
+			return &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("order %s not found after its call was cut: %w", st.OrderID, err)}
+		}
 		return windowExpired(j.in.cfg.OrderWindow.String())
 	case transient(ctx, err):
 		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
