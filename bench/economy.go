@@ -60,26 +60,17 @@ func runPolling(ctx context.Context, d time.Duration) (*pollingResult, error) {
 		return nil, err
 	}
 	t.sent(id)
+	idle, err := waitersAtRest(ctx, clock)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := e.pjs.PublishMsg(ctx, m); err != nil {
 		return nil, err
 	}
-	// While the journey waits, its delivery holds two timers: the poll wait and the
-	// in-progress heartbeat. Should the installer ever wait on something else, the clock
-	// still moves after a quiet half second, so the scenario cannot hang.
-	const waiting, quiet = 2, 25
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	for idle := 0; t.finished() < 1; {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("journey of %s: %w", d, ctx.Err())
-		}
-		bctx, cancelBlock := context.WithTimeout(ctx, 20*time.Millisecond)
-		err := clock.BlockUntilContext(bctx, waiting)
-		cancelBlock()
-		if idle++; err == nil || idle >= quiet {
-			clock.Advance(time.Second)
-			idle = 0
-		}
+	if err := driveClock(ctx, e, clock, idle, func() bool { return t.finished() >= 1 }); err != nil {
+		return nil, fmt.Errorf("journey of %s: %w", d, err)
 	}
 	if err := t.failure(); err != nil {
 		return nil, err
@@ -100,6 +91,65 @@ func runPolling(ctx context.Context, d time.Duration) (*pollingResult, error) {
 	}
 	res.Noticed = st.CompletedAt.Sub(st.RequestedAt)
 	return res, nil
+}
+
+// waiters reports how many timers and tickers are set on the fake clock (up to 64).
+func waiters(clock *clockwork.FakeClock) int {
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // BlockUntilContext answers at once when enough waiters are set, else ctx.Err()
+	n := 0
+	for n < 64 && clock.BlockUntilContext(done, n+1) == nil {
+		n++
+	}
+	return n
+}
+
+// waitersAtRest is how many timers the idle installer keeps on the clock, once it has kept
+// the same number for a little while.
+func waitersAtRest(ctx context.Context, clock *clockwork.FakeClock) (int, error) {
+	last, same := -1, 0
+	for same < 20 {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		n := waiters(clock)
+		if n == last {
+			same++
+		} else {
+			last, same = n, 0
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return last, nil
+}
+
+// driveClock moves the fake clock a second at a time while the journey waits between polls:
+// its delivery then holds two timers more than the idle installer (the poll wait and the
+// in-progress heartbeat) and no Atlassian call is in flight. Minutes pass in milliseconds,
+// and every call lands at the time it would in production. Should the installer ever wait on
+// something else, the clock still moves after a quiet half second, so nothing hangs.
+func driveClock(ctx context.Context, e *env, clock *clockwork.FakeClock, idle int, done func() bool) error {
+	waiting := idle + 2
+	settled := func() bool { return e.inflight.Load() == 0 && waiters(clock) >= waiting }
+	for quiet := 0; !done(); quiet++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if settled() {
+			time.Sleep(time.Millisecond)
+			if settled() {
+				clock.Advance(time.Second)
+				quiet = 0
+				continue
+			}
+		}
+		if quiet >= 500 {
+			clock.Advance(time.Second)
+			quiet = 0
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
 }
 
 // rateResult is scenario 4's rate-limit check.

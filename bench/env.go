@@ -42,8 +42,9 @@ type env struct {
 	httpSrv *http.Server
 	// conns counts TCP connections the sandbox accepted: connection reuse shows here.
 	conns atomic.Int64
-	// requests counts the HTTP requests the sandbox received.
+	// requests counts the HTTP requests the sandbox received; inflight, those not yet answered.
 	requests atomic.Int64
+	inflight atomic.Int64
 	// hc is the HTTP client of the installer's Atlassian client and of the baseline.
 	hc *http.Client
 	// tel, when set, instruments the installer and its client.
@@ -122,6 +123,8 @@ func newEnv(o envOptions) (e *env, err error) {
 	counted := h
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.requests.Add(1)
+		e.inflight.Add(1)
+		defer e.inflight.Add(-1)
 		counted.ServeHTTP(w, r)
 	})
 	e.apiURL = "http://" + l.Addr().String()
