@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
@@ -66,5 +67,56 @@ func TestPullRequestsExpireSoon(t *testing.T) {
 		}
 	case <-time.After(installtest.Timeout):
 		t.Fatal("no pull request")
+	}
+}
+
+// TestNotReadyWhileTheConsumerCannotBeObtained deletes the requests stream, and with it
+// the consumer, once another stream holds its subject: the installer cannot create them
+// again, reports not ready and keeps trying on its clock without Run returning; once the
+// subject is free it creates the stream and the consumer again and is ready.
+func TestNotReadyWhileTheConsumerCannotBeObtained(t *testing.T) {
+	e := newEnv(t)
+	var logs installtest.LogBuffer
+	cfg := e.Config()
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	in := e.Start(e.JS, installtest.API(e.Client), cfg)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	})
+
+	// The requests stream moves off its subject first, so that the squatter can take it
+	// before the stream is gone.
+	ctx := context.Background()
+	s, err := e.JS.Stream(ctx, "INSTALL_REQUESTS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := s.CachedInfo().Config
+	sc.Subjects = []string{"elsewhere.requested"}
+	if _, err := e.JS.UpdateStream(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.JS.CreateStream(ctx, jetstream.StreamConfig{Name: "SQUATTER", Subjects: []string{subjects.Requested()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.JS.DeleteStream(ctx, "INSTALL_REQUESTS"); err != nil {
+		t.Fatal(err)
+	}
+	e.Eventually("two failed attempts to obtain the consumer", func() bool {
+		return strings.Count(logs.String(), "consumer not available") >= 2
+	})
+	if in.Ready() {
+		t.Error("ready without a consumer")
+	}
+
+	if err := e.JS.DeleteStream(ctx, "SQUATTER"); err != nil {
+		t.Fatal(err)
+	}
+	e.Eventually("the installer consuming again", in.Ready)
+	e.Publish("after-squatter", jiraOnNewSite("after-squatter"))
+	if term := e.Terminal("after-squatter"); term.Type != subjects.Provisioned() {
+		t.Errorf("terminal event %s, want provisioned", term.Type)
 	}
 }
