@@ -136,7 +136,7 @@ func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) er
 		return err
 	case statusOf(err) == http.StatusNotFound:
 		if j.in.now().Before(st.ProvisionSentAt.Add(j.in.cfg.OrderWindow)) {
-			return &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("order %s not found after its call was cut: %w", st.OrderID, err)}
+			return &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("order %s not found, to be sent again: %w", st.OrderID, err)}
 		}
 		return windowExpired(j.in.cfg.OrderWindow.String())
 	case transient(ctx, err):
