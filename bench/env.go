@@ -212,7 +212,6 @@ type running struct {
 }
 
 func (e *env) startInstaller(api handlers.API, cfg handlers.Config) (*running, error) {
-	cfg.APIBaseURL = e.apiURL
 	js := e.js
 	if e.tel != nil {
 		// As cmd/installer instruments it.

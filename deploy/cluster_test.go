@@ -258,7 +258,6 @@ func startInstaller(t *testing.T, cluster *natsCluster, sandbox *atlassiantest.S
 		MaxPollInterval: 4 * pollInterval,
 		AckWait:         ackWait,
 		DrainTimeout:    time.Second,
-		APIBaseURL:      sandbox.URL,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -98,7 +98,7 @@ func TestLeastPrivilegeInstallerRunsJourneys(t *testing.T) {
 	}
 	in, err := handlers.NewInstaller(ijs, handlers.API{
 		Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
-	}, handlers.Config{Subjects: subjects, PollInterval: pollInterval, MaxPollInterval: 4 * pollInterval, APIBaseURL: sandbox.URL})
+	}, handlers.Config{Subjects: subjects, PollInterval: pollInterval, MaxPollInterval: 4 * pollInterval})
 	if err != nil {
 		t.Fatal(err)
 	}

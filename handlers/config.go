@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -61,9 +60,6 @@ type Config struct {
 	MaxAckPending int
 	// DrainTimeout bounds how long Run waits for running steps once its context ends.
 	DrainTimeout time.Duration
-	// APIBaseURL is only validated: every provisioning statusUrl is checked before the
-	// order by Installations.CheckStatusURL, against the client's own base URL.
-	APIBaseURL string
 	// Consumer and Bucket name the durable consumer and the journey KV bucket.
 	Consumer string
 	Bucket   string
@@ -140,12 +136,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("AckWait must be at least 1s")
 	case c.MaxAckPending < 1:
 		return c, invalidOption("MaxAckPending must be at least 1")
-	}
-	if c.APIBaseURL != "" {
-		u, err := url.Parse(c.APIBaseURL)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return c, invalidOption("APIBaseURL is not an absolute URL")
-		}
 	}
 	return c, nil
 }

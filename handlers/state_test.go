@@ -48,7 +48,6 @@ func TestNewInstallerRejectsBadConfig(t *testing.T) {
 		"ack wait":           func(c *handlers.Config, _ *handlers.API) { c.AckWait = 10 },
 		"max poll interval":  func(c *handlers.Config, _ *handlers.API) { c.MaxPollInterval = c.PollInterval / 2 },
 		"replicas":           func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
-		"api base url":       func(c *handlers.Config, _ *handlers.API) { c.APIBaseURL = "not a url" },
 		"order call timeout": func(c *handlers.Config, _ *handlers.API) { c.OrderCallTimeout = -time.Second },
 	} {
 		cfg, api := e.Config(), installtest.API(e.Client)

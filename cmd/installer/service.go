@@ -62,7 +62,6 @@ func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 		JourneyTimeout:  cfg.JourneyTimeout,
 		DrainTimeout:    cfg.DrainTimeout,
 		AckWait:         cfg.AckWait,
-		APIBaseURL:      cfg.APIURL,
 		Clock:           clockwork.NewRealClock(),
 		Logger:          log,
 	}
