@@ -76,7 +76,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	defer closeWith(log, "telemetry", tel.Shutdown)
-	c, err := newClient(cfg, clientTelemetry(tel)...)
+	c, err := newClient(cfg, clientTelemetry(tel, cfg.Concurrency)...)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -26,8 +27,14 @@ func newTelemetry(ctx context.Context, getenv func(string) string) (*telemetry.T
 }
 
 // clientTelemetry gives the Atlassian client its CLIENT spans, call metrics and retry counts.
-func clientTelemetry(tel *telemetry.Telemetry) []client.Option {
-	return []client.Option{client.WithHTTPClient(tel.HTTPClient(nil)), client.WithOnRetry(tel.OnRetry)}
+// Its transport keeps as many idle connections to the API as steps run at once: with
+// net/http's default of two, most calls of a busy installer would open a new connection (and
+// against api.atlassian.com, a new TLS handshake).
+func clientTelemetry(tel *telemetry.Telemetry, concurrency int) []client.Option {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = concurrency
+	base := &http.Client{Transport: transport}
+	return []client.Option{client.WithHTTPClient(tel.HTTPClient(base)), client.WithOnRetry(tel.OnRetry)}
 }
 
 // instrument wraps what the installer is built from: a span and metrics per delivery and per
