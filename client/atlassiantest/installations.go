@@ -60,15 +60,10 @@ func (s *Server) handleProductEntitlements(w http.ResponseWriter, r *http.Reques
 	orgID, ari := r.PathValue("orgId"), r.PathValue("productAri")
 	st := s.st
 	st.mu.Lock()
-	if !st.orgs[orgID] {
+	ref, missing := st.orgWorkspace(orgID, ari, c.now)
+	if missing != "" {
 		st.mu.Unlock()
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "organization not found: "+orgID)
-		return
-	}
-	ref, ok := st.workspace(orgID, ari, c.now)
-	if !ok {
-		st.mu.Unlock()
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "product not found in organization: "+ari)
+		writeError(w, http.StatusNotFound, "NOT_FOUND", missing)
 		return
 	}
 	out := client.ProductEntitlements{
@@ -169,15 +164,10 @@ func (s *Server) handleProvisionApp(w http.ResponseWriter, r *http.Request, c *c
 	}
 	st := s.st
 	st.mu.Lock()
-	if !st.orgs[orgID] {
+	ref, missing := st.orgWorkspace(orgID, ari, c.now)
+	if missing != "" {
 		st.mu.Unlock()
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "organization not found: "+orgID)
-		return
-	}
-	ref, ok := st.workspace(orgID, ari, c.now)
-	if !ok {
-		st.mu.Unlock()
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "product not found in organization: "+ari)
+		writeError(w, http.StatusNotFound, "NOT_FOUND", missing)
 		return
 	}
 	p := &provision{orgID: orgID, app: true, productARI: ari, siteName: ref.site.Name, cloudID: ref.site.CloudID,

@@ -154,6 +154,19 @@ func (st *state) entitlement(id string, now time.Time) (*Entitlement, bool) {
 	return e, true
 }
 
+// orgWorkspace finds product ari in organization orgID; when either is unknown it returns the
+// message naming which. st.mu must be held.
+func (st *state) orgWorkspace(orgID, ari string, now time.Time) (wsRef, string) {
+	if !st.orgs[orgID] {
+		return wsRef{}, "organization not found: " + orgID
+	}
+	ref, ok := st.workspace(orgID, ari, now)
+	if !ok {
+		return wsRef{}, "product not found in organization: " + ari
+	}
+	return ref, ""
+}
+
 // workspace returns a visible workspace of an organization.
 func (st *state) workspace(orgID, ari string, now time.Time) (wsRef, bool) {
 	ref, ok := st.workspaces[ari]
