@@ -23,7 +23,11 @@ func (e *env) waitForRequest(n uint64) {
 }
 
 // journey plays a journey's states and outcomes as the installer would record and publish them.
-func (e *env) journey(id string, fail bool) {
+func (e *env) journey(id string, fail bool) { e.journeyWatched(id, fail, nil) }
+
+// journeyWatched is journey with a command watching it: after each progress state it waits
+// until r has shown that step, so that no state is overwritten before the watch has read it.
+func (e *env) journeyWatched(id string, fail bool, r *running) {
 	e.t.Helper()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	st := handlers.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: handlers.StatusRunning, CreatedAt: now}
@@ -33,6 +37,11 @@ func (e *env) journey(id string, fail bool) {
 			st.ProvisionRequestID = "prov-1"
 		}
 		e.putJourney(st)
+		if r != nil {
+			installtest.Eventually(e.t, "step "+string(step)+" shown", func() bool {
+				return strings.Contains(r.stdout.String(), string(step))
+			})
+		}
 	}
 	if fail {
 		f := events.Failed{RequestID: id, OrgID: testOrg, Stage: events.StageOrder, Code: events.CodeOrderRejected,
@@ -71,7 +80,7 @@ func TestRequestWatchPlain(t *testing.T) {
 			id := "watch-" + tc.name
 			r := e.start(validRequest, "request", "-", "--id", id, "--watch")
 			e.waitForRequest(1)
-			e.journey(id, tc.fail)
+			e.journeyWatched(id, tc.fail, r)
 			e.publishOutcome("someone-else", e.subj.Failed(), events.Failed{RequestID: "someone-else", Code: events.CodeAPIError})
 			res := r.wait(t)
 			if res.code != tc.wantCode {
@@ -96,7 +105,7 @@ func TestRequestWatchJSON(t *testing.T) {
 	id := "watch-json"
 	r := e.start(validRequest, "request", "-", "--id", id, "--watch", "--json")
 	e.waitForRequest(1)
-	e.journey(id, true)
+	e.journeyWatched(id, true, r)
 	res := r.wait(t)
 	if res.code != exitFailed {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitFailed, res.stderr)
