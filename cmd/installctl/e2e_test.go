@@ -41,8 +41,10 @@ func TestEndToEndWithInstaller(t *testing.T) {
 		wantCode int
 		want     []string
 	}{
+		// The journey's last state and its terminal event travel on different streams, so the
+		// watch may end on the event before it shows the "done" state; status shows it below.
 		{name: "provisioned", wantCode: exitOK,
-			want: []string{"look-ups", "provisioning", "order", "waiting", "done", "accepted (slug", "provisioned https://acme-jira.atlassian.net"}},
+			want: []string{"look-ups", "provisioning", "order", "waiting", "accepted (slug", "provisioned https://acme-jira.atlassian.net"}},
 		{name: "failed", fault: &atlassiantest.Fault{ProvisionFails: true}, wantCode: exitFailed,
 			want: []string{"failed at provision: " + events.CodeProvisionFailed}},
 	} {
