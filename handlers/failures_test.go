@@ -148,6 +148,9 @@ func TestDeadlineExceeded(t *testing.T) {
 	cfg.JourneyTimeout = 2 * time.Minute
 	e.Start(e.JS, installtest.API(e.Client), cfg)
 	e.Publish("slow-1", jiraOnNewSite("slow"))
+	// The clock stands still until the order is placed, so the timeout cannot strike in the
+	// look-ups however slowly this machine runs them.
+	installtest.Eventually(t, "the order placed", func() bool { return len(e.OrdersOf("slow-1")) == 1 })
 	term := e.Terminal("slow-1")
 	f := term.Data
 	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != false {
@@ -216,6 +219,11 @@ func TestOrderedAnnouncedPastTimeout(t *testing.T) {
 	cfg.JourneyTimeout = 2 * time.Second
 	e.Start(e.JS, installtest.API(e.Client), cfg)
 	e.Publish("late-order-1", jiraOnNewSite("late-order"))
+	// The clock stands still until the first order POST is refused, so the timeout strikes
+	// while the client waits out the 429s, never earlier in the journey.
+	installtest.Eventually(t, "the first order POST", func() bool {
+		return len(e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)) == 1
+	})
 	term := e.Terminal("late-order-1")
 	f := term.Data
 	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != handlers.OrderID("late-order-1") {
