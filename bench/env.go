@@ -18,7 +18,6 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
-	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
@@ -61,18 +60,16 @@ type envOptions struct {
 	// telemetry instruments the installer as cmd/installer does: spans (never exported),
 	// metrics, the gap and consumer-lag instruments.
 	telemetry bool
-	// idleConns, when above 0, keeps that many idle connections per host in the HTTP
-	// client; 0 is http.DefaultTransport (2), as cmd/installer ships.
-	idleConns int
+	// concurrency is the installer's (handlers.DefaultConcurrency when 0): its Atlassian
+	// client keeps as many idle connections, as cmd/installer's does.
+	concurrency int
 }
 
 func newEnv(o envOptions) (e *env, err error) {
-	e = &env{hc: &http.Client{}}
-	if o.idleConns > 0 {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = o.idleConns
-		e.hc = &http.Client{Transport: tr}
+	if o.concurrency == 0 {
+		o.concurrency = handlers.DefaultConcurrency
 	}
+	e = &env{hc: client.PooledHTTPClient(o.concurrency)}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -177,8 +174,8 @@ func (e *env) close() {
 	}
 }
 
-// newClient is the installer's Atlassian client as cmd/installer builds it (default
-// http.Client unless -idle-conns, retries and timeout), pointed at the sandbox. The documented client-side
+// newClient is the installer's Atlassian client as cmd/installer builds it (pooled
+// connections, retries and timeout), pointed at the sandbox. The documented client-side
 // limits are lifted unless a scenario sets its own: the sandbox has no quota, and the
 // throughput figures are the installer's, not the API's.
 func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.Client, error) {
@@ -193,7 +190,7 @@ func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.
 		opts = append(opts, client.WithClock(clock))
 	}
 	if e.tel != nil {
-		opts = append(opts, client.WithHTTPClient(e.tel.HTTPClient(e.hc)), client.WithOnRetry(e.tel.OnRetry))
+		opts = append(opts, e.tel.ClientOptions(e.hc)...)
 	}
 	return client.NewClient(append(opts, extra...)...)
 }
@@ -214,13 +211,10 @@ type running struct {
 func (e *env) startInstaller(api handlers.API, cfg handlers.Config) (*running, error) {
 	js := e.js
 	if e.tel != nil {
-		// As cmd/installer instruments it.
-		if err := e.tel.ObserveConsumer(e.js, events.StreamRequests, handlers.DefaultConsumer); err != nil {
+		var err error
+		if js, api, cfg, err = e.tel.Instrument(js, api, cfg); err != nil {
 			return nil, err
 		}
-		cfg.Middleware = append([]handlers.Middleware{e.tel.Middleware(handlers.DefaultConsumer)}, cfg.Middleware...)
-		cfg.Observe = e.tel.ObserveStep
-		js, api = e.tel.JetStream(e.js, cfg.Subjects), e.tel.API(api)
 	}
 	in, err := handlers.NewInstaller(js, api, cfg)
 	if err != nil {

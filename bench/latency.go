@@ -22,7 +22,7 @@ type latencyResult struct {
 // runLatency keeps inFlight requests outstanding (the next is published when one ends)
 // until n journeys have ended.
 func runLatency(ctx context.Context, n, inFlight, concurrency int, tel bool) (*latencyResult, error) {
-	e, err := newEnv(envOptions{telemetry: tel, sandbox: []atlassiantest.Option{
+	e, err := newEnv(envOptions{telemetry: tel, concurrency: concurrency, sandbox: []atlassiantest.Option{
 		atlassiantest.WithProvisionDelay(0),
 		atlassiantest.WithOrderProcessingDelay(0),
 		atlassiantest.WithRequestLogLimit(0),

@@ -43,7 +43,6 @@ type options struct {
 	timeout      time.Duration
 	cpuProfile   string
 	noSync       bool
-	idleConns    int
 	telemetry    bool
 }
 
@@ -86,7 +85,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
 	fs.BoolVar(&o.telemetry, "telemetry", true, "instrument the installer as cmd/installer does (spans, never exported, and metrics); false: the handlers alone")
-	fs.IntVar(&o.idleConns, "idle-conns", 0, "throughput: idle HTTP connections kept per host (0: http.DefaultTransport's 2, as the installer ships)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -126,8 +124,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	switch {
 	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1:
 		return nil, errors.New("-n, -capacity, -rate-n and -latency-n must be at least 1")
-	case o.idleConns < 0:
-		return nil, errors.New("-idle-conns must not be negative")
 	case o.concurrency < 1:
 		return nil, errors.New("-concurrency must be at least 1")
 	case o.perMinute < 1:
@@ -196,7 +192,7 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 		var err error
 		switch s {
 		case "throughput":
-			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency, o.telemetry, o.noSync, o.idleConns); err == nil {
+			if res.Throughput, err = runThroughput(ctx, o.n, o.concurrency, o.telemetry, o.noSync); err == nil {
 				printThroughput(w, res.Throughput)
 			}
 		case "latency":

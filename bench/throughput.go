@@ -32,7 +32,6 @@ type throughputResult struct {
 	N           int
 	Telemetry   bool
 	NoSync      bool
-	IdleConns   int
 	Concurrency int
 	Wall, CPU   time.Duration
 	Ops         perJourney
@@ -47,8 +46,8 @@ func (r *throughputResult) baseRate() float64 { return float64(r.N) / r.BaseWall
 // runThroughput pushes n requests through the installer at once and then the same I/O
 // through a bare loop with none of the installer's logic, on the same NATS server and
 // sandbox.
-func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool, idleConns int) (*throughputResult, error) {
-	e, err := newEnv(envOptions{telemetry: tel, noSync: noSync, idleConns: idleConns, sandbox: []atlassiantest.Option{
+func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool) (*throughputResult, error) {
+	e, err := newEnv(envOptions{telemetry: tel, noSync: noSync, concurrency: concurrency, sandbox: []atlassiantest.Option{
 		atlassiantest.WithProvisionDelay(0),
 		atlassiantest.WithOrderProcessingDelay(0),
 		atlassiantest.WithRequestLogLimit(replayLog),
@@ -80,7 +79,7 @@ func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool, id
 		return nil, err
 	}
 
-	res := &throughputResult{N: n, Concurrency: concurrency, Telemetry: tel, NoSync: noSync, IdleConns: idleConns}
+	res := &throughputResult{N: n, Concurrency: concurrency, Telemetry: tel, NoSync: noSync}
 	m := startMeter()
 	if err := publishAll(ctx, e.pjs, t, msgs, ids); err != nil {
 		return nil, err

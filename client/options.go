@@ -132,6 +132,16 @@ func WithHTTPClient(h *http.Client) Option {
 	}
 }
 
+// PooledHTTPClient returns an http.Client over a copy of http.DefaultTransport that keeps up
+// to conns idle connections per host, so that conns calls at once reuse their connections:
+// with net/http's default of two, most calls of a busy caller open a new connection (and
+// against api.atlassian.com, a new TLS handshake). Give it to WithHTTPClient.
+func PooledHTTPClient(conns int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conns
+	return &http.Client{Transport: t}
+}
+
 // WithClock sets the clock that retry waits and Retry-After dates use; tests
 // pass clockwork.NewFakeClock() and advance it instead of sleeping.
 func WithClock(clk clockwork.Clock) Option {

@@ -3,8 +3,13 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,5 +176,45 @@ func TestClientRateLimit(t *testing.T) {
 		if _, _, err := c.Commerce.GetEntitlementDetails(ctx, "e1"); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A pooled client keeps a connection per concurrent call: rounds of conns calls at once open
+// at most conns connections in all (net/http's default transport keeps two idle and opens
+// more on every round).
+func TestPooledHTTPClientReusesConnections(t *testing.T) {
+	const conns, rounds = 8, 10
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	hc := PooledHTTPClient(conns)
+	t.Cleanup(hc.CloseIdleConnections)
+	for range rounds {
+		var wg sync.WaitGroup
+		for range conns {
+			wg.Go(func() {
+				resp, err := hc.Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// Read to the end: the connection is back in the pool when Read reports EOF.
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+			})
+		}
+		wg.Wait()
+	}
+	if n := opened.Load(); n > conns {
+		t.Errorf("%d connections opened for %d rounds of %d calls, want at most %d", n, rounds, conns, conns)
 	}
 }

@@ -76,7 +76,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	defer closeWith(log, "telemetry", tel.Shutdown)
-	c, err := newClient(cfg, clientTelemetry(tel, cfg.Concurrency)...)
+	// As many idle connections to the API as steps run at once.
+	c, err := newClient(cfg, tel.ClientOptions(client.PooledHTTPClient(cfg.Concurrency))...)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	ijs, api, hcfg, err := instrument(tel, js, apiOf(c), handlerConfig(cfg, log))
+	ijs, api, hcfg, err := tel.Instrument(js, apiOf(c), handlerConfig(cfg, log))
 	if err != nil {
 		return err
 	}

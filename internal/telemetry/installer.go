@@ -1,0 +1,34 @@
+package telemetry
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// ClientOptions gives the Atlassian client its CLIENT spans, call metrics and retry counts,
+// sending through base (see HTTPClient).
+func (t *Telemetry) ClientOptions(base *http.Client) []client.Option {
+	return []client.Option{client.WithHTTPClient(t.HTTPClient(base)), client.WithOnRetry(t.OnRetry)}
+}
+
+// Instrument wraps what an installer is built from: a span and metrics per delivery and per
+// step, the provisioning-to-order gap, producer spans for published events, and consumer lag.
+// The journeys, the Atlassian client and the JetStream publisher know nothing of it.
+func (t *Telemetry) Instrument(js jetstream.JetStream, api handlers.API, cfg handlers.Config) (jetstream.JetStream, handlers.API, handlers.Config, error) {
+	consumer := cfg.Consumer
+	if consumer == "" {
+		consumer = handlers.DefaultConsumer
+	}
+	if err := t.ObserveConsumer(js, events.StreamRequests, consumer); err != nil {
+		return nil, handlers.API{}, cfg, fmt.Errorf("telemetry: %w", err)
+	}
+	cfg.Middleware = append([]handlers.Middleware{t.Middleware(consumer)}, cfg.Middleware...)
+	cfg.Observe = t.ObserveStep
+	return t.JetStream(js, cfg.Subjects), t.API(api), cfg, nil
+}
