@@ -179,13 +179,20 @@ func TestClientRateLimit(t *testing.T) {
 	}
 }
 
-// A pooled client keeps a connection per concurrent call: rounds of conns calls at once open
-// at most conns connections in all (net/http's default transport keeps two idle and opens
-// more on every round).
+// A pooled client keeps a connection per concurrent call: rounds of conns calls, all in flight
+// at once, open exactly conns connections in all (net/http's default transport keeps two idle
+// and opens conns-2 more on every round).
 func TestPooledHTTPClientReusesConnections(t *testing.T) {
 	const conns, rounds = 8, 10
+	// Every call of a round is held until all of them have arrived, so that each round needs
+	// conns connections at once.
+	type round struct{ arrived, release chan struct{} }
+	var current atomic.Pointer[round]
 	var opened atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		r := current.Load()
+		r.arrived <- struct{}{}
+		<-r.release
 		_, _ = io.WriteString(w, "ok")
 	}))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -199,6 +206,8 @@ func TestPooledHTTPClientReusesConnections(t *testing.T) {
 	hc := PooledHTTPClient(conns)
 	t.Cleanup(hc.CloseIdleConnections)
 	for range rounds {
+		r := &round{arrived: make(chan struct{}), release: make(chan struct{})}
+		current.Store(r)
 		var wg sync.WaitGroup
 		for range conns {
 			wg.Go(func() {
@@ -212,9 +221,18 @@ func TestPooledHTTPClientReusesConnections(t *testing.T) {
 				_ = resp.Body.Close()
 			})
 		}
+		for range conns {
+			select {
+			case <-r.arrived:
+			case <-time.After(10 * time.Second):
+				close(r.release)
+				t.Fatal("the calls of a round did not all arrive at once")
+			}
+		}
+		close(r.release)
 		wg.Wait()
 	}
-	if n := opened.Load(); n > conns {
-		t.Errorf("%d connections opened for %d rounds of %d calls, want at most %d", n, rounds, conns, conns)
+	if n := opened.Load(); n != conns {
+		t.Errorf("%d connections opened for %d rounds of %d calls at once, want %d", n, rounds, conns, conns)
 	}
 }
