@@ -240,7 +240,7 @@ func TestOrderedAnnouncedPastTimeout(t *testing.T) {
 func TestHungOrderCallIsCutAndResent(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
 		atlassiantest.Fault{Latency: time.Hour, Times: 1}))
-	e.StartDefault() // OrderCallTimeout and OrderWindow by default: 1m and 10m
+	e.StartDefault() // OrderCallTimeout 5m (the harness's) and OrderWindow 10m (the default)
 	e.Publish("hung-order-1", jiraOnNewSite("hung-order"))
 	term := e.Terminal("hung-order-1")
 	if term.Type != subjects.Provisioned() {

@@ -93,7 +93,10 @@ func (e *Env) Config() handlers.Config {
 		PollInterval:    time.Second,
 		MaxPollInterval: 4 * time.Second,
 		AckWait:         30 * time.Second,
-		DrainTimeout:    5 * time.Second,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		// The default of one minute passes in a quarter of a real second while a test
+		// advances the clock by Step; a loaded machine can take that long to answer an order.
+		OrderCallTimeout: 5 * time.Minute,
+		DrainTimeout:     5 * time.Second,
+		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 }
