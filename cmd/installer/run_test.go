@@ -187,9 +187,16 @@ func TestDevEndToEnd(t *testing.T) {
 			if counts[s.Provisioned()] != n || counts[s.Ordered()] != n || counts[s.Failed()] != 0 {
 				t.Fatalf("outcomes on %s = %v, want %d ordered and provisioned", events.StreamEvents, counts, n)
 			}
+			// A provisioned event is counted once its publish is acknowledged, a moment after
+			// subscribers can see it.
 			succeeded := regexp.MustCompile(fmt.Sprintf(`(?m)^installer_journeys_succeeded_total %d$`, n))
-			if code, body := get(t, "http://"+httpAddr+"/metrics"); code != http.StatusOK || !strings.Contains(body, "go_goroutines") ||
-				!succeeded.MatchString(body) {
+			var code int
+			var body string
+			installtest.EventuallyWithin(t, waitTimeout, "/metrics counting every journey", func() bool {
+				code, body = get(t, "http://"+httpAddr+"/metrics")
+				return code == http.StatusOK && succeeded.MatchString(body)
+			})
+			if !strings.Contains(body, "go_goroutines") {
 				t.Fatalf("/metrics = %d\n%s", code, body)
 			}
 			if err := p.stop(t); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -27,6 +28,8 @@ type env struct {
 	tel   *telemetry.Telemetry
 	spans *tracetest.InMemoryExporter
 	logs  *installtest.LogBuffer
+	// returned counts the deliveries whose handler, telemetry included, has returned.
+	returned atomic.Uint64
 }
 
 // auth is how the installer authenticates to the sandbox.
@@ -69,20 +72,41 @@ func newEnv(t *testing.T, a auth, extra ...setup) *env {
 	}
 	t.Cleanup(func() { _ = e.tel.Shutdown(context.Background()) })
 
-	c := e.NewClient(append(copts,
-		client.WithHTTPClient(e.tel.HTTPClient(nil)),
-		client.WithOnRetry(e.tel.OnRetry),
-	)...)
-	api := e.tel.API(installtest.API(c))
-	if err := e.tel.ObserveConsumer(e.JS, events.StreamRequests, handlers.DefaultConsumer); err != nil {
+	c := e.NewClient(append(copts, e.tel.ClientOptions(nil)...)...)
+	cfg := e.Config()
+	cfg.Middleware = mw
+	cfg.Logger = telemetry.NewLogger(e.logs, slog.LevelDebug, false)
+	js, api, cfg, err := e.tel.Instrument(e.JS, installtest.API(c), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := e.Config()
-	cfg.Middleware = append([]handlers.Middleware{e.tel.Middleware(handlers.DefaultConsumer)}, mw...)
-	cfg.Observe = e.tel.ObserveStep
-	cfg.Logger = telemetry.NewLogger(e.logs, slog.LevelDebug, false)
-	e.Start(e.tel.JetStream(e.JS, subjects), api, cfg)
+	cfg.Middleware = append([]handlers.Middleware{e.countReturns}, cfg.Middleware...)
+	e.Start(js, api, cfg)
 	return e
+}
+
+// countReturns, outermost, counts the deliveries whose handling is over: their spans ended
+// and their metrics recorded.
+func (e *env) countReturns(next handlers.Handler) handlers.Handler {
+	return func(ctx context.Context, d *handlers.Delivery) error {
+		defer e.returned.Add(1)
+		return next(ctx, d)
+	}
+}
+
+// quiet waits until every delivery so far is settled and its handling is over: a message is
+// acked before the span around its delivery ends.
+func (e *env) quiet() {
+	e.T.Helper()
+	e.Settled()
+	e.Eventually("every delivery's handling over", func() bool {
+		c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(context.Background())
+		return err == nil && e.returned.Load() == info.Delivered.Consumer
+	})
 }
 
 type obj = map[string]any

@@ -57,7 +57,7 @@ func TestMetricsAfterJourneys(t *testing.T) {
 		t.Fatalf("req-bad ended %s", got.Event.Type())
 	}
 	e.Eventually("the dead letter", func() bool { return len(e.Stream(events.StreamDeadLetter)) == 1 })
-	e.Settled()
+	e.quiet()
 
 	text := e.scrape()
 	want := []struct {

@@ -43,7 +43,7 @@ func TestNoCredentialAnywhere(t *testing.T) {
 			if got := e.Terminal("req-secret"); got.Event.Type() != subjects.Provisioned() {
 				t.Fatalf("req-secret ended %s: %s", got.Event.Type(), got.Raw)
 			}
-			e.Settled()
+			e.quiet()
 
 			places := map[string]string{"logs": e.logs.String(), "metrics": e.scrape(), "spans": spansText(t, e)}
 			for _, stream := range []string{events.StreamEvents, events.StreamDeadLetter} {

@@ -30,7 +30,7 @@ func TestJourneySpanTree(t *testing.T) {
 	if got := e.Terminal(id); got.Event.Type() != subjects.Provisioned() {
 		t.Fatalf("terminal event %s: %s", got.Event.Type(), got.Raw)
 	}
-	e.Settled()
+	e.quiet()
 
 	spans := e.spans.GetSpans()
 	byID := map[trace.SpanID]tracetest.SpanStub{}
@@ -123,7 +123,7 @@ func TestDeadLetterSpan(t *testing.T) {
 	junk.Data = []byte("{not json")
 	e.PublishMsg(junk)
 	e.Eventually("the dead letter", func() bool { return len(e.Stream(events.StreamDeadLetter)) == 1 })
-	e.Settled()
+	e.quiet()
 
 	spans := e.spans.GetSpans()
 	dl := named(spans, "publish "+subjects.DeadLetter())
@@ -149,7 +149,7 @@ func TestUntracedRequestGetsATrace(t *testing.T) {
 	const id = "req-untraced"
 	e.publish(id, jiraRequest("acme-untraced"), "")
 	e.Terminal(id)
-	e.Settled()
+	e.quiet()
 
 	process := named(e.spans.GetSpans(), "process "+subjects.Requested())
 	if len(process) == 0 {
