@@ -35,7 +35,7 @@ func runLatency(ctx context.Context, n, inFlight, concurrency int, tel bool) (*l
 	if err != nil {
 		return nil, err
 	}
-	p := newProbe()
+	p := &probe{}
 	r, err := e.startInstaller(p.wrap(apiOf(c)), handlers.Config{
 		Concurrency:     concurrency,
 		PollInterval:    10 * time.Millisecond,

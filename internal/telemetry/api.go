@@ -17,15 +17,23 @@ const gapMaxAge = time.Hour
 
 // API decorates the journeys' Atlassian API to time the gap between the provisioning answer
 // and the order that follows it (installer_provision_order_gap_seconds): the contract wants the
-// order sent at once, and this is how close "at once" is. The order is matched to its
-// provisioning request by metadata.provisionRequestId; a journey resumed in another process
-// is not timed.
+// order sent at once, and this is how close "at once" is.
 func (t *Telemetry) API(api handlers.API) handlers.API {
+	return GapAPI(api, t.clock, func(ctx context.Context, gap time.Duration) {
+		t.m.gap.Record(ctx, gap.Seconds())
+	})
+}
+
+// GapAPI decorates api to hand record the gap between each provisioning answer and the first
+// order sent for it, read on clock. The order is matched to its provisioning request by
+// metadata.provisionRequestId; a journey resumed in another process is not timed.
+func GapAPI(api handlers.API, clock clockwork.Clock, record func(context.Context, time.Duration)) handlers.API {
+	gaps := newGapTracker(clock)
 	if api.Installations != nil {
-		api.Installations = gapInstallations{Installations: api.Installations, gaps: t.gaps}
+		api.Installations = gapInstallations{Installations: api.Installations, gaps: gaps}
 	}
 	if api.Commerce != nil {
-		api.Commerce = gapCommerce{Commerce: api.Commerce, gaps: t.gaps, m: t.m}
+		api.Commerce = gapCommerce{Commerce: api.Commerce, gaps: gaps, record: record}
 	}
 	return api
 }
@@ -49,14 +57,14 @@ func (g gapInstallations) ProvisionApp(ctx context.Context, orgID, productARI st
 
 type gapCommerce struct {
 	handlers.Commerce
-	gaps *gapTracker
-	m    *instruments
+	gaps   *gapTracker
+	record func(context.Context, time.Duration)
 }
 
 func (g gapCommerce) CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error) {
 	if req != nil {
 		if gap, ok := g.gaps.ordering(req.Metadata.ProvisionRequestID); ok {
-			g.m.gap.Record(ctx, gap.Seconds())
+			g.record(ctx, gap)
 		}
 	}
 	return g.Commerce.CreateOrder(ctx, req)

@@ -56,7 +56,6 @@ type Telemetry struct {
 	meter    metric.Meter
 	clock    clockwork.Clock
 	m        *instruments
-	gaps     *gapTracker
 }
 
 // New builds the providers: spans always (so logs carry trace ids), exported only where the
@@ -132,7 +131,6 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if t.m, err = newInstruments(t.meter); err != nil {
 		return nil, errors.Join(err, t.Shutdown(ctx))
 	}
-	t.gaps = newGapTracker(cfg.Clock)
 	return t, nil
 }
 
