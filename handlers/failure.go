@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,12 +39,12 @@ func (r *retryLater) Unwrap() error { return r.err }
 // client's own retries did not get past is rate_limited; 5xx and transport errors are
 // api_error and retryable, since a new request may well succeed.
 func apiFailure(stage string, err error) *failure {
-	f := &failure{ev: events.Failed{Stage: stage, Message: err.Error()}}
+	f := &failure{ev: events.Failed{Stage: stage, Message: err.Error(), Code: events.CodeAPIError, Retryable: transient(err)}}
 	var rl *client.RateLimitError
 	var er *client.ErrorResponse
 	switch {
 	case errors.As(err, &rl):
-		f.ev.Code, f.ev.Retryable, f.ev.HTTPStatus = events.CodeRateLimited, true, http.StatusTooManyRequests
+		f.ev.Code, f.ev.HTTPStatus = events.CodeRateLimited, http.StatusTooManyRequests
 	case errors.As(err, &er):
 		f.ev.HTTPStatus = er.StatusCode
 		switch er.StatusCode {
@@ -55,26 +54,15 @@ func apiFailure(stage string, err error) *failure {
 			f.ev.Code = events.CodeForbidden
 		case http.StatusNotFound:
 			f.ev.Code = events.CodeNotFound
-		default:
-			f.ev.Code = events.CodeAPIError
-			f.ev.Retryable = er.StatusCode >= 500 || er.StatusCode == http.StatusRequestTimeout
 		}
-	case errors.Is(err, client.ErrUntrustedStatusURL), errors.Is(err, client.ErrInvalidArgument):
-		f.ev.Code = events.CodeAPIError
-	default:
-		// The connection failed or dropped: nothing says the API refused the request.
-		f.ev.Code, f.ev.Retryable = events.CodeAPIError, true
 	}
 	return f
 }
 
-// transient reports whether an Atlassian call failed in a way that may pass by itself:
-// a 429 or 5xx after the client's retries, or a transport error. The caller's own
-// context ending is not transient; the journey stops instead.
-func transient(ctx context.Context, err error) bool {
-	if ctx.Err() != nil {
-		return false
-	}
+// transient reports whether an Atlassian call failed in a way that may pass by itself: a 429
+// or 5xx after the client's retries, or a transport error (nothing says the API refused).
+// Callers check their own context first: its end is not transient, the journey stops.
+func transient(err error) bool {
 	var rl *client.RateLimitError
 	if errors.As(err, &rl) {
 		return true

@@ -114,7 +114,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 				j.log.Warn("the order window ended while the order was being sent", "order_id", st.OrderID, "error", err)
 			}
 			return j.recoverOrder(ctx, req)
-		case transient(ctx, err):
+		case transient(err):
 			// Sent again no sooner than the API asked: past the window's end, it is read.
 			return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
 		}
@@ -139,7 +139,7 @@ func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) er
 			return &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("order %s not found, to be sent again: %w", st.OrderID, err)}
 		}
 		return windowExpired(j.in.cfg.OrderWindow.String())
-	case transient(ctx, err):
+	case transient(err):
 		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
 	}
 	return apiFailure(events.StageOrder, err)
@@ -210,7 +210,7 @@ func (j *journey) pollStep(ctx context.Context) error {
 			return err
 		case errors.Is(err, client.ErrUntrustedStatusURL):
 			return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
-		case transient(ctx, err):
+		case transient(err):
 			j.log.Warn("provisioning status unavailable for now", "error", err)
 		default:
 			return apiFailure(events.StageCompletion, err)
@@ -227,7 +227,7 @@ func (j *journey) pollStep(ctx context.Context) error {
 			changed = changed || c
 		case ctx.Err() != nil:
 			return err
-		case transient(ctx, err) || statusOf(err) == http.StatusNotFound:
+		case transient(err) || statusOf(err) == http.StatusNotFound:
 			// The order was accepted: a 404 can only be the order API lagging behind.
 			j.log.Warn("order status unavailable for now", "error", err)
 		default:
