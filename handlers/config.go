@@ -17,7 +17,6 @@ type Clock = clockwork.Clock
 const (
 	DefaultConsumer         = "installer"
 	DefaultBucket           = "INSTALL_JOURNEYS"
-	DefaultSource           = "urn:atlassian-installer"
 	DefaultConcurrency      = 64
 	DefaultOrderWindow      = 10 * time.Minute
 	DefaultOrderCallTimeout = time.Minute
@@ -76,9 +75,6 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Source == "" {
-		c.Source = DefaultSource
-	}
 	if c.Replicas == 0 {
 		c.Replicas = 1
 	}

@@ -169,7 +169,7 @@ func TestOutcomeEnvelope(t *testing.T) {
 		if o.ID != events.EventID("envelope-1", o.Type) || h.Get("Nats-Msg-Id") != o.ID {
 			t.Errorf("%s: id %q, Nats-Msg-Id %q", o.Type, o.ID, h.Get("Nats-Msg-Id"))
 		}
-		if h.Get("ce-source") != handlers.DefaultSource || h.Get("ce-datacontenttype") != "application/json" ||
+		if h.Get("ce-source") != events.DefaultSource || h.Get("ce-datacontenttype") != "application/json" ||
 			h.Get("ce-traceparent") != traceparent || h.Get("ce-subject") != "envelope-1" {
 			t.Errorf("%s: headers %v", o.Type, h)
 		}

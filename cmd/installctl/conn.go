@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
 // conn is an open NATS connection with its JetStream context.
@@ -32,7 +33,7 @@ func (a *app) connect() (*conn, error) {
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURL(url), err)
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redact.URL(url), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
 // Config is the installer's configuration: the contract's environment variables, with
@@ -48,22 +52,22 @@ type Config struct {
 	LogFormat string // "auto", "json" or "text"
 }
 
-// defaultConfig holds the contract's defaults.
+// defaultConfig holds the contract's defaults, those of the packages it configures.
 func defaultConfig() Config {
 	return Config{
 		NATSListen:      "127.0.0.1:4222",
 		DataDir:         "./data",
 		APIURL:          "https://api.atlassian.com",
-		SubjectPrefix:   "atlassian",
-		Source:          "urn:atlassian-installer",
+		SubjectPrefix:   events.DefaultSubjectPrefix,
+		Source:          events.DefaultSource,
 		Replicas:        1,
-		Concurrency:     64,
-		OrderWindow:     10 * time.Minute,
-		PollInterval:    5 * time.Second,
-		MaxPollInterval: time.Minute,
-		JourneyTimeout:  2 * time.Hour,
-		DrainTimeout:    25 * time.Second,
-		AckWait:         30 * time.Second,
+		Concurrency:     handlers.DefaultConcurrency,
+		OrderWindow:     handlers.DefaultOrderWindow,
+		PollInterval:    handlers.DefaultPollInterval,
+		MaxPollInterval: handlers.DefaultMaxPollInterval,
+		JourneyTimeout:  handlers.DefaultJourneyTimeout,
+		DrainTimeout:    handlers.DefaultDrainTimeout,
+		AckWait:         handlers.DefaultAckWait,
 		HTTPAddr:        "127.0.0.1:8080",
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       "auto",
@@ -196,14 +200,14 @@ func (c Config) Embedded() bool { return len(c.NATSURLs) == 0 }
 func (c Config) LogValue() slog.Value {
 	urls := make([]string, len(c.NATSURLs))
 	for i, u := range c.NATSURLs {
-		urls[i] = redactURL(u)
+		urls[i] = redact.URL(u)
 	}
 	return slog.GroupValue(
 		slog.Any("nats_url", urls),
 		slog.String("nats_creds", c.NATSCreds),
 		slog.String("nats_listen", c.NATSListen),
 		slog.String("data_dir", c.DataDir),
-		slog.String("atlassian_api_url", redactURL(c.APIURL)),
+		slog.String("atlassian_api_url", redact.URL(c.APIURL)),
 		slog.Any("atlassian_api_key", c.APIKey),
 		slog.String("atlassian_email", c.Email),
 		slog.Any("atlassian_api_token", c.APIToken),
@@ -236,16 +240,6 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		m[a.Key] = a.Value.Any()
 	}
 	return json.Marshal(m)
-}
-
-// redactURL hides a URL's password; text that does not parse is hidden whole, since it may be
-// a mistyped credential.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return redacted
-	}
-	return u.Redacted()
 }
 
 // natsSchemes are the URL schemes nats.go dials.

@@ -251,7 +251,7 @@ func TestConfigLogValueRedacts(t *testing.T) {
 		"ATLASSIAN_API_KEY":   "key-hunter2",
 		"ATLASSIAN_EMAIL":     "admin@acme.example",
 		"ATLASSIAN_API_TOKEN": "token-hunter2",
-		"NATS_URL":            "nats://user:pw-hunter2@nats:4222",
+		"NATS_URL":            "nats://user:pw-hunter2@nats:4222,nats://token-hunter2@nats2:4222",
 	})
 	if err != nil {
 		t.Fatal(err)

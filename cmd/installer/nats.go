@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
 // connectionName identifies the installer in the NATS server's connection list.
@@ -102,7 +104,7 @@ func connect(urls []string, creds string, log *slog.Logger) (*nats.Conn, error) 
 	if err != nil {
 		shown := make([]string, len(urls))
 		for i, u := range urls {
-			shown[i] = redactURL(u)
+			shown[i] = redact.URL(u)
 		}
 		// nats.go's errors name no URL, so wrapping them cannot leak a password.
 		return nil, fmt.Errorf("NATS_URL: cannot connect to %s: %w", strings.Join(shown, ","), err)

@@ -14,6 +14,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
 // drainGrace is added to INSTALLER_DRAIN_TIMEOUT before the process gives up on the drain: the
@@ -124,7 +125,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	defer closeWith(log, "http", ops.shutdown)
 	log.Info("operator endpoints listening", "addr", ops.Addr())
 	if started != nil {
-		started(endpoints{NATSURL: redactURL(urls[0]), HTTP: ops.Addr()})
+		started(endpoints{NATSURL: redact.URL(urls[0]), HTTP: ops.Addr()})
 	}
 	return runInstaller(ctx, inst, cfg.DrainTimeout, log)
 }
