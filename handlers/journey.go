@@ -218,11 +218,9 @@ func (j *journey) save(ctx context.Context) error {
 			return err
 		}
 		j.log.Warn("recording the journey failed; trying again", "step", j.st.Step, "after", wait, "error", err)
-		select {
-		case <-j.in.clock.After(wait):
-		case <-ctx.Done():
+		if err := j.in.sleep(ctx, wait); err != nil {
 			j.st = nil
-			return ctx.Err()
+			return err
 		}
 		wait *= 2
 	}
