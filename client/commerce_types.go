@@ -19,10 +19,11 @@ const (
 
 // Order item processing statuses (OrderItem.ProcessingInfo.Status).
 const (
-	ItemSuccess   = "SUCCESS"
-	ItemFailed    = "FAILED"
-	ItemRejected  = "REJECTED"
-	ItemCancelled = "CANCELLED"
+	ItemProcessing = "PROCESSING"
+	ItemSuccess    = "SUCCESS"
+	ItemFailed     = "FAILED"
+	ItemRejected   = "REJECTED"
+	ItemCancelled  = "CANCELLED"
 )
 
 // EntitlementDetails is the answer of GET /commerce/api/v2/entitlements/{id}/details.

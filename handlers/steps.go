@@ -274,7 +274,7 @@ func (j *journey) orderProgress(o *client.Order) (changed bool, f *failure) {
 			ents = append(ents, e)
 		default:
 			done = false
-			if s != "" && s != "PROCESSING" && s != client.ProvisionInProgress {
+			if s != "" && s != client.ItemProcessing && s != client.ProvisionInProgress {
 				j.unknownStatus("order item", s)
 			}
 		}

@@ -55,7 +55,7 @@ func TestNewSiteJourney(t *testing.T) {
 
 	o := f.getOrder("order-1")
 	for _, it := range o.Items {
-		if it.ProcessingInfo.Status != atlassiantest.ItemProcessing || it.ProcessingInfo.Entitlement != nil {
+		if it.ProcessingInfo.Status != client.ItemProcessing || it.ProcessingInfo.Entitlement != nil {
 			t.Fatalf("item before the delay: %+v", it.ProcessingInfo)
 		}
 	}

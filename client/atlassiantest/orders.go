@@ -10,9 +10,6 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 )
 
-// ItemProcessing is the status of an order item the sandbox is still working on.
-const ItemProcessing = "PROCESSING"
-
 // order is an accepted order. Item statuses are computed from the clock.
 type order struct {
 	req       client.OrderRequest
@@ -165,7 +162,7 @@ func (o *order) read(now time.Time) client.Order {
 	}
 	for i, it := range o.req.Items {
 		oi := o.items[i]
-		info := &client.ProcessingInfo{Status: ItemProcessing}
+		info := &client.ProcessingInfo{Status: client.ItemProcessing}
 		switch {
 		case done && o.itemsFail:
 			info = &client.ProcessingInfo{Status: client.ItemFailed, ReasonCode: "PROVISIONING_FAILURE"}
