@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -118,6 +119,29 @@ func (p *Publisher) DeadLetter(ctx context.Context, header nats.Header, data []b
 		return fmt.Errorf("events: publish dead letter: %w", err)
 	}
 	return nil
+}
+
+// ReplayHeader undoes DeadLetter's header changes for publishing a dead letter again: the
+// reason is dropped and the producer's Nats-Msg-Id restored. Its other Nats-* headers
+// (expected stream, last sequence…) held for its own publish only and are left out, as are
+// those the dead-letter publish added.
+func ReplayHeader(dead nats.Header) nats.Header {
+	h := nats.Header{}
+	for k, vs := range dead {
+		switch {
+		case k == HeaderError:
+		case strings.EqualFold(k, originalHeaderPrefix+HeaderMsgID):
+			h[HeaderMsgID] = slices.Clone(vs)
+		case hasPrefixFold(k, originalHeaderPrefix), hasPrefixFold(k, "Nats-"):
+		default:
+			h[k] = slices.Clone(vs)
+		}
+	}
+	return h
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // headerValue makes reason safe for a NATS header: one line, bounded length.

@@ -175,6 +175,12 @@ func TestDeadLetter(t *testing.T) {
 			t.Errorf("header %s = %q, want %q", k, got, v)
 		}
 	}
+	// Replayed, the message has its producer's headers again, less those of its own publish.
+	want := nats.Header{"X-Producer": {"erp"}, "X-Multi": {"one", "two"}, "Content-Type": {"text/plain"},
+		"Nats-Msg-Id": {"producer-id-1"}}
+	if got := events.ReplayHeader(m.Header); !reflect.DeepEqual(got, want) {
+		t.Errorf("ReplayHeader = %v, want %v", got, want)
+	}
 
 	// No headers, no body, a very long reason: still kept, reason bounded.
 	if err := p.DeadLetter(ctx, nil, nil, strings.Repeat("x", 5000)); err != nil {

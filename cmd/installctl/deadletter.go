@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -19,10 +18,6 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 )
-
-// originalMsgID is where the installer keeps a dead letter's own Nats-Msg-Id, so that the
-// dead-letter stream does not deduplicate on it.
-const originalMsgID = "Installer-Original-" + events.HeaderMsgID
 
 func (a *app) deadletterCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -188,18 +183,7 @@ func (a *app) replay(ctx context.Context, c *conn, seq uint64, del bool) error {
 		return err
 	}
 	msg := nats.NewMsg(a.subjects().Requested())
-	for k, vs := range m.Header {
-		switch {
-		case k == events.HeaderError:
-		case strings.EqualFold(k, originalMsgID):
-			msg.Header[events.HeaderMsgID] = slices.Clone(vs)
-		case hasPrefixFold(k, "Installer-Original-"), hasPrefixFold(k, "Nats-"):
-			// The producer's other Nats-* headers (expected stream, last sequence…) held for
-			// its own publish only; those present now came with the dead-letter publish.
-		default:
-			msg.Header[k] = slices.Clone(vs)
-		}
-	}
+	msg.Header = events.ReplayHeader(m.Header)
 	msg.Data = m.Data
 	ack, err := publish(ctx, c, msg)
 	if err != nil {
@@ -295,8 +279,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
