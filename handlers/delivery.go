@@ -31,22 +31,6 @@ type Delivery struct {
 	mu      sync.Mutex
 	settled bool
 	done    chan struct{} // closed once settled: the heartbeat stops
-	outcome *Outcome
-}
-
-// Outcome is the terminal event this delivery published, or nil: the journey is still
-// running, or its outcome was published by an earlier delivery. Metrics middleware reads
-// it once the handler returns.
-func (d *Delivery) Outcome() *Outcome {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.outcome
-}
-
-func (d *Delivery) setOutcome(o *Outcome) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.outcome = o
 }
 
 // Metadata is the message's JetStream metadata (stream sequence, deliveries).

@@ -262,7 +262,6 @@ func (j *journey) finish(ctx context.Context) error {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
 		}
 		st.Published = append(st.Published, st.Outcome.Type)
-		j.d.setOutcome(st.Outcome)
 		if err := j.save(ctx); err != nil && !errors.Is(err, errConflict) {
 			return err
 		}

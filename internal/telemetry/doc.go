@@ -5,11 +5,9 @@
 //
 //	tel, err := telemetry.New(ctx, telemetry.Config{})
 //	defer tel.Shutdown(ctx)
-//	c, _ := client.NewClient(client.WithHTTPClient(tel.HTTPClient(nil)), client.WithOnRetry(tel.OnRetry))
-//	cfg.Middleware = append([]handlers.Middleware{tel.Middleware(handlers.DefaultConsumer)}, cfg.Middleware...)
-//	cfg.Observe = tel.ObserveStep
-//	_ = tel.ObserveConsumer(js, events.StreamRequests, handlers.DefaultConsumer)
-//	in, _ := handlers.NewInstaller(tel.JetStream(js, cfg.Subjects), tel.API(api), cfg)
+//	c, _ := client.NewClient(tel.ClientOptions(client.PooledHTTPClient(cfg.Concurrency))...)
+//	js, api, cfg, err := tel.Instrument(js, api, cfg)
+//	in, _ := handlers.NewInstaller(js, api, cfg)
 //	mux.Handle("GET /metrics", tel.MetricsHandler())
 //
 // # Traces

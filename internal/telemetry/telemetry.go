@@ -143,15 +143,6 @@ func asked(getenv func(string) string, exporterVar, signal string) bool {
 	return getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || getenv("OTEL_EXPORTER_OTLP_"+signal+"_ENDPOINT") != ""
 }
 
-// TracerProvider is the provider of every span the installer makes.
-func (t *Telemetry) TracerProvider() trace.TracerProvider { return t.tp }
-
-// MeterProvider is the provider of every metric the installer records.
-func (t *Telemetry) MeterProvider() metric.MeterProvider { return t.mp }
-
-// Propagator reads and writes W3C trace context and baggage.
-func (t *Telemetry) Propagator() propagation.TextMapPropagator { return t.prop }
-
 // MetricsHandler serves the metrics in the Prometheus text format, from a registry of the
 // Telemetry's own (not the global one, so that two installers in one process never collide).
 func (t *Telemetry) MetricsHandler() http.Handler {
