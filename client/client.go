@@ -244,10 +244,6 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	if err != nil {
 		return nil, fmt.Errorf("atlassian: building %s request: %w", r.method, err)
 	}
-	if r.body != nil {
-		b := r.body
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
 	for k, vs := range r.header {
 		req.Header[k] = append([]string(nil), vs...)
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -176,7 +177,7 @@ func parseErrorBody(e *ErrorResponse, body []byte) {
 		}
 		return
 	}
-	e.Message = firstNonEmpty(eb.Message, eb.ErrorMessage, eb.Detail, eb.Title, strings.Join(eb.ErrorMessages, "; "))
+	e.Message = cmp.Or(eb.Message, eb.ErrorMessage, eb.Detail, eb.Title, strings.Join(eb.ErrorMessages, "; "))
 	e.Code = rawString(eb.Code)
 	if e.Code == "" {
 		e.Code = eb.Key
@@ -210,15 +211,6 @@ func rawString(raw json.RawMessage) string {
 	return string(raw)
 }
 
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
@@ -235,9 +227,5 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	d := t.Sub(now)
-	if d < 0 {
-		d = 0
-	}
-	return d, true
+	return max(t.Sub(now), 0), true
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -313,14 +314,7 @@ func (s *Server) baseURL(r *http.Request) string {
 }
 
 func (s *Server) traceID() string {
-	const hex = "0123456789abcdef"
-	n := s.traceSeq.Add(1)
-	var b [16]byte
-	for i := 15; i >= 0; i-- {
-		b[i] = hex[n&0xf]
-		n >>= 4
-	}
-	return string(b[:])
+	return fmt.Sprintf("%016x", s.traceSeq.Add(1))
 }
 
 // statusWriter records the request in the log when the status is known.

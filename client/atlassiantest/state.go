@@ -260,16 +260,3 @@ func (s *Server) ProvisionRequests() int {
 	defer s.st.mu.Unlock()
 	return s.st.provisionCount
 }
-
-// Entitlement returns an entitlement as the sandbox keeps it, visible or not yet.
-func (s *Server) Entitlement(id string) (Entitlement, bool) {
-	s.st.mu.Lock()
-	defer s.st.mu.Unlock()
-	e, ok := s.st.entitlements[id]
-	if !ok {
-		return Entitlement{}, false
-	}
-	out := *e
-	out.RelatesFromEntitlements = slices.Clone(e.RelatesFromEntitlements)
-	return out, true
-}
