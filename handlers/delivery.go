@@ -8,7 +8,10 @@ import (
 	"sync"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/events"
 )
 
 // Handler handles one delivery of a request message. It settles the message itself
@@ -31,6 +34,16 @@ type Delivery struct {
 	mu      sync.Mutex
 	settled bool
 	done    chan struct{} // closed once settled: the heartbeat stops
+
+	decode sync.Once
+	ev     *cloudevents.Event
+	evErr  error
+}
+
+// Event reads the message as a CloudEvent, once for the handler and every middleware.
+func (d *Delivery) Event() (*cloudevents.Event, error) {
+	d.decode.Do(func() { d.ev, d.evErr = events.FromNATS(d.Msg.Headers(), d.Msg.Data()) })
+	return d.ev, d.evErr
 }
 
 // Metadata is the message's JetStream metadata (stream sequence, deliveries).

@@ -167,7 +167,7 @@ func (in *Installer) retryDelay(delivered uint64) time.Duration {
 // handleMessage is the innermost handler: it reads the message as a CloudEvent and runs
 // its journey, or dead-letters it.
 func (in *Installer) handleMessage(ctx context.Context, d *Delivery) error {
-	ev, err := events.FromNATS(d.Msg.Headers(), d.Msg.Data())
+	ev, err := d.Event()
 	if err != nil {
 		return in.deadLetter(ctx, d, err.Error())
 	}

@@ -32,7 +32,7 @@ const (
 func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
 	return func(next handlers.Handler) handlers.Handler {
 		return func(ctx context.Context, d *handlers.Delivery) error {
-			ev, _ := events.FromNATS(d.Msg.Headers(), d.Msg.Data())
+			ev, _ := d.Event()
 			delivered := uint64(1)
 			if md := d.Metadata(); md != nil {
 				delivered = md.NumDelivered
