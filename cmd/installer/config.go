@@ -291,10 +291,11 @@ func setAPIURL(c *Config, v string) error {
 }
 
 func setPrefix(c *Config, v string) error {
-	for _, tok := range strings.Split(v, ".") {
-		if tok == "" || strings.ContainsAny(tok, " \t\r\n*>") {
-			return fmt.Errorf("%q is not a subject prefix (dot-separated tokens without spaces or wildcards)", v)
-		}
+	if v == "" { // the events package would take it for the default
+		return errors.New("empty subject prefix")
+	}
+	if err := events.NewSubjects(v).Validate(); err != nil {
+		return err
 	}
 	c.SubjectPrefix = v
 	return nil
