@@ -75,7 +75,7 @@ func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bo
 	res := &capacityResult{Journeys: n, AckWait: ackWait, Hold: hold,
 		BaseRSS: procStatus("VmRSS"), BaseGoroutines: runtime.NumGoroutine()}
 	s := startSampler(100 * time.Millisecond)
-	r, err := e.startInstaller(apiOf(c), handlers.Config{
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{
 		AckWait:    ackWait,
 		Middleware: []handlers.Middleware{count.middleware},
 	})

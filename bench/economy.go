@@ -45,7 +45,7 @@ func runPolling(ctx context.Context, d time.Duration) (*pollingResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.startInstaller(apiOf(c), handlers.Config{Clock: clock})
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock})
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func runRateLimit(ctx context.Context, n, perMinute int) (*rateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.startInstaller(apiOf(c), handlers.Config{
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{
 		PollInterval:    10 * time.Millisecond,
 		MaxPollInterval: 100 * time.Millisecond,
 	})

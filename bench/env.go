@@ -195,10 +195,6 @@ func (e *env) newClient(clock clockwork.Clock, extra ...client.Option) (*client.
 	return client.NewClient(append(opts, extra...)...)
 }
 
-func apiOf(c *client.Client) handlers.API {
-	return handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
-}
-
 // running is an installer consuming until stop.
 type running struct {
 	in     *handlers.Installer

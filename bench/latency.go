@@ -36,7 +36,7 @@ func runLatency(ctx context.Context, n, inFlight, concurrency int, tel bool) (*l
 		return nil, err
 	}
 	p := &probe{}
-	r, err := e.startInstaller(p.wrap(apiOf(c)), handlers.Config{
+	r, err := e.startInstaller(p.wrap(handlers.ClientAPI(c)), handlers.Config{
 		Concurrency:     concurrency,
 		PollInterval:    10 * time.Millisecond,
 		MaxPollInterval: 100 * time.Millisecond,

@@ -60,7 +60,7 @@ func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool) (*
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.startInstaller(apiOf(c), handlers.Config{
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{
 		Concurrency:     concurrency,
 		PollInterval:    10 * time.Millisecond,
 		MaxPollInterval: 100 * time.Millisecond,

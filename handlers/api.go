@@ -33,15 +33,17 @@ type Workspaces interface {
 	QueryIter(ctx context.Context, orgID string, q client.WorkspaceQuery) iter.Seq2[client.Workspace, error]
 }
 
-// API groups the Atlassian services a journey calls. With a *client.Client c:
-//
-//	handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
-//
+// API groups the Atlassian services a journey calls (ClientAPI: those of a *client.Client);
 // main may wrap each in tracing or metrics decorators.
 type API struct {
 	Installations Installations
 	Commerce      Commerce
 	Workspaces    Workspaces
+}
+
+// ClientAPI is the API of the Atlassian client c.
+func ClientAPI(c *client.Client) API {
+	return API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
 }
 
 func (a API) validate() error {

@@ -20,7 +20,7 @@ func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 	cfg.Concurrency = 2
 	cfg.AckWait = 3 * time.Second // in progress every second of fake time
 	cfg.MaxPollInterval = 20 * time.Second
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 
 	const n = 40
 	for i := range n {
@@ -76,7 +76,7 @@ func TestAckWaitFollowsConfig(t *testing.T) {
 	first.Stop(t)
 	cfg := e.Config()
 	cfg.AckWait = 2 * time.Second
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	stream, err := e.JS.Stream(context.Background(), events.StreamRequests)
 	if err != nil {
 		t.Fatal(err)

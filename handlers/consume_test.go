@@ -23,7 +23,7 @@ func TestConsumerDeletedIsCreatedAgain(t *testing.T) {
 	var logs installtest.LogBuffer
 	cfg := e.Config()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	in := e.Start(e.JS, installtest.API(e.Client), cfg)
+	in := e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 
 	if err := e.JS.DeleteConsumer(context.Background(), "INSTALL_REQUESTS", handlers.DefaultConsumer); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestNotReadyWhileTheConsumerCannotBeObtained(t *testing.T) {
 	var logs installtest.LogBuffer
 	cfg := e.Config()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	in := e.Start(e.JS, installtest.API(e.Client), cfg)
+	in := e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Log(logs.String())

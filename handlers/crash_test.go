@@ -104,7 +104,7 @@ func TestHardStop(t *testing.T) {
 			awaitDeath(t, first)
 			e.Clock.Advance(tc.skip)
 
-			e.Start(e.JS, installtest.API(e.Client), cfg)
+			e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 			term := e.Terminal(id)
 			want := subjects.Provisioned()
 			if tc.code != "" {
@@ -149,7 +149,7 @@ func (s stallingInstallations) ProvisionProducts(ctx context.Context, orgID stri
 // TestOrderWindowExpired: once the window has passed, no order is sent.
 func TestOrderWindowExpired(t *testing.T) {
 	e := newEnv(t)
-	api := installtest.API(e.Client)
+	api := handlers.ClientAPI(e.Client)
 	api.Installations = stallingInstallations{Installations: e.Client.Installations, e: e}
 	e.Start(e.JS, api, e.Config())
 	e.Publish("window-1", jiraOnNewSite("window"))
@@ -179,8 +179,8 @@ func TestTwoInstances(t *testing.T) {
 	cfgB.Middleware = []handlers.Middleware{b.middleware}
 	_, jsA := natstest.Connect(t, e.Server)
 	_, jsB := natstest.Connect(t, e.Server)
-	e.Start(jsA, installtest.API(e.Client), cfgA)
-	e.Start(jsB, installtest.API(e.NewClient(client.WithAPIKey("atlassiantest-api-key"))), cfgB)
+	e.Start(jsA, handlers.ClientAPI(e.Client), cfgA)
+	e.Start(jsB, handlers.ClientAPI(e.NewClient(client.WithAPIKey("atlassiantest-api-key"))), cfgB)
 
 	const n = 40
 	for i := range n {
@@ -224,7 +224,7 @@ func TestTwoInstances(t *testing.T) {
 func TestDrainAndResume(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.Config()
-	first := e.Start(e.JS, installtest.API(e.Client), cfg)
+	first := e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	ids := []string{"drain-a", "drain-b", "drain-c"}
 	for _, id := range ids {
 		e.Publish(id, jiraOnNewSite(id))
@@ -270,7 +270,7 @@ func TestHardStopMidFlow(t *testing.T) {
 		e.Publish(id, jiraOnNewSite(id))
 	}
 	awaitDeath(t, first)
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	e.Eventually("every request ended", func() bool {
 		k := 0
 		for _, o := range e.Outcomes() {

@@ -27,7 +27,7 @@ func TestDuplicateRequests(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.Config()
 	cfg.AckWait = time.Second // the waiting duplicate comes back quickly
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 
 	req := jiraOnNewSite("dup")
 	e.publishDuplicate("dup-1", req)

@@ -146,7 +146,7 @@ func TestDeadlineExceeded(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithProvisionDelay(10*time.Hour))
 	cfg := e.Config()
 	cfg.JourneyTimeout = 2 * time.Minute
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	e.Publish("slow-1", jiraOnNewSite("slow"))
 	// The clock stands still until the order is placed, so the timeout cannot strike in the
 	// look-ups however slowly this machine runs them.
@@ -196,7 +196,7 @@ func TestNoOrderAfterWindowDuringRetries(t *testing.T) {
 		atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second, Times: 6}))
 	cfg := e.Config()
 	cfg.OrderWindow = 2500 * time.Millisecond
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	e.Publish("window-retry-1", jiraOnNewSite("window-retry"))
 	term := e.Terminal("window-retry-1")
 	if f := term.Data; term.Type != subjects.Failed() || f["code"] != "order_window_expired" || f["retryable"] != true {
@@ -217,7 +217,7 @@ func TestOrderedAnnouncedPastTimeout(t *testing.T) {
 		atlassiantest.Fault{RateLimit: 1, RetryAfter: 2 * time.Second, Times: 2}))
 	cfg := e.Config()
 	cfg.JourneyTimeout = 2 * time.Second
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	e.Publish("late-order-1", jiraOnNewSite("late-order"))
 	// The clock stands still until the first order POST is refused, so the timeout strikes
 	// while the client waits out the 429s, never earlier in the journey.

@@ -92,7 +92,7 @@ func TestPanicIsRecovered(t *testing.T) {
 			return next(ctx, d)
 		}
 	}}
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	e.Publish("panic-1", jiraOnNewSite("panic"))
 	if term := e.Terminal("panic-1"); term.Type != subjects.Provisioned() {
 		t.Fatalf("%s %v", term.Type, term.Data)
@@ -109,7 +109,7 @@ func TestPanicIsRecovered(t *testing.T) {
 // and fails the journey before the order.
 func TestStatusURLGuard(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithPublicURL("http://attacker.example:8443"))
-	e.Start(e.JS, installtest.API(e.Client), e.Config())
+	e.Start(e.JS, handlers.ClientAPI(e.Client), e.Config())
 	e.Publish("guard-1", jiraOnNewSite("guard"))
 	term := e.Terminal("guard-1")
 	f := term.Data
@@ -131,7 +131,7 @@ func TestSubjectPrefix(t *testing.T) {
 	cfg := e.Config()
 	cfg.Subjects = acme
 	cfg.Source = "urn:acme:installer"
-	e.Start(e.JS, installtest.API(e.Client), cfg)
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 
 	ev := installtest.RequestEvent(t, "prefixed-1", jiraOnNewSite("prefixed"))
 	ev.SetType(acme.Requested())

@@ -83,7 +83,7 @@ func TestRunWaitsForJetStream(t *testing.T) {
 	var logs installtest.LogBuffer
 	cfg := e.Config()
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	in, err := handlers.NewInstaller(js, installtest.API(e.Client), cfg)
+	in, err := handlers.NewInstaller(js, handlers.ClientAPI(e.Client), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestRunFailsAtOnceOnPermanentSetupErrors(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		in, err := handlers.NewInstaller(e.JS, installtest.API(e.Client), e.Config())
+		in, err := handlers.NewInstaller(e.JS, handlers.ClientAPI(e.Client), e.Config())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestRunFailsAtOnceOnPermanentSetupErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := handlers.NewInstaller(js, installtest.API(e.Client), e.Config())
+		in, err := handlers.NewInstaller(js, handlers.ClientAPI(e.Client), e.Config())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/procurement/atlassian-installer/handlers"
-	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 func TestKey(t *testing.T) {
@@ -50,7 +49,7 @@ func TestNewInstallerRejectsBadConfig(t *testing.T) {
 		"replicas":           func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
 		"order call timeout": func(c *handlers.Config, _ *handlers.API) { c.OrderCallTimeout = -time.Second },
 	} {
-		cfg, api := e.Config(), installtest.API(e.Client)
+		cfg, api := e.Config(), handlers.ClientAPI(e.Client)
 		mutate(&cfg, &api)
 		if _, err := handlers.NewInstaller(e.JS, api, cfg); !errors.Is(err, handlers.ErrInvalidOption) {
 			t.Errorf("%s: %v, want ErrInvalidOption", name, err)

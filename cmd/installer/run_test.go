@@ -374,7 +374,7 @@ func TestReadinessReasons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := handlers.NewInstaller(js, apiOf(c), handlers.Config{})
+	inst, err := handlers.NewInstaller(js, handlers.ClientAPI(c), handlers.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

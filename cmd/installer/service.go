@@ -47,10 +47,6 @@ func newClient(cfg Config, opts ...client.Option) (*client.Client, error) {
 }
 
 // apiOf narrows the client to what the journeys use.
-func apiOf(c *client.Client) handlers.API {
-	return handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
-}
-
 func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 	return handlers.Config{
 		Subjects:        events.NewSubjects(cfg.SubjectPrefix),
@@ -104,7 +100,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	ijs, api, hcfg, err := tel.Instrument(js, apiOf(c), handlerConfig(cfg, log))
+	ijs, api, hcfg, err := tel.Instrument(js, handlers.ClientAPI(c), handlerConfig(cfg, log))
 	if err != nil {
 		return err
 	}

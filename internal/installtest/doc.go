@@ -5,7 +5,7 @@
 //	e := installtest.New(t)
 //	cfg := e.Config()
 //	cfg.AckWait = time.Second
-//	e.Start(e.JS, installtest.API(e.Client), cfg)
+//	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 //	e.Publish("req-1", request)
 //	if term := e.Terminal("req-1"); term.Type != installtest.Subjects.Provisioned() {
 //		t.Fatalf("%s %v", term.Type, term.Data)

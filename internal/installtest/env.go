@@ -74,11 +74,6 @@ func (e *Env) NewClient(opts ...client.Option) *client.Client {
 	return c
 }
 
-// API is the journeys' view of c, as cmd/installer builds it.
-func API(c *client.Client) handlers.API {
-	return handlers.API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
-}
-
 // Config is an installer configuration on the Env's clock with short intervals. Its logger
 // writes errors to stderr, everything with INSTALLER_TEST_LOG set. Tests change fields
 // (AckWait, Middleware, Observe, Logger…) before Start.

@@ -40,7 +40,7 @@ func (e *Env) Start(js jetstream.JetStream, api handlers.API, cfg handlers.Confi
 
 // StartDefault starts an installer with the Env's connection, client and Config.
 func (e *Env) StartDefault() *Instance {
-	return e.Start(e.JS, API(e.Client), e.Config())
+	return e.Start(e.JS, handlers.ClientAPI(e.Client), e.Config())
 }
 
 // Stop ends Run as a signal would and waits for the drain; an error of Run fails the test.

@@ -76,7 +76,7 @@ func newEnv(t *testing.T, a auth, extra ...setup) *env {
 	cfg := e.Config()
 	cfg.Middleware = mw
 	cfg.Logger = telemetry.NewLogger(e.logs, slog.LevelDebug, false)
-	js, api, cfg, err := e.tel.Instrument(e.JS, installtest.API(c), cfg)
+	js, api, cfg, err := e.tel.Instrument(e.JS, handlers.ClientAPI(c), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
