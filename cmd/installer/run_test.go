@@ -173,7 +173,7 @@ func TestDevEndToEnd(t *testing.T) {
 			}
 			waitReady(t, httpAddr)
 
-			js := installtest.Dial(t, natsURL)
+			_, js := natstest.Dial(t, natsURL)
 			ids := publishExamples(t, js, structured)
 			for id, term := range installtest.AwaitTerminal(t, js, waitTimeout, ids...) {
 				if term.Type != installtest.Subjects.Provisioned() {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/procurement/atlassian-installer/internal/installtest"
+	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
 // A process under test is reached by its URL alone, and its terminal events are awaited
@@ -11,7 +12,7 @@ import (
 func TestDialAndAwaitTerminal(t *testing.T) {
 	e := installtest.New(t)
 	e.StartDefault()
-	js := installtest.Dial(t, e.Server.ClientURL())
+	_, js := natstest.Dial(t, e.Server.ClientURL())
 	for _, id := range []string{"req-1", "req-2"} {
 		if _, err := js.PublishMsg(t.Context(), installtest.BinaryMsg(t, installtest.Subjects.Requested(),
 			installtest.RequestEvent(t, id, map[string]any{"hello": "world"}))); err != nil {

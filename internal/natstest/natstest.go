@@ -65,9 +65,16 @@ func StartServerWithStore(t testing.TB, storeDir string) *server.Server {
 // Connect opens a TCP connection and a JetStream context to s, closed when the test ends.
 func Connect(t testing.TB, s *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(s.ClientURL(), nats.Name("natstest"))
+	return Dial(t, s.ClientURL())
+}
+
+// Dial is Connect to a server the test knows only by URL, such as the embedded server of an
+// installer process under test.
+func Dial(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.Name("natstest"))
 	if err != nil {
-		t.Fatalf("natstest: connect: %v", err)
+		t.Fatalf("natstest: connect %s: %v", url, err)
 	}
 	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
