@@ -24,14 +24,8 @@ func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
 	plan := &Plan{}
 	if r.Billing != nil {
 		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
-	} else {
-		parent := r.FirstParentEntitlementID()
-		if parent == "" {
-			f := fail(events.StageValidation, events.CodeInvalidRequest, false, "billing is required when no product names a parentEntitlementId")
-			f.ev.Errors = []events.FieldError{{Field: "billing", Message: "required when no product has a parentEntitlementId"}}
-			return nil, f
-		}
-		det, err := j.entitlementDetails(ctx, parent)
+	} else { // validation makes sure a product names one
+		det, err := j.entitlementDetails(ctx, r.FirstParentEntitlementID())
 		if err != nil {
 			return nil, err
 		}
