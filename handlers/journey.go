@@ -258,7 +258,7 @@ func (j *journey) fail(ctx context.Context, f *failure) error {
 func (j *journey) finish(ctx context.Context) error {
 	st := j.st
 	if !st.published(st.Outcome.Type) {
-		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.data(), st.Traceparent); err != nil {
+		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.Data(), st.Traceparent); err != nil {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
 		}
 		st.Published = append(st.Published, st.Outcome.Type)

@@ -126,7 +126,8 @@ type Outcome struct {
 }
 
 // data is the outcome's event data.
-func (o *Outcome) data() any {
+// Data is the outcome event's data: the failed or the provisioned event.
+func (o *Outcome) Data() any {
 	if o.Failed != nil {
 		return o.Failed
 	}

@@ -55,20 +55,12 @@ func decodeOutcome(subj events.Subjects, msg jetstream.Msg) (*outcome, error) {
 // before publishing it, so it is the terminal event's content, with the same id.
 func recordedOutcome(subj events.Subjects, j *journeyView) (*outcome, error) {
 	rec := j.outcome
-	ev := cloudevents.NewEvent()
-	ev.SetID(events.EventID(j.RequestID, rec.Type))
-	ev.SetSource(recordedSource)
-	ev.SetType(rec.Type)
-	ev.SetSubject(j.RequestID)
-	ev.SetTime(j.UpdatedAt)
-	var data any = rec.Provisioned
-	if rec.Failed != nil {
-		data = rec.Failed
-	}
-	if err := ev.SetData(cloudevents.ApplicationJSON, data); err != nil {
+	ev, err := events.NewPublisher(nil, subj, recordedSource).NewOutcome(j.RequestID, rec.Type, rec.Data(), "")
+	if err != nil {
 		return nil, fmt.Errorf("journey %s: outcome: %w", j.RequestID, err)
 	}
-	o, err := outcomeOf(subj, &ev)
+	ev.SetTime(j.UpdatedAt)
+	o, err := outcomeOf(subj, ev)
 	if err != nil {
 		return nil, err
 	}
