@@ -26,12 +26,20 @@ type config struct {
 
 type basicCredential struct{ email, token string }
 
+// Defaults of a sandbox's timing, which WithProvisionDelay, WithOrderProcessingDelay and
+// WithOrderWindow change.
+const (
+	DefaultProvisionDelay       = 2 * time.Second
+	DefaultOrderProcessingDelay = time.Second
+	DefaultOrderWindow          = 10 * time.Minute
+)
+
 func defaultConfig() config {
 	return config{
 		clock:           clockwork.NewRealClock(),
-		provisionDelay:  2 * time.Second,
-		orderWindow:     10 * time.Minute,
-		orderProcessing: time.Second,
+		provisionDelay:  DefaultProvisionDelay,
+		orderWindow:     DefaultOrderWindow,
+		orderProcessing: DefaultOrderProcessingDelay,
 		faults:          map[Endpoint]Fault{},
 		seed:            1,
 		logLimit:        50_000,

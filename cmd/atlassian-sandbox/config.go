@@ -46,17 +46,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&cfg.publicURL, "public-url", env("SANDBOX_PUBLIC_URL", ""), "base URL written into statusUrl and links, when reached through a proxy (SANDBOX_PUBLIC_URL)")
 	fs.BoolVar(&cfg.printFixtures, "print-fixtures", false, "print the default fixtures as JSON and exit")
 	durations := []struct {
-		p          *time.Duration
-		flag, env  string
-		def, usage string
+		p         *time.Duration
+		flag, env string
+		def       time.Duration
+		usage     string
 	}{
-		{&cfg.provisionDelay, "provision-delay", "SANDBOX_PROVISION_DELAY", "2s", "provisioning reports COMPLETED this long after its order"},
-		{&cfg.orderDelay, "order-delay", "SANDBOX_ORDER_DELAY", "1s", "order items stay PROCESSING this long"},
-		{&cfg.orderWindow, "order-window", "SANDBOX_ORDER_WINDOW", "10m", "provisioning FAILS if no order arrives within it"},
+		{&cfg.provisionDelay, "provision-delay", "SANDBOX_PROVISION_DELAY", atlassiantest.DefaultProvisionDelay, "provisioning reports COMPLETED this long after its order"},
+		{&cfg.orderDelay, "order-delay", "SANDBOX_ORDER_DELAY", atlassiantest.DefaultOrderProcessingDelay, "order items stay PROCESSING this long"},
+		{&cfg.orderWindow, "order-window", "SANDBOX_ORDER_WINDOW", atlassiantest.DefaultOrderWindow, "provisioning FAILS if no order arrives within it"},
 	}
 	raw := make([]string, len(durations))
 	for i, d := range durations {
-		fs.StringVar(&raw[i], d.flag, env(d.env, d.def), d.usage+" ("+d.env+")")
+		fs.StringVar(&raw[i], d.flag, env(d.env, d.def.String()), d.usage+" ("+d.env+")")
 	}
 	var seed, limit, limits string
 	fs.StringVar(&limits, "rate-limits", env("SANDBOX_RATE_LIMITS", "false"), "answer 429 beyond the documented limits: orders and quotes 600/min, entitlement details 3,000/min (SANDBOX_RATE_LIMITS)")

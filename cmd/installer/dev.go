@@ -28,8 +28,8 @@ func devConfig() Config {
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("installer dev", stderr)
 	sandboxAddr := fs.String("sandbox-addr", "127.0.0.1:8081", "address of the Atlassian sandbox")
-	provisionDelay := fs.Duration("sandbox-provision-delay", 2*time.Second, "how long the sandbox takes to provision once ordered")
-	orderDelay := fs.Duration("sandbox-order-delay", time.Second, "how long the sandbox's order items stay PROCESSING")
+	provisionDelay := fs.Duration("sandbox-provision-delay", atlassiantest.DefaultProvisionDelay, "how long the sandbox takes to provision once ordered")
+	orderDelay := fs.Duration("sandbox-order-delay", atlassiantest.DefaultOrderProcessingDelay, "how long the sandbox's order items stay PROCESSING")
 	cfg, rest, err := parseConfig(fs, devConfig(), args, getenv)
 	if err != nil {
 		return err
