@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -75,42 +76,18 @@ type Config struct {
 }
 
 func (c Config) withDefaults() (Config, error) {
-	if c.Replicas == 0 {
-		c.Replicas = 1
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.OrderWindow == 0 {
-		c.OrderWindow = DefaultOrderWindow
-	}
-	if c.OrderCallTimeout == 0 {
-		c.OrderCallTimeout = DefaultOrderCallTimeout
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = DefaultPollInterval
-	}
-	if c.MaxPollInterval == 0 {
-		c.MaxPollInterval = max(DefaultMaxPollInterval, c.PollInterval)
-	}
-	if c.JourneyTimeout == 0 {
-		c.JourneyTimeout = DefaultJourneyTimeout
-	}
-	if c.AckWait == 0 {
-		c.AckWait = DefaultAckWait
-	}
-	if c.MaxAckPending == 0 {
-		c.MaxAckPending = DefaultMaxAckPending
-	}
-	if c.DrainTimeout == 0 {
-		c.DrainTimeout = DefaultDrainTimeout
-	}
-	if c.Consumer == "" {
-		c.Consumer = DefaultConsumer
-	}
-	if c.Bucket == "" {
-		c.Bucket = DefaultBucket
-	}
+	c.Replicas = cmp.Or(c.Replicas, 1)
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
+	c.OrderWindow = cmp.Or(c.OrderWindow, DefaultOrderWindow)
+	c.OrderCallTimeout = cmp.Or(c.OrderCallTimeout, DefaultOrderCallTimeout)
+	c.PollInterval = cmp.Or(c.PollInterval, DefaultPollInterval)
+	c.MaxPollInterval = cmp.Or(c.MaxPollInterval, max(DefaultMaxPollInterval, c.PollInterval))
+	c.JourneyTimeout = cmp.Or(c.JourneyTimeout, DefaultJourneyTimeout)
+	c.AckWait = cmp.Or(c.AckWait, DefaultAckWait)
+	c.MaxAckPending = cmp.Or(c.MaxAckPending, DefaultMaxAckPending)
+	c.DrainTimeout = cmp.Or(c.DrainTimeout, DefaultDrainTimeout)
+	c.Consumer = cmp.Or(c.Consumer, DefaultConsumer)
+	c.Bucket = cmp.Or(c.Bucket, DefaultBucket)
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}
