@@ -88,12 +88,9 @@ type jsonRenderer struct {
 }
 
 func (r *jsonRenderer) write(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	if err := writeJSONLine(r.w, v); err != nil {
 		r.warn(err)
-		return
 	}
-	fmt.Fprintf(r.w, "%s\n", b)
 }
 
 // jsonLine is the shape of every line; fields not relevant to a kind are left out.
