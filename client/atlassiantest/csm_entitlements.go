@@ -117,21 +117,8 @@ func (s *Server) handleListCSMEntitlements(w http.ResponseWriter, r *http.Reques
 	if entity == "" {
 		errs = append(errs, fieldError{"entityId", "required"})
 	}
-	start, limit := 0, defaultCSMPageSize
-	if s := v.Get("start"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			errs = append(errs, fieldError{"start", "not a non-negative integer"})
-		}
-		start = n
-	}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			errs = append(errs, fieldError{"limit", "not a positive integer"})
-		}
-		limit = min(n, maxCSMPageSize)
-	}
+	start := intParam(v, "start", 0, 0, &errs)
+	limit := min(intParam(v, "limit", defaultCSMPageSize, 1, &errs), maxCSMPageSize)
 	if len(errs) > 0 {
 		writeError(w, http.StatusBadRequest, "INVALID_REQUEST", joinErrors(errs), errs...)
 		return

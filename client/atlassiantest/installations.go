@@ -3,7 +3,9 @@ package atlassiantest
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,6 +247,24 @@ func checkAdminEmail(email string) []fieldError {
 
 // joinErrors is the message of an error answer: the one problem, or how many
 // there are (the errors list names each, so a client does not print them twice).
+// intParam reads the integer query parameter key, def when it is absent; a value below lo
+// (0 or 1) is recorded in errs.
+func intParam(v url.Values, key string, def, lo int, errs *[]fieldError) int {
+	s := v.Get(key)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo {
+		msg := "not a non-negative integer"
+		if lo > 0 {
+			msg = "not a positive integer"
+		}
+		*errs = append(*errs, fieldError{key, msg})
+	}
+	return n
+}
+
 func joinErrors(errs []fieldError) string {
 	if len(errs) == 1 {
 		return errs[0].Field + ": " + errs[0].Message

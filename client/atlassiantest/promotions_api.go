@@ -55,22 +55,9 @@ func (s *Server) handleListPromotionsPaged(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	v := r.URL.Query()
-	limit, offset := defaultPromotionPageSize, 0
 	var errs []fieldError
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			errs = append(errs, fieldError{"limit", "not a positive integer"})
-		}
-		limit = min(n, maxPromotionPageSize)
-	}
-	if s := v.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			errs = append(errs, fieldError{"offset", "not a non-negative integer"})
-		}
-		offset = n
-	}
+	limit := min(intParam(v, "limit", defaultPromotionPageSize, 1, &errs), maxPromotionPageSize)
+	offset := intParam(v, "offset", 0, 0, &errs)
 	orderBy := cmp.Or(v.Get("order-by"), "START_DATE")
 	var key func(p *Promotion) string
 	switch orderBy {

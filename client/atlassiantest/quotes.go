@@ -64,14 +64,11 @@ func (s *Server) handleGetQuote(w http.ResponseWriter, r *http.Request, _ *call)
 
 func (s *Server) handleListQuotes(w http.ResponseWriter, r *http.Request, _ *call) {
 	v := r.URL.Query()
-	size := defaultQuotePageSize
-	if p := v.Get("pageSize"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "INVALID_REQUEST", "pageSize: not a positive integer", fieldError{"pageSize", "not a positive integer"})
-			return
-		}
-		size = min(n, maxQuotePageSize)
+	var errs []fieldError
+	size := min(intParam(v, "pageSize", defaultQuotePageSize, 1, &errs), maxQuotePageSize)
+	if len(errs) > 0 {
+		writeError(w, http.StatusBadRequest, "INVALID_REQUEST", joinErrors(errs), errs...)
+		return
 	}
 	txa, status, start := r.Header.Get("X-transaction-account"), v.Get("status"), v.Get("startId")
 	s.st.mu.Lock()
