@@ -3,10 +3,14 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
@@ -137,5 +141,102 @@ func TestUnpublishedOutcome(t *testing.T) {
 	}
 	if evs := installtest.Of(e.Outcomes(), "done-2"); len(evs) != 1 {
 		t.Errorf("events %v", types(evs))
+	}
+}
+
+// ackPending is how many request messages the default consumer has delivered and not yet
+// seen settled, and how many it has delivered at all.
+func (e *env) ackPending() (pending int, delivered uint64) {
+	e.T.Helper()
+	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
+	if err != nil {
+		e.T.Fatalf("consumer: %v", err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		e.T.Fatalf("consumer info: %v", err)
+	}
+	return info.NumAckPending, info.Delivered.Stream
+}
+
+// TestDuplicateOfRunningJourneyIsAckedAtOnce: a second message with the id of a journey
+// that is still running is acknowledged at once, without waiting for the journey, while
+// the journey's own message keeps driving it to its one order and terminal event.
+func TestDuplicateOfRunningJourneyIsAckedAtOnce(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithProvisionDelay(time.Minute))
+	e.StartDefault()
+	req := jiraOnNewSite("dup-run")
+	e.Publish("dup-run-1", req)
+	e.Eventually("journey ordered", func() bool { return len(installtest.Of(e.Outcomes(), "dup-run-1")) == 1 })
+
+	e.publishDuplicate("dup-run-1", req)
+	// Time stands still: only an immediate acknowledgement settles the duplicate.
+	e.EventuallyStep("duplicate acknowledged", 0, func() bool {
+		pending, delivered := e.ackPending()
+		return delivered == 2 && pending == 1
+	})
+	if term := e.Terminal("dup-run-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	if n := len(e.OrdersOf("dup-run-1")); n != 1 {
+		t.Errorf("%d orders", n)
+	}
+	if evs := installtest.Of(e.Outcomes(), "dup-run-1"); len(evs) != 2 {
+		t.Errorf("events %v, want ordered and provisioned once", types(evs))
+	}
+}
+
+// TestSameIDFromAnotherSourceIsACollision: a request whose id is taken by a request of
+// another source is dead-lettered with a reason naming the collision, without any
+// Atlassian call, and the first journey goes on untouched; so is one that comes after the
+// first journey ended.
+func TestSameIDFromAnotherSourceIsACollision(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithProvisionDelay(time.Minute))
+	e.StartDefault()
+	req := jiraOnNewSite("collide")
+	e.Publish("collide-1", req)
+	e.Eventually("journey ordered", func() bool { return len(installtest.Of(e.Outcomes(), "collide-1")) == 1 })
+	calls := len(e.Sandbox.Requests())
+	before := e.Journey("collide-1")
+
+	other := func() *nats.Msg {
+		ev := installtest.RequestEvent(t, "collide-1", jiraOnNewSite("elsewhere"))
+		ev.SetSource("urn:test:another-system")
+		m := installtest.BinaryMsg(t, subjects.Requested(), ev)
+		m.Header.Del("Nats-Msg-Id")
+		return m
+	}
+	e.PublishMsg(other())
+	var dead []installtest.Message
+	e.EventuallyStep("collision dead-lettered", 0, func() bool {
+		dead = e.Stream(events.StreamDeadLetter)
+		return len(dead) == 1
+	})
+	if reason := dead[0].Header.Get(events.HeaderError); !strings.Contains(reason, "collision") ||
+		!strings.Contains(reason, "urn:test:another-system") {
+		t.Errorf("Installer-Error %q does not name the collision", reason)
+	}
+	if n := len(e.Sandbox.Requests()); n != calls {
+		t.Errorf("%d Atlassian calls for the colliding request", n-calls)
+	}
+	if after := e.Journey("collide-1"); after.UpdatedAt != before.UpdatedAt || after.OwnerSeq != before.OwnerSeq {
+		t.Errorf("the first journey was touched: %+v", after)
+	}
+
+	if term := e.Terminal("collide-1"); term.Type != subjects.Provisioned() || term.Data["requestId"] != "collide-1" {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	e.PublishMsg(other())
+	e.EventuallyStep("collision after the end dead-lettered", 0, func() bool {
+		return len(e.Stream(events.StreamDeadLetter)) == 2
+	})
+	e.Settled()
+	if n := len(e.OrdersOf("collide-1")); n != 1 {
+		t.Errorf("%d orders", n)
+	}
+	if evs := installtest.Of(e.Outcomes(), "collide-1"); len(evs) != 2 {
+		t.Errorf("events %v, want ordered and provisioned once", types(evs))
 	}
 }

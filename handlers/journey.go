@@ -65,6 +65,10 @@ func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevent
 			}
 			j.st, j.rev = st, rev
 		}
+		if src := j.st.Source; src != "" && src != ev.Source() {
+			return in.deadLetter(ctx, d, fmt.Sprintf(
+				"collision: request id %q belongs to a request from source %q, not %q", j.id, src, ev.Source()))
+		}
 		if j.st.Terminal() {
 			return j.finish(ctx)
 		}
@@ -87,6 +91,7 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 	now := j.in.now()
 	st := &State{
 		RequestID:   j.id,
+		Source:      ev.Source(),
 		Traceparent: events.Traceparent(ev),
 		OwnerSeq:    j.d.meta.Sequence.Stream,
 		Step:        StepReceived,
@@ -120,7 +125,9 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 
 // claim decides whether this delivery may run the journey's next step. done is true when
 // the message was settled instead: it is a second message for a journey whose own
-// message is still alive, or another delivery holds the lease.
+// message is still alive, or another delivery holds the lease. A second message is
+// acknowledged at once: the journey's own message is delivered until the journey ends, so
+// the second one holds no pending slot; only when the first is gone does it take over.
 func (j *journey) claim(ctx context.Context) (done bool, err error) {
 	st := j.st
 	if seq := j.d.meta.Sequence.Stream; st.OwnerSeq != seq {
@@ -129,8 +136,8 @@ func (j *journey) claim(ctx context.Context) (done bool, err error) {
 			return true, err
 		}
 		if alive {
-			j.log.Debug("second message for a running journey waits", "owner_seq", st.OwnerSeq, "seq", seq)
-			return true, j.d.NakWithDelay(j.in.cfg.AckWait)
+			j.log.Info("second message for a running journey acknowledged", "owner_seq", st.OwnerSeq, "seq", seq)
+			return true, j.d.Ack()
 		}
 		st.OwnerSeq = seq
 		return false, j.save(ctx)

@@ -51,14 +51,18 @@ const (
 // State is the durable state of one journey: the JSON value under Key(requestID) in the
 // INSTALL_JOURNEYS bucket. Every write is a compare-and-set on the entry's revision.
 type State struct {
-	RequestID string          `json:"requestId"`
-	Request   *events.Request `json:"request,omitempty"`
+	RequestID string `json:"requestId"`
+	// Source is the request's CloudEvents source: with RequestID, the request's identity.
+	// The same id from another source is a collision, dead-lettered.
+	Source  string          `json:"source,omitempty"`
+	Request *events.Request `json:"request,omitempty"`
 	// Traceparent is the request's distributed-tracing context, carried to every outcome.
 	Traceparent string `json:"traceparent,omitempty"`
 	Step        Step   `json:"step"`
 	Status      Status `json:"status"`
 	// OwnerSeq is the stream sequence of the request message that drives the journey; a
-	// second message with the same request id waits for it instead of running steps.
+	// second message with the same request id is acknowledged while that one exists, and
+	// takes the journey over once it is gone.
 	OwnerSeq uint64 `json:"ownerSeq,omitempty"`
 	// Lease keeps two deliveries from running a step of the journey at once.
 	Lease Lease `json:"lease,omitzero"`
