@@ -85,7 +85,7 @@ func (s *Server) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, names)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
+		if _, ok := s.authorized(r); !ok {
 			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid credentials")
 			return
 		}

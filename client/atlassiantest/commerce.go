@@ -11,7 +11,7 @@ func (s *Server) handleEntitlementDetails(w http.ResponseWriter, r *http.Request
 	id := r.PathValue("entitlementId")
 	st := s.st
 	st.mu.Lock()
-	e, ok := st.entitlement(id, c.now)
+	e, ok := st.entitlement(id, c.org, c.now)
 	if !ok {
 		st.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "entitlement not found: "+id)

@@ -72,7 +72,7 @@ func (s *Server) handleProductEntitlements(w http.ResponseWriter, r *http.Reques
 		ResourceARI:  "ari:cloud:platform::site/" + ref.site.CloudID,
 		Entitlements: []client.ProductEntitlement{},
 	}
-	if e, ok := st.entitlement(ref.product().EntitlementID, c.now); ok {
+	if e, ok := st.entitlement(ref.product().EntitlementID, "", c.now); ok {
 		status := e.Status
 		if status == "" {
 			status = "ACTIVE"

@@ -11,8 +11,7 @@ type Option func(*config)
 
 type config struct {
 	clock           clockwork.Clock
-	apiKeys         []string
-	basic           []basicCredential
+	creds           []credential
 	provisionDelay  time.Duration
 	orderWindow     time.Duration
 	orderProcessing time.Duration
@@ -24,7 +23,11 @@ type config struct {
 	rateLimits      []rateLimitSpec
 }
 
-type basicCredential struct{ email, token string }
+// credential is an API key (key) or site-admin credentials (email, token) the sandbox
+// accepts; org, when set, is the one organization they may act on.
+type credential struct {
+	org, key, email, token string
+}
 
 // Defaults of a sandbox's timing, which WithProvisionDelay, WithOrderProcessingDelay and
 // WithOrderWindow change.
@@ -56,16 +59,30 @@ func WithClock(c clockwork.Clock) Option {
 	}
 }
 
-// WithAPIKey sets an organization API key accepted as "Authorization: Bearer".
-// Given once or more, it replaces DefaultAPIKey.
+// WithAPIKey sets an API key accepted as "Authorization: Bearer" for every
+// organization. Given once or more (or WithOrgAPIKey), it replaces DefaultAPIKey.
 func WithAPIKey(key string) Option {
-	return func(cfg *config) { cfg.apiKeys = append(cfg.apiKeys, key) }
+	return func(cfg *config) { cfg.creds = append(cfg.creds, credential{key: key}) }
+}
+
+// WithOrgAPIKey sets an organization API key, accepted as "Authorization: Bearer"
+// for orgID only: other organizations' paths answer 401, and their entitlements,
+// provisioning requests and orders are not found. It replaces DefaultAPIKey, as
+// WithAPIKey does.
+func WithOrgAPIKey(orgID, key string) Option {
+	return func(cfg *config) { cfg.creds = append(cfg.creds, credential{org: orgID, key: key}) }
 }
 
 // WithBasicAuth accepts the site-admin credentials email:token as
-// "Authorization: Basic", besides the API key.
+// "Authorization: Basic", besides the API key, for every organization.
 func WithBasicAuth(email, token string) Option {
-	return func(cfg *config) { cfg.basic = append(cfg.basic, basicCredential{email, token}) }
+	return func(cfg *config) { cfg.creds = append(cfg.creds, credential{email: email, token: token}) }
+}
+
+// WithOrgBasicAuth accepts the site-admin credentials email:token for orgID only,
+// as WithOrgAPIKey does an API key.
+func WithOrgBasicAuth(orgID, email, token string) Option {
+	return func(cfg *config) { cfg.creds = append(cfg.creds, credential{org: orgID, email: email, token: token}) }
 }
 
 // WithProvisionDelay sets how long after the order naming it a provisioning

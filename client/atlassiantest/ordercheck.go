@@ -13,6 +13,7 @@ type orderCheck struct {
 	st        *state
 	req       *client.OrderRequest
 	now       time.Time
+	org       string // the caller's organization, "" for any
 	cfg       *config
 	errs      []fieldError
 	provision *provision
@@ -70,7 +71,7 @@ func (v *orderCheck) checkProvision() *provision {
 	}
 	p, ok := v.st.provisions[id]
 	switch {
-	case !ok:
+	case !ok || !orgMay(v.org, p.orgID):
 		v.fail("metadata.provisionRequestId", "unknown provisioning request %s", id)
 		return nil
 	case p.orderID != "":
@@ -122,7 +123,7 @@ func (v *orderCheck) checkItem(i int, it *client.OrderItem, items map[string]int
 			}
 			target = st.offerings[req.Items[k].OfferingID]
 		case client.ReferenceEntitlement:
-			e, ok := st.entitlement(rel.EntitlementID, v.now)
+			e, ok := st.entitlement(rel.EntitlementID, v.org, v.now)
 			if !ok {
 				v.fail(rf+".entitlementId", "entitlement %s does not exist", rel.EntitlementID)
 				continue

@@ -13,6 +13,7 @@ import (
 // order is an accepted order. Item statuses are computed from the clock.
 type order struct {
 	req       client.OrderRequest
+	org       string // of its provisioning request
 	resp      client.OrderResponse
 	createdAt time.Time
 	doneAt    time.Time
@@ -34,12 +35,16 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request, c *ca
 	st := s.st
 	st.mu.Lock()
 	if o, ok := st.orders[req.OrderID]; ok && req.OrderID != "" {
-		resp := o.resp
+		resp, mine := o.resp, orgMay(c.org, o.org)
 		st.mu.Unlock()
+		if !mine {
+			writeError(w, http.StatusConflict, "CONFLICT", "order id "+req.OrderID+" is taken", fieldError{"orderId", "taken by another organization's order"})
+			return
+		}
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	v := orderCheck{st: st, req: &req, now: c.now, cfg: &s.cfg}
+	v := orderCheck{st: st, req: &req, now: c.now, org: c.org, cfg: &s.cfg}
 	v.run()
 	if len(v.errs) > 0 {
 		st.mu.Unlock()
@@ -56,7 +61,7 @@ func (s *Server) handleCreateOrder(w http.ResponseWriter, r *http.Request, c *ca
 // with st.mu held.
 func (st *state) acceptOrder(v *orderCheck, c *call) client.OrderResponse {
 	req, p, now := v.req, v.provision, c.now
-	o := &order{req: *req, createdAt: now, doneAt: now.Add(v.cfg.orderProcessing), itemsFail: c.action.orderItemsFail}
+	o := &order{req: *req, org: p.orgID, createdAt: now, doneAt: now.Add(v.cfg.orderProcessing), itemsFail: c.action.orderItemsFail}
 	p.orderID, p.orderedAt = req.OrderID, now
 
 	var site *Site
@@ -140,7 +145,7 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, c *call)
 	st := s.st
 	st.mu.Lock()
 	o, ok := st.orders[id]
-	if !ok || o.req.TransactionAccountID != txa {
+	if !ok || o.req.TransactionAccountID != txa || !orgMay(c.org, o.org) {
 		st.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "order not found in transaction account: "+id)
 		return

@@ -17,6 +17,9 @@ type RecordedRequest struct {
 	Endpoint Endpoint    `json:"endpoint,omitempty"`
 	// Status is the answer's status; 0 when the connection was dropped.
 	Status int `json:"status"`
+	// Org is the one organization the caller's credentials may act on (WithOrgAPIKey),
+	// empty for credentials valid for every organization, or none.
+	Org string `json:"org,omitempty"`
 }
 
 // Redacted is what replaces a credential in the request log.
@@ -32,7 +35,7 @@ type requestLog struct {
 
 func newRequestLog(limit int) *requestLog { return &requestLog{limit: limit} }
 
-func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int) {
+func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int, org string) {
 	if l.limit <= 0 {
 		return
 	}
@@ -47,7 +50,7 @@ func (l *requestLog) add(r *http.Request, e Endpoint, body []byte, status int) {
 		}
 	}
 	rec := RecordedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: h,
-		Body: string(body), Endpoint: e, Status: status}
+		Body: string(body), Endpoint: e, Status: status, Org: org}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buf) < l.limit {

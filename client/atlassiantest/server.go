@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,8 @@ type call struct {
 	body   []byte
 	action action
 	base   string
+	// org is the one organization the caller's credentials may act on; "" for any.
+	org string
 }
 
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, c *call)
@@ -119,8 +122,8 @@ func NewUnstartedServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if len(cfg.apiKeys) == 0 {
-		cfg.apiKeys = []string{DefaultAPIKey}
+	if !slices.ContainsFunc(cfg.creds, func(c credential) bool { return c.key != "" }) {
+		cfg.creds = append(cfg.creds, credential{key: DefaultAPIKey})
 	}
 	fx := cfg.fixtures
 	if fx == nil {
@@ -222,11 +225,17 @@ func (s *Server) wrap(rt route) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		// The log entry is written before the answer leaves, so a caller that
 		// has its answer always finds its request in the log.
-		sw := &statusWriter{ResponseWriter: w, record: func(status int) { s.log.add(r, rt.endpoint, body, status) }}
+		org := ""
+		sw := &statusWriter{ResponseWriter: w, record: func(status int) { s.log.add(r, rt.endpoint, body, status, org) }}
 		defer sw.recordOnce(0)
 		sw.Header().Set("Atl-Traceid", s.traceID())
-		if !s.authorized(r) {
+		org, ok := s.authorized(r)
+		if !ok {
 			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid credentials")
+			return
+		}
+		if id := r.PathValue("orgId"); org != "" && id != "" && id != org {
+			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "the credentials are not valid for organization "+id)
 			return
 		}
 		if wait, ok := s.admit(rt.endpoint, s.cfg.clock.Now()); !ok {
@@ -249,7 +258,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(sw, a.status, http.StatusText(a.status), "injected fault")
 			return
 		}
-		c := &call{now: s.cfg.clock.Now(), body: body, action: a, base: s.baseURL(r)}
+		c := &call{now: s.cfg.clock.Now(), body: body, action: a, base: s.baseURL(r), org: org}
 		if a.ambiguous {
 			rt.handle(s, &discardWriter{h: http.Header{}}, r, c)
 			sw.recordOnce(0)
@@ -272,33 +281,35 @@ func dropConnection(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized finds the caller's credentials; org is the organization they are limited to,
+// "" when they may act on every one.
+func (s *Server) authorized(r *http.Request) (org string, ok bool) {
 	h := r.Header.Get("Authorization")
 	scheme, cred, ok := strings.Cut(h, " ")
 	if !ok {
-		return false
+		return "", false
 	}
 	switch strings.ToLower(scheme) {
 	case "bearer":
-		for _, k := range s.cfg.apiKeys {
-			if subtle.ConstantTimeCompare([]byte(cred), []byte(k)) == 1 {
-				return true
+		for _, c := range s.cfg.creds {
+			if c.key != "" && subtle.ConstantTimeCompare([]byte(cred), []byte(c.key)) == 1 {
+				return c.org, true
 			}
 		}
 	case "basic":
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		if err != nil {
-			return false
+			return "", false
 		}
 		email, token, _ := strings.Cut(string(raw), ":")
-		for _, b := range s.cfg.basic {
-			if subtle.ConstantTimeCompare([]byte(email), []byte(b.email)) == 1 &&
-				subtle.ConstantTimeCompare([]byte(token), []byte(b.token)) == 1 {
-				return true
+		for _, c := range s.cfg.creds {
+			if c.email != "" && subtle.ConstantTimeCompare([]byte(email), []byte(c.email)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(token), []byte(c.token)) == 1 {
+				return c.org, true
 			}
 		}
 	}
-	return false
+	return "", false
 }
 
 // baseURL is where the caller reached the sandbox, for statusUrl and links.

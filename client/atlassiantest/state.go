@@ -145,14 +145,18 @@ func (st *state) indexWorkspace(site *Site, i int) {
 	st.workspaces[ari] = wsRef{site: site, idx: i}
 }
 
-// entitlement returns a visible entitlement.
-func (st *state) entitlement(id string, now time.Time) (*Entitlement, bool) {
+// entitlement returns a visible entitlement of organization org ("" for any).
+func (st *state) entitlement(id, org string, now time.Time) (*Entitlement, bool) {
 	e, ok := st.entitlements[id]
-	if !ok || now.Before(e.VisibleAt) {
+	if !ok || now.Before(e.VisibleAt) || !orgMay(org, e.OrgID) {
 		return nil, false
 	}
 	return e, true
 }
+
+// orgMay reports whether credentials limited to org ("" for none) may see what belongs to
+// owner; what has no owner (hand-written fixtures) is everyone's.
+func orgMay(org, owner string) bool { return org == "" || owner == "" || owner == org }
 
 // orgWorkspace finds product ari in organization orgID; when either is unknown it returns the
 // message naming which. st.mu must be held.
