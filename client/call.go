@@ -54,12 +54,31 @@ func requiredBody[T any](name string, body *T) error {
 	return nil
 }
 
-// withHeader sets a header on a built request when value is not empty.
+// withHeader sets a header on a built request when value is not empty. A value that
+// HTTP forbids (a control character such as CR or LF) is an error wrapping
+// ErrInvalidArgument, raised here rather than by net/http at the first attempt, so that
+// nobody mistakes the local refusal for a network failure worth retrying. The value is
+// not repeated in the error.
 func withHeader(r *request, err error, key, value string) (*request, error) {
-	if err == nil && value != "" {
-		r.header.Set(key, value)
+	if err != nil || value == "" {
+		return r, err
 	}
-	return r, err
+	if !validHeaderValue(value) {
+		return nil, fmt.Errorf("%w: the %s header value holds a control character", ErrInvalidArgument, key)
+	}
+	r.header.Set(key, value)
+	return r, nil
+}
+
+// validHeaderValue reports whether net/http would send v as a header value: no control
+// character but the horizontal tab (RFC 9110, field-value).
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // headerTransactionAccount names the transaction account that commerce order

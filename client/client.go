@@ -135,8 +135,9 @@ const (
 	// retryIdempotent: a repeat has no further effect (reads, queries, and the
 	// order POST, deduplicated by orderId). Retried on 429, 5xx and network errors.
 	retryIdempotent retryClass = iota
-	// retryUnsent: a repeat could act twice (provisioning). Retried on 429 and
-	// 503, and after a network error only when the request surely never left.
+	// retryUnsent: a repeat could act twice (provisioning). Retried on 429 (refused
+	// unprocessed), and after a network error only when the request surely never left;
+	// not on 503, which a proxy may answer for a request it forwarded.
 	retryUnsent
 )
 
@@ -156,7 +157,7 @@ type request struct {
 func (c *Client) newRequest(method, path string, query url.Values, body any, family Family, class retryClass) (*request, error) {
 	rel, err := url.Parse(strings.TrimPrefix(path, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("atlassian: building %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%w: building %s %s: %w", ErrInvalidArgument, method, path, err)
 	}
 	u := c.baseURL.ResolveReference(rel)
 	if len(query) > 0 {
@@ -171,7 +172,7 @@ func (c *Client) newRequestURL(method string, u *url.URL, body any, family Famil
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, fmt.Errorf("atlassian: encoding %s %s body: %w", method, u.Path, err)
+			return nil, fmt.Errorf("%w: encoding %s %s body: %w", ErrInvalidArgument, method, u.Path, err)
 		}
 		r.body = b
 		r.header.Set("Content-Type", "application/json")
@@ -242,7 +243,7 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	}
 	req, err := http.NewRequestWithContext(noDeadline{ctx}, r.method, r.url.String(), body)
 	if err != nil {
-		return nil, fmt.Errorf("atlassian: building %s request: %w", r.method, err)
+		return nil, fmt.Errorf("%w: building %s request: %w", ErrInvalidArgument, r.method, err)
 	}
 	for k, vs := range r.header {
 		req.Header[k] = append([]string(nil), vs...)

@@ -86,11 +86,11 @@ func (s *QuotesService) Download(ctx context.Context, quoteID, transactionAccoun
 	}
 	r, err := s.client.newRequest(http.MethodGet, "commerce/api/v3/quotes/"+seg(quoteID)+"/download",
 		url.Values{"transactionAccountId": {transactionAccountID}}, nil, FamilyQuotes, retryIdempotent)
+	r, err = withHeader(r, err, headerTransactionAccount, transactionAccountID)
 	if err != nil {
 		return nil, nil, err
 	}
 	r.header.Set("Accept", "application/pdf")
-	r.header.Set(headerTransactionAccount, transactionAccountID)
 	return s.client.stream(ctx, r)
 }
 

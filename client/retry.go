@@ -82,7 +82,7 @@ func (c *Client) untilDeadline(ctx context.Context) (time.Duration, bool) {
 // API named one, how long to wait first.
 func (c *Client) retryable(r *request, resp *http.Response, err error) (time.Duration, bool) {
 	if resp == nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrInvalidArgument) {
 			return 0, false
 		}
 		if r.class == retryIdempotent {
@@ -91,10 +91,15 @@ func (c *Client) retryable(r *request, resp *http.Response, err error) (time.Dur
 		return 0, neverSent(err)
 	}
 	switch code := resp.StatusCode; {
-	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+	case code == http.StatusTooManyRequests:
 		// The API refused the request without acting on it.
 		d, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
 		return d, true
+	case code == http.StatusServiceUnavailable:
+		// Usually refused unprocessed too, but a proxy may answer 503 for a request it
+		// forwarded: only a request safe to repeat is sent again.
+		d, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+		return d, r.class == retryIdempotent
 	case code >= 500 && code != http.StatusNotImplemented:
 		return 0, r.class == retryIdempotent
 	default:

@@ -113,7 +113,10 @@ func TestRetryPolicy(t *testing.T) {
 		{"get", []int{503}, 5, 503},
 		{"order", []int{500, 0, 502, 200}, 4, 0},
 		{"order", []int{409}, 1, 409},
-		{"provision", []int{503, 429, 200}, 3, 0},
+		{"provision", []int{429, 429, 200}, 3, 0},
+		// A 503 may come from a proxy that forwarded the request: not surely without effect.
+		{"provision", []int{503}, 1, 503},
+		{"provision", []int{429, 503, 200}, 2, 503},
 		{"provision", []int{500}, 1, 500},
 		{"provision", []int{502}, 1, 502},
 		{"provision", []int{0}, 1, -1},
@@ -334,3 +337,24 @@ type deadlineCtx struct {
 }
 
 func (d deadlineCtx) Deadline() (time.Time, bool) { return d.at, true }
+
+// A request that net/http would refuse to send (a header value with CR LF) is refused
+// by the client itself as an invalid argument, before any attempt, and never retried:
+// nothing transient about it.
+func TestLocalRefusalIsNotRetried(t *testing.T) {
+	c, mux, clk := setup(t, WithRetry(5, time.Second))
+	n := scripted(t, mux, "/commerce/api/v2/orders", nil, 200)
+	var err error
+	driveClock(t, clk, func() {
+		_, _, err = c.Commerce.CreateOrder(ctxT(t), &OrderRequest{OrderID: "o1", TransactionAccountID: "ta\r\nX-Injected: 1"})
+	})
+	if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "X-transaction-account") {
+		t.Errorf("err = %v, want ErrInvalidArgument naming the header", err)
+	}
+	if strings.Contains(err.Error(), "X-Injected") {
+		t.Errorf("err = %v repeats the refused value", err)
+	}
+	if got := n.Load(); got != 0 {
+		t.Errorf("server saw %d requests", got)
+	}
+}

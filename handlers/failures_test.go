@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,8 @@ func TestFailureCodes(t *testing.T) {
 			fault: atlassiantest.Fault{RateLimit: 1}, stage: "lookup", code: "rate_limited", retryable: true, httpStatus: 429},
 		{name: "server error on provisioning is not re-sent", request: jiraOnNewSite("f-500"), endpoint: atlassiantest.EndpointProvisionProducts,
 			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 500}, stage: "provision", code: "api_error", retryable: true, httpStatus: 500, provisions: 1},
+		{name: "503 on provisioning is not re-sent", request: jiraOnNewSite("f-503"), endpoint: atlassiantest.EndpointProvisionProducts,
+			fault: atlassiantest.Fault{Error: 1, ErrorStatus: 503}, stage: "provision", code: "api_error", retryable: true, httpStatus: 503, provisions: 1},
 		{name: "dropped provisioning connection is not re-sent", request: jiraOnNewSite("f-drop"), endpoint: atlassiantest.EndpointProvisionProducts,
 			fault: atlassiantest.Fault{Ambiguous: 1}, stage: "provision", code: "api_error", retryable: true, provisions: 1},
 		{name: "client error on provisioning", request: jiraOnNewSite("f-prov-400"), endpoint: atlassiantest.EndpointProvisionProducts,
@@ -257,4 +260,34 @@ func TestHungOrderCallIsCutAndResent(t *testing.T) {
 	if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointGetOrder)); n == 0 {
 		t.Error("the order was sent again without reading it first")
 	}
+}
+
+// TestLocalRefusalIsNotTransient: a value that cannot travel in an HTTP header (here a
+// transaction account with CR LF, found by the billing look-up) is refused by the client
+// before anything is sent; the journey fails at once, not retryable, instead of taking
+// the refusal for a network failure and trying until the journey timeout.
+func TestLocalRefusalIsNotTransient(t *testing.T) {
+	f := atlassiantest.DefaultFixtures()
+	for i := range f.Entitlements {
+		if f.Entitlements[i].ID == atlassiantest.JiraParentEntitlementID {
+			f.Entitlements[i].TransactionAccountID = "ta\r\nX-Injected: 1"
+		}
+	}
+	e := newEnv(t, atlassiantest.WithFixtures(f))
+	e.StartDefault()
+	e.Publish("refused-1", jiraOnNewSite("refused"))
+	term := e.Terminal("refused-1")
+	if term.Type != subjects.Failed() || term.Data["code"] != "api_error" || term.Data["stage"] != "order" || term.Data["retryable"] != false {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	if msg, _ := term.Data["message"].(string); strings.Contains(msg, "X-Injected") {
+		t.Errorf("message %q repeats the refused value", msg)
+	}
+	if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)); n != 0 {
+		t.Errorf("%d order POSTs reached the API", n)
+	}
+	if n := len(e.OrdersOf("refused-1")); n != 0 {
+		t.Errorf("%d orders", n)
+	}
+	e.Settled()
 }
