@@ -1,19 +1,25 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 )
 
-// failure ends a journey: it becomes the data of its failed event.
+// failure ends a journey: it becomes the data of its failed event. cause, when set, is
+// the error behind it, for the log only.
 type failure struct {
-	ev events.Failed
+	ev    events.Failed
+	cause error
 }
 
 func (f *failure) Error() string {
@@ -37,9 +43,15 @@ func (r *retryLater) Unwrap() error { return r.err }
 
 // apiFailure maps an error of an Atlassian call to the contract's codes. A 429 that the
 // client's own retries did not get past is rate_limited; 5xx and transport errors are
-// api_error and retryable, since a new request may well succeed.
+// api_error and retryable, since a new request may well succeed. The message says what
+// the API answered (see describe); a look-up's failure says that nothing was provisioned
+// or ordered, since look-ups come first.
 func apiFailure(stage string, err error) *failure {
-	f := &failure{ev: events.Failed{Stage: stage, Message: err.Error(), Code: events.CodeAPIError, Retryable: transient(err)}}
+	msg := describe(err)
+	if stage == events.StageLookup {
+		msg += "; nothing was provisioned or ordered"
+	}
+	f := &failure{ev: events.Failed{Stage: stage, Message: msg, Code: events.CodeAPIError, Retryable: transient(err)}, cause: err}
 	var rl *client.RateLimitError
 	var er *client.ErrorResponse
 	switch {
@@ -99,11 +111,82 @@ func statusOf(err error) int {
 	return 0
 }
 
-// apiMessage is the API's own explanation of a refusal, or the error text.
+// apiMessage is the API's own explanation of a refusal, or else describe's.
 func apiMessage(err error) string {
 	var er *client.ErrorResponse
 	if errors.As(err, &er) && er.Message != "" {
-		return er.Message
+		return clip(er.Message)
 	}
-	return err.Error()
+	return describe(err)
+}
+
+// maxAPIText bounds what a failed event repeats of an error answer: its message, the
+// problems it lists. The whole answer is in the log.
+const maxAPIText = 1024
+
+// describe says what became of an Atlassian call, for a failed event's message: what the
+// API answered, or that no answer came. A failed event goes to every subscriber, so it
+// never carries the call's URL, the API's address or a Go error chain; those are in the
+// installer's log, with the journey's request id.
+func describe(err error) string {
+	var rl *client.RateLimitError
+	var er *client.ErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		s := "the API kept answering 429 Too Many Requests"
+		if rl.RetryAfter > 0 {
+			s += fmt.Sprintf(" (it asked to wait %s)", rl.RetryAfter)
+		}
+		return s + apiSaid(&rl.ErrorResponse)
+	case errors.As(err, &er):
+		return fmt.Sprintf("the API answered %d %s", er.StatusCode, http.StatusText(er.StatusCode)) + apiSaid(er)
+	case errors.Is(err, client.ErrUntrustedStatusURL):
+		return "the provisioning statusUrl does not point at the configured Atlassian API, so it was not called"
+	case errors.Is(err, client.ErrInvalidArgument):
+		return "the installer refused to send the request as it was: " + localReason(err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return "no answer from the API in time"
+	}
+	return "no answer from the API: the connection failed or was cut"
+}
+
+// apiSaid is what an error answer explained, when it explained anything, and the id that
+// Atlassian support asks for.
+func apiSaid(er *client.ErrorResponse) string {
+	var b strings.Builder
+	if er.Message != "" {
+		b.WriteString(": " + er.Message)
+	}
+	for _, d := range er.Errors {
+		if s := d.String(); s != "" && s != er.Message {
+			b.WriteString("; " + s)
+		}
+	}
+	s := clip(b.String())
+	if er.RequestID != "" {
+		s += " (request id " + clip(er.RequestID) + ")"
+	}
+	return s
+}
+
+// localReason is the part of a client's local refusal after its sentinel: the client
+// names the argument or header there, never a URL.
+func localReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, client.ErrInvalidArgument.Error()+": "); i >= 0 {
+		msg = msg[i+len(client.ErrInvalidArgument.Error())+2:]
+	}
+	return clip(msg)
+}
+
+// clip cuts s to maxAPIText bytes on a character boundary.
+func clip(s string) string {
+	if len(s) <= maxAPIText {
+		return s
+	}
+	cut := maxAPIText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -2,10 +2,12 @@ package handlers_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
@@ -290,4 +292,55 @@ func TestLocalRefusalIsNotTransient(t *testing.T) {
 		t.Errorf("%d orders", n)
 	}
 	e.Settled()
+}
+
+// TestFailedMessagesSayWhatHappened: a failed event's message says what the API answered
+// and what the installer did; the address of the API, its URLs and Go's network errors stay
+// in the logs (Terminal checks every failed event of the suite for them).
+func TestFailedMessagesSayWhatHappened(t *testing.T) {
+	t.Run("no connection", func(t *testing.T) {
+		e := newEnv(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead := "http://" + l.Addr().String()
+		l.Close() // nothing listens there any more: every dial is refused
+		e.Start(e.JS, handlers.ClientAPI(e.NewClient(client.WithBaseURL(dead), client.WithAPIKey(atlassiantest.DefaultAPIKey))), e.Config())
+		e.Publish("msg-dial", jiraOnNewSite("msg-dial"))
+		term := e.Terminal("msg-dial")
+		installtest.CheckFailedMessage(t, term, dead)
+		if msg := term.Data["message"]; term.Data["code"] != "api_error" || term.Data["retryable"] != true ||
+			!strings.Contains(msg.(string), "nothing was provisioned or ordered") {
+			t.Errorf("%s %v", term.Type, term.Data)
+		}
+	})
+	t.Run("answers", func(t *testing.T) {
+		e := newEnv(t)
+		e.StartDefault()
+		for _, tc := range []struct {
+			id       string
+			endpoint atlassiantest.Endpoint
+			fault    atlassiantest.Fault
+			says     []string
+		}{
+			{"msg-500", atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Error: 1, ErrorStatus: 500},
+				[]string{"500 Internal Server Error", "injected fault", "nothing was ordered"}},
+			{"msg-drop", atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Ambiguous: 1},
+				[]string{"no answer", "nothing was ordered"}},
+			{"msg-404", atlassiantest.EndpointEntitlementDetails, atlassiantest.Fault{Error: 1, ErrorStatus: 404},
+				[]string{"404 Not Found", "nothing was provisioned or ordered"}},
+		} {
+			e.Sandbox.SetFault(tc.endpoint, tc.fault)
+			e.Publish(tc.id, jiraOnNewSite(tc.id))
+			term := e.Terminal(tc.id)
+			e.Sandbox.ClearFaults()
+			msg, _ := term.Data["message"].(string)
+			for _, want := range tc.says {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%s: message %q does not say %q", tc.id, msg, want)
+				}
+			}
+		}
+	})
 }

@@ -250,7 +250,11 @@ func (j *journey) lookUpStep(ctx context.Context) error {
 
 // fail records a failed outcome; finish publishes it.
 func (j *journey) fail(ctx context.Context, f *failure) error {
-	j.log.Info("journey failed", "stage", f.ev.Stage, "code", f.ev.Code, "message", f.ev.Message)
+	log := j.log
+	if f.cause != nil {
+		log = log.With("error", f.cause)
+	}
+	log.Info("journey failed", "stage", f.ev.Stage, "code", f.ev.Code, "message", f.ev.Message)
 	st := j.st
 	st.Outcome = j.in.outcomeFailed(st, f)
 	st.Step, st.Status, st.CompletedAt, st.Lease = StepDone, StatusFailed, j.in.now(), Lease{}

@@ -34,15 +34,20 @@ func (j *journey) provisionStep(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return err // stopped while sending: the state says so, and a redelivery decides
 		}
-		return apiFailure(events.StageProvision, err)
+		f := apiFailure(events.StageProvision, err)
+		f.ev.Message += "; the provisioning request is not sent again, and nothing was ordered"
+		return f
 	}
 	statusURL := resp.Data.StatusURL
 	if err := j.api.Installations.CheckStatusURL(statusURL); err != nil {
-		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+		j.log.Warn("untrusted provisioning statusUrl", "error", err)
+		return fail(events.StageProvision, events.CodeAPIError, false, "%s; nothing was ordered", describe(err))
 	}
 	prid, err := client.ProvisionRequestID(statusURL)
 	if err != nil {
-		return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+		j.log.Warn("provisioning statusUrl without a request id", "error", err)
+		return fail(events.StageProvision, events.CodeAPIError, false,
+			"the provisioning answer's statusUrl names no provisioning request; nothing was ordered")
 	}
 	st.StatusURL, st.ProvisionRequestID = statusURL, prid
 	return j.orderStep(ctx)
@@ -209,7 +214,8 @@ func (j *journey) pollStep(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return err
 		case errors.Is(err, client.ErrUntrustedStatusURL):
-			return fail(events.StageProvision, events.CodeAPIError, false, "%v", err)
+			j.log.Warn("untrusted provisioning statusUrl", "error", err)
+			return fail(events.StageProvision, events.CodeAPIError, false, "%s", describe(err))
 		case transient(err):
 			j.log.Warn("provisioning status unavailable for now", "error", err)
 		default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -118,7 +119,8 @@ func IsTerminal(m Message) bool {
 	return m.Type == Subjects.Provisioned() || m.Type == Subjects.Failed()
 }
 
-// Terminal waits for the request's terminal event and returns it.
+// Terminal waits for the request's terminal event and returns it. A failed event whose
+// message names an address fails the test: see CheckFailedMessage.
 func (e *Env) Terminal(requestID string) Message {
 	e.T.Helper()
 	var got Message
@@ -131,7 +133,24 @@ func (e *Env) Terminal(requestID string) Message {
 		}
 		return false
 	})
+	if got.Type == Subjects.Failed() {
+		CheckFailedMessage(e.T, got, e.Sandbox.URL)
+	}
 	return got
+}
+
+// CheckFailedMessage fails the test when a failed event's message carries what belongs in
+// the installer's logs only: a URL, the API's address, or a Go network error. baseURL is
+// the Atlassian API's.
+func CheckFailedMessage(t testing.TB, m Message, baseURL string) {
+	t.Helper()
+	msg, _ := m.Data["message"].(string)
+	host := strings.TrimPrefix(strings.TrimPrefix(baseURL, "http://"), "https://")
+	for _, bad := range []string{baseURL, host, "http://", "https://", "dial tcp", "127.0.0.1", "read tcp", "write tcp", "connection refused", "EOF"} {
+		if bad != "" && strings.Contains(msg, bad) {
+			t.Errorf("failed event of %s: message %q carries %q", m.Subject, msg, bad)
+		}
+	}
 }
 
 // Settled waits until the default consumer holds no message: every delivery was settled.
