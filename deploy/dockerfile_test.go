@@ -44,14 +44,42 @@ func dockerfile(t *testing.T) []string {
 	return out
 }
 
+// stage is one FROM of the Dockerfile and what it declares.
+type stage struct {
+	image    string
+	platform string // the --platform flag of FROM
+	args     []string
+	labels   map[string]string
+}
+
+// labelRE matches one key=value of a LABEL instruction, the value quoted or bare.
+var labelRE = regexp.MustCompile(`([A-Za-z0-9._-]+)=("(?:[^"\\]|\\.)*"|\S+)`)
+
 func TestDockerfile(t *testing.T) {
 	var froms, runs []string
+	var stages []*stage
 	var user, entrypoint string
 	for _, ins := range dockerfile(t) {
 		word, rest, _ := strings.Cut(ins, " ")
 		switch strings.ToUpper(word) {
 		case "FROM":
-			froms = append(froms, strings.Fields(rest)[0])
+			st := &stage{labels: map[string]string{}}
+			for _, f := range strings.Fields(rest) {
+				if p, ok := strings.CutPrefix(f, "--platform="); ok {
+					st.platform = p
+				} else if st.image == "" && !strings.HasPrefix(f, "--") {
+					st.image = f
+				}
+			}
+			stages = append(stages, st)
+			froms = append(froms, st.image)
+		case "ARG":
+			name, _, _ := strings.Cut(rest, "=")
+			stages[len(stages)-1].args = append(stages[len(stages)-1].args, name)
+		case "LABEL":
+			for _, m := range labelRE.FindAllStringSubmatch(rest, -1) {
+				stages[len(stages)-1].labels[m[1]] = strings.Trim(m[2], `"`)
+			}
 		case "RUN":
 			runs = append(runs, rest)
 		case "USER":
@@ -79,7 +107,7 @@ func TestDockerfile(t *testing.T) {
 			build = r
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "GOOS=${TARGETOS}", "GOARCH=${TARGETARCH}"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("go build %q lacks %s", build, want)
 		}
@@ -93,6 +121,8 @@ func TestDockerfile(t *testing.T) {
 		}
 	}
 
+	checkStages(t, stages)
+
 	uid, _, _ := strings.Cut(user, ":")
 	if uid == "" || uid == "0" || uid == "root" {
 		t.Errorf("USER %q: the runtime must not run as root", user)
@@ -102,6 +132,46 @@ func TestDockerfile(t *testing.T) {
 	}
 	if entrypoint != `["/usr/local/bin/installer"]` {
 		t.Errorf("ENTRYPOINT %s, want the installer in exec form", entrypoint)
+	}
+}
+
+// checkStages wants a build stage that runs on the builder's platform and compiles for the
+// target's (multi-arch builds without emulation), and a runtime stage labelled as OCI suggests,
+// with its version and revision given at build time.
+func checkStages(t *testing.T, stages []*stage) {
+	t.Helper()
+	build, runtime := stages[0], stages[len(stages)-1]
+	if build.platform != "$BUILDPLATFORM" {
+		t.Errorf("build stage FROM --platform=%q, want $BUILDPLATFORM: it cross-compiles instead of running under emulation", build.platform)
+	}
+	for _, arg := range []string{"TARGETOS", "TARGETARCH"} {
+		if !slices.Contains(build.args, arg) {
+			t.Errorf("build stage does not declare ARG %s, so go build cannot see it", arg)
+		}
+	}
+	if runtime.platform != "" {
+		t.Errorf("runtime stage FROM --platform=%s: it must be the target platform's image", runtime.platform)
+	}
+	const oci = "org.opencontainers.image."
+	want := map[string]string{
+		oci + "version":   "${VERSION}",
+		oci + "revision":  "${REVISION}",
+		oci + "base.name": "docker.io/library/" + runtime.image,
+	}
+	for key, value := range want {
+		if got := runtime.labels[key]; got != value {
+			t.Errorf("LABEL %s=%q, want %q", key, got, value)
+		}
+	}
+	for _, key := range []string{"title", "description", "source"} {
+		if runtime.labels[oci+key] == "" {
+			t.Errorf("runtime stage has no LABEL %s%s", oci, key)
+		}
+	}
+	for _, arg := range []string{"VERSION", "REVISION"} {
+		if !slices.Contains(runtime.args, arg) {
+			t.Errorf("runtime stage does not declare ARG %s, which its labels use", arg)
+		}
 	}
 }
 
