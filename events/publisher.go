@@ -58,7 +58,8 @@ func NewPublisher(js jetstream.JetStream, s Subjects, source string, opts ...Pub
 
 // NewOutcome builds, without publishing, the outcome event PublishOutcome would publish: id
 // EventID(requestID, eventType), type and NATS subject eventType, subject requestID, the
-// publisher's source, time now, data as JSON, and the traceparent extension when given.
+// publisher's source, time now, data as JSON with its schema as dataschema (DataSchema), and the
+// traceparent extension when given.
 func (p *Publisher) NewOutcome(requestID, eventType string, data any, traceparent string) (*event.Event, error) {
 	if !p.subj.IsOutcome(eventType) {
 		return nil, fmt.Errorf("%w: %q, want one of %v", ErrUnknownEventType, eventType, p.subj.Outcomes())
@@ -72,6 +73,7 @@ func (p *Publisher) NewOutcome(requestID, eventType string, data any, traceparen
 	e.SetType(eventType)
 	e.SetSubject(requestID)
 	e.SetTime(p.clock.Now().UTC())
+	e.SetDataSchema(DataSchema(eventType))
 	if err := e.SetData(event.ApplicationJSON, data); err != nil {
 		return nil, fmt.Errorf("%w: data of %s: %v", ErrInvalidEvent, eventType, err)
 	}

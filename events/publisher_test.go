@@ -57,6 +57,7 @@ func TestPublishOutcome(t *testing.T) {
 		"ce-subject":         "req-1",
 		"ce-time":            "2026-11-25T12:00:00Z",
 		"ce-datacontenttype": "application/json",
+		"ce-dataschema":      events.SchemaBaseURI + "ordered.json",
 		"ce-traceparent":     testTraceparent,
 		"Nats-Msg-Id":        events.EventID("req-1", "atlassian.install.ordered"),
 	}

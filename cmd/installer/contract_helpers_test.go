@@ -302,6 +302,19 @@ func (m ctMsg) dataMap(t *testing.T) map[string]any {
 type ctCollector struct {
 	mu   sync.Mutex
 	msgs []ctMsg
+	bad  []error
+}
+
+func (c *ctCollector) addBad(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bad = append(c.bad, err)
+}
+
+func (c *ctCollector) badOnes() []error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.bad)
 }
 
 // add records a message; consumers call it from their own goroutines.
@@ -334,7 +347,8 @@ func (c *ctCollector) about(requestID string) []ctMsg {
 	return c.where(func(m ctMsg) bool { return m.ce("subject") == requestID })
 }
 
-// watchStream follows every message of a stream from its start.
+// watchStream follows every message of a stream from its start. Every outcome of
+// INSTALL_EVENTS must match the schema its dataschema names, or the test fails.
 func (p *ctInstaller) watchStream(t *testing.T, stream string) *ctCollector {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -350,11 +364,22 @@ func (p *ctInstaller) watchStream(t *testing.T, stream string) *ctCollector {
 		if md != nil {
 			seq = md.Sequence.Stream
 		}
+		if stream == ctStreamEvents {
+			if err := installtest.CheckOutcome(msg.Headers(), msg.Data()); err != nil {
+				c.addBad(err)
+			}
+		}
 		c.add(ctMsg{Subject: msg.Subject(), Header: msg.Headers(), Data: msg.Data(), Seq: seq})
 	})
 	if err != nil {
 		t.Fatalf("consume %s: %v", stream, err)
 	}
+	// Cleanups run last first: the consumer stops, then what it saw is reported.
+	t.Cleanup(func() {
+		for _, err := range c.badOnes() {
+			t.Error(err)
+		}
+	})
 	t.Cleanup(cc.Stop)
 	return c
 }

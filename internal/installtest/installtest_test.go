@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/jonboulle/clockwork"
 
 	"github.com/procurement/atlassian-installer/internal/installtest"
@@ -55,5 +56,33 @@ func TestPublishAndRead(t *testing.T) {
 	e.Settled()
 	if n := len(installtest.Of(e.Outcomes(), "req-1")); n != 1 {
 		t.Errorf("%d events for req-1", n)
+	}
+}
+
+// CheckOutcome, which every outcome a test reads goes through, refuses an event whose data
+// breaks its schema or whose dataschema does not name it.
+func TestCheckOutcome(t *testing.T) {
+	e := installtest.New(t)
+	e.StartDefault()
+	e.Publish("req-1", map[string]any{"hello": "world"})
+	good := e.Terminal("req-1")
+	if err := installtest.CheckOutcome(good.Header, good.Raw); err != nil {
+		t.Fatalf("the installer's own failed event: %v", err)
+	}
+
+	ev := good.Event.Clone()
+	if err := ev.SetData(cloudevents.ApplicationJSON, map[string]any{"requestId": "req-1", "code": "oops"}); err != nil {
+		t.Fatal(err)
+	}
+	m := installtest.BinaryMsg(t, good.Type, &ev)
+	if err := installtest.CheckOutcome(m.Header, m.Data); err == nil || !strings.Contains(err.Error(), "schema") {
+		t.Errorf("data without stage, message, retryable and with an unknown code: %v", err)
+	}
+
+	ev = good.Event.Clone()
+	ev.SetDataSchema("")
+	m = installtest.BinaryMsg(t, good.Type, &ev)
+	if err := installtest.CheckOutcome(m.Header, m.Data); err == nil || !strings.Contains(err.Error(), "dataschema") {
+		t.Errorf("no dataschema: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/eventschema"
 )
 
 // Message is a message read back from a stream, decoded when it is a CloudEvent.
@@ -36,8 +38,24 @@ func decode(h nats.Header, data []byte) Message {
 	return m
 }
 
+// CheckOutcome holds a message of INSTALL_EVENTS to the published API: a CloudEvent whose
+// dataschema names the schema of its type, and whose data that schema accepts.
+func CheckOutcome(h nats.Header, data []byte) error {
+	m := decode(h, data)
+	if m.Event == nil {
+		return fmt.Errorf("outcome %s is not a CloudEvent", m.Raw)
+	}
+	if got, want := m.Event.DataSchema(), events.DataSchema(m.Type); got != want {
+		return fmt.Errorf("%s of %s: dataschema %q, want %q", m.Type, m.Subject, got, want)
+	}
+	if err := eventschema.Validate(m.Type, m.Event.Data()); err != nil {
+		return fmt.Errorf("%s of %s does not match its schema: %w\n%s", m.Type, m.Subject, err, m.Event.Data())
+	}
+	return nil
+}
+
 // ReadStream returns every message of a stream so far, in order; none when the stream
-// does not exist yet.
+// does not exist yet. Every event of INSTALL_EVENTS must pass CheckOutcome, or the test fails.
 func ReadStream(t testing.TB, js jetstream.JetStream, name string) []Message {
 	t.Helper()
 	ctx := context.Background()
@@ -58,7 +76,13 @@ func ReadStream(t testing.TB, js jetstream.JetStream, name string) []Message {
 		if err != nil {
 			t.Fatalf("get %s %d: %v", name, seq, err)
 		}
-		out = append(out, decode(m.Header, m.Data))
+		msg := decode(m.Header, m.Data)
+		if name == events.StreamEvents {
+			if err := CheckOutcome(m.Header, m.Data); err != nil {
+				t.Error(err)
+			}
+		}
+		out = append(out, msg)
 	}
 	return out
 }
@@ -74,10 +98,12 @@ func (e *Env) Stream(name string) []Message {
 type collector struct {
 	mu   sync.Mutex
 	msgs []Message
+	bad  []error // CheckOutcome's, reported when the test ends
 	cc   jetstream.ConsumeContext
 }
 
-// Outcomes returns every event of INSTALL_EVENTS so far, in order.
+// Outcomes returns every event of INSTALL_EVENTS so far, in order. Each must pass CheckOutcome,
+// or the test fails when it ends.
 func (e *Env) Outcomes() []Message {
 	e.T.Helper()
 	c := &e.outcomes
@@ -90,14 +116,26 @@ func (e *Env) Outcomes() []Message {
 		}
 		cc, err := oc.Consume(func(m jetstream.Msg) {
 			msg := decode(m.Headers(), m.Data())
+			err := CheckOutcome(m.Headers(), m.Data())
 			c.mu.Lock()
 			c.msgs = append(c.msgs, msg)
+			if err != nil {
+				c.bad = append(c.bad, err)
+			}
 			c.mu.Unlock()
 		})
 		if err != nil {
 			e.T.Fatalf("collect events: %v", err)
 		}
 		c.cc = cc
+		// Cleanups run last first: the consumer stops, then what it saw is reported.
+		e.T.Cleanup(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for _, err := range c.bad {
+				e.T.Error(err)
+			}
+		})
 		e.T.Cleanup(cc.Stop)
 	}
 	return append([]Message(nil), c.msgs...)
