@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/deploy"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 )
@@ -92,6 +93,23 @@ func TestMetricsAfterJourneys(t *testing.T) {
 			t.Errorf("no sample %s", w.series)
 		case w.exact && v != w.min, !w.exact && v < w.min:
 			t.Errorf("%s = %v, want %v (exact %v)", w.series, v, w.min, w.exact)
+		}
+	}
+	// Every metric the alert rules and the Grafana dashboards select is in this scrape, which has
+	// every metric the installer makes (Prometheus's own "up" aside).
+	queries, err := deploy.Queries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		names, err := q.Metrics()
+		if err != nil {
+			t.Error(err)
+		}
+		for _, n := range names {
+			if n != "up" && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(n)+`[{ ]`).MatchString(text) {
+				t.Errorf("%s selects %s, which /metrics does not have", q.Where, n)
+			}
 		}
 	}
 	// No label carries a raw id: every endpoint label is a template.
