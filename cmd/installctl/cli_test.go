@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/procurement/atlassian-installer/internal/version"
 )
 
 func TestUsage(t *testing.T) {
@@ -19,6 +21,7 @@ func TestUsage(t *testing.T) {
 		{"help", []string{"--help"}, exitOK, "Available Commands", ""},
 		{"help of a nested command", []string{"api", "quotes", "download", "--help"}, exitOK, "-o quote.pdf", ""},
 		{"completion", []string{"completion", "bash"}, exitOK, "bash completion", ""},
+		{"version", []string{"--version"}, exitOK, version.String("installctl") + "\n", ""},
 		{"unknown command", []string{"frobnicate"}, exitInvalid, "", "unknown command"},
 		{"unknown flag", []string{"list", "--colour"}, exitInvalid, "", "unknown flag"},
 		{"missing argument", []string{"status"}, exitInvalid, "", "Run 'installctl status --help'"},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/procurement/atlassian-installer/internal/version"
 )
 
 // defaultNATSURL is where "installer dev" and the installer's embedded server listen.
@@ -24,7 +26,9 @@ Everyone can call the Atlassian APIs the installer uses:
   installctl api entitlements details ENTITLEMENT_ID`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.String("installctl"),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 
 	pf := root.PersistentFlags()
 	// The URL may carry a password, so the environment's value is not shown as the default.

@@ -18,11 +18,14 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/procurement/atlassian-installer/internal/version"
 )
 
 const usageText = `Usage:
   installer [serve] [flags]         run the installer (configuration: environment or flags)
   installer dev [flags]             run NATS, the Atlassian sandbox and the installer together
+  installer --version               print the version and VCS revision, and exit
 
 Run "installer COMMAND -h" for the flags of a command. Publish requests and follow them with
 installctl: go run ./cmd/installctl request FILE --watch
@@ -47,7 +50,7 @@ func main() {
 // It returns when ctx is cancelled (after a bounded drain) or on a start-up error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || strings.TrimLeft(args[0], "-") == "version") {
 		cmd, rest = args[0], args[1:]
 	}
 	switch cmd {
@@ -58,6 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		_, _ = io.WriteString(stdout, usageText)
 		return nil
+	case "--version", "-version":
+		_, err := fmt.Fprintln(stdout, version.String("installer"))
+		return err
 	}
 	_, _ = io.WriteString(stderr, usageText)
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -86,4 +87,42 @@ func TestMainSIGTERM(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("no exit after SIGTERM")
 	}
+}
+
+// --version prints the module version and the VCS revision the binary was built from.
+func TestVersion(t *testing.T) {
+	var out strings.Builder
+	if err := run(t.Context(), []string{"--version"}, func(string) string { return "" }, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "installer ") || strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("--version printed %q", out.String())
+	}
+	// The built binary says what its build information holds (go version -m reads it too);
+	// GOFLAGS may turn VCS stamping off, a release build has it on.
+	bin := filepath.Join(t.TempDir(), "installer")
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	got, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "installer "
+	for _, l := range strings.Split(string(info), "\n") {
+		switch f := strings.Fields(l); {
+		case len(f) >= 3 && f[0] == "mod":
+			want += f[2] + " " // (devel), or the version the VCS gives
+		case len(f) == 2 && f[0] == "build" && strings.HasPrefix(f[1], "vcs.revision="):
+			want += "(revision " + strings.TrimPrefix(f[1], "vcs.revision=")
+		}
+	}
+	if !strings.HasPrefix(string(got), want) {
+		t.Fatalf("built binary: --version = %q, want it to begin %q", got, want)
+	}
+	t.Logf("--version: %s", got)
 }
