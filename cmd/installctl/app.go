@@ -9,6 +9,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+
+	"github.com/procurement/atlassian-installer/internal/natsconn"
 )
 
 // app holds what every command shares: where it reads and writes, the environment, and the
@@ -24,8 +26,11 @@ type app struct {
 	isTerminal func(w io.Writer) bool
 
 	natsURL string
-	creds   string
 	prefix  string
+	// nats are the connection settings of the flags (and their variables); natsContext
+	// names the nats CLI context they override.
+	nats        natsconn.Settings
+	natsContext string
 }
 
 func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) *app {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
@@ -25,6 +26,16 @@ type Config struct {
 	// NATSURLs are the servers to connect to; empty means: start the embedded server.
 	NATSURLs  []string
 	NATSCreds string
+	// NATSNKey is an nkey seed file; NATSCA, NATSCert and NATSKey are PEM files: the CA that
+	// verifies the servers, the client certificate and its key (mutual TLS).
+	NATSNKey, NATSCA, NATSCert, NATSKey string
+	// NATSInboxPrefix replaces _INBOX in reply subjects.
+	NATSInboxPrefix string
+	// NATSContext names a nats CLI context (or its file), whose settings the variables above
+	// override; natsContext is what it holds.
+	NATSContext     string
+	natsContext     natsconn.Settings
+	natsContextFile string
 	// NATSListen is where the embedded server listens ("127.0.0.1:4222"; port -1 picks one).
 	NATSListen string
 	DataDir    string
@@ -83,7 +94,13 @@ type setting struct {
 
 var settings = []setting{
 	{"NATS_URL", "nats-url", "NATS server URLs, comma-separated; unset: start the embedded server", setNATSURLs},
-	{"NATS_CREDS", "nats-creds", "NATS credentials file (JWT + NKey)", setCreds},
+	{"NATS_CREDS", "nats-creds", "NATS credentials file (JWT + NKey)", file(func(c *Config) *string { return &c.NATSCreds })},
+	{"NATS_NKEY", "nats-nkey", "NATS nkey seed file", file(func(c *Config) *string { return &c.NATSNKey })},
+	{"NATS_CA", "nats-ca", "CA certificates (PEM) that verify the NATS servers", file(func(c *Config) *string { return &c.NATSCA })},
+	{"NATS_CERT", "nats-cert", "client certificate (PEM) for NATS servers that verify clients (mutual TLS), with NATS_KEY", file(func(c *Config) *string { return &c.NATSCert })},
+	{"NATS_KEY", "nats-key", "private key (PEM) of NATS_CERT", file(func(c *Config) *string { return &c.NATSKey })},
+	{"NATS_INBOX_PREFIX", "nats-inbox-prefix", "prefix of reply subjects instead of _INBOX, as the server grants this user", nonEmpty(func(c *Config) *string { return &c.NATSInboxPrefix })},
+	{"NATS_CONTEXT", "nats-context", "nats CLI context (name or file) to connect with; the NATS_* variables override its settings", nonEmpty(func(c *Config) *string { return &c.NATSContext })},
 	{"INSTALLER_NATS_LISTEN", "nats-listen", "listen address of the embedded NATS server", hostPort(func(c *Config) *string { return &c.NATSListen })},
 	{"INSTALLER_DATA_DIR", "data-dir", "store of the embedded NATS server", nonEmpty(func(c *Config) *string { return &c.DataDir })},
 	{"ATLASSIAN_API_URL", "atlassian-api-url", "base URL of every Atlassian API call", setAPIURL},
@@ -109,6 +126,23 @@ var settings = []setting{
 // the arguments left after the flags. Every error names the variable it is about; fs may carry
 // flags of the subcommand besides the settings.
 func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) string) (Config, []string, error) {
+	c, rest, err := parseSettings(fs, c, args, getenv)
+	if err != nil {
+		return c, nil, err
+	}
+	if c.NATSContext != "" {
+		if c, err = withContext(c, getenv); err != nil {
+			return c, nil, err
+		}
+	}
+	if err := c.check(); err != nil {
+		return c, nil, err
+	}
+	return c, rest, nil
+}
+
+// parseSettings reads every setting from the environment and the flags.
+func parseSettings(fs *flag.FlagSet, c Config, args []string, getenv func(string) string) (Config, []string, error) {
 	for _, s := range settings {
 		v := getenv(s.env)
 		if v == "" {
@@ -166,10 +200,44 @@ func parseConfig(fs *flag.FlagSet, c Config, args []string, getenv func(string) 
 	if c.MaxPollInterval < c.PollInterval && !given(fs, getenv, "INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval") {
 		c.MaxPollInterval = c.PollInterval
 	}
-	if err := c.check(); err != nil {
-		return c, nil, err
-	}
 	return c, positional, nil
+}
+
+// withContext reads the nats CLI context NATS_CONTEXT names. Its URL is used when NATS_URL is
+// unset; its other settings, where the NATS_* variables leave them unset (see NATS).
+func withContext(c Config, getenv func(string) string) (Config, error) {
+	s, path, err := natsconn.LoadContext(c.NATSContext, getenv)
+	if err == nil && len(c.NATSURLs) == 0 {
+		if err = setNATSURLs(&c, s.URL); err != nil {
+			err = fmt.Errorf("url: %w", err)
+		}
+	}
+	if err != nil {
+		if path != "" {
+			return c, fmt.Errorf("NATS_CONTEXT: %s: %w", path, err)
+		}
+		return c, fmt.Errorf("NATS_CONTEXT: %w", err)
+	}
+	c.natsContext, c.natsContextFile = s, path
+	return c, nil
+}
+
+// explicitNATS are the connection settings the NATS_* variables give.
+func (c Config) explicitNATS() natsconn.Settings {
+	return natsconn.Settings{
+		URL: strings.Join(c.NATSURLs, ","), Creds: c.NATSCreds, NKey: c.NATSNKey,
+		CA: c.NATSCA, Cert: c.NATSCert, Key: c.NATSKey, InboxPrefix: c.NATSInboxPrefix,
+	}
+}
+
+// NATS is how to connect to the servers of NATS_URL: the NATS_* variables over the context
+// of NATS_CONTEXT.
+func (c Config) NATS() natsconn.Settings { return c.explicitNATS().Over(c.natsContext) }
+
+// natsVariables name the variable of each connection setting, for errors.
+var natsVariables = map[string]string{
+	"creds": "NATS_CREDS", "nkey": "NATS_NKEY", "ca": "NATS_CA", "cert": "NATS_CERT", "key": "NATS_KEY",
+	"inbox_prefix": "NATS_INBOX_PREFIX",
 }
 
 // given reports whether a setting was set by its variable or its flag.
@@ -181,6 +249,28 @@ func given(fs *flag.FlagSet, getenv func(string) string, env, name string) bool 
 
 // check validates what spans several variables.
 func (c Config) check() error {
+	explicit := c.explicitNATS()
+	if _, err := explicit.Options(); err != nil {
+		var fe *natsconn.Error
+		if errors.As(err, &fe) && natsVariables[fe.Field] != "" {
+			return fmt.Errorf("%s: %w", natsVariables[fe.Field], fe.Err)
+		}
+		return fmt.Errorf("NATS: %w", err)
+	}
+	if c.Embedded() {
+		for _, v := range []struct{ name, value string }{
+			{"NATS_CREDS", c.NATSCreds}, {"NATS_NKEY", c.NATSNKey}, {"NATS_CA", c.NATSCA},
+			{"NATS_CERT", c.NATSCert}, {"NATS_KEY", c.NATSKey}, {"NATS_INBOX_PREFIX", c.NATSInboxPrefix},
+		} {
+			if v.value != "" {
+				return fmt.Errorf("%s: only for the servers of NATS_URL or NATS_CONTEXT; neither is set, so the installer runs its embedded server", v.name)
+			}
+		}
+	}
+	// The variables' settings are sound, so what fails comes from the context.
+	if _, err := c.NATS().Options(); err != nil {
+		return fmt.Errorf("NATS_CONTEXT: %s: %w", c.natsContextFile, err)
+	}
 	switch {
 	case c.Email != "" && !c.APIToken.IsSet():
 		return errors.New("ATLASSIAN_API_TOKEN: required when ATLASSIAN_EMAIL is set")
@@ -205,6 +295,12 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("nats_url", urls),
 		slog.String("nats_creds", c.NATSCreds),
+		slog.String("nats_nkey", c.NATSNKey),
+		slog.String("nats_ca", c.NATSCA),
+		slog.String("nats_cert", c.NATSCert),
+		slog.String("nats_key", c.NATSKey),
+		slog.String("nats_inbox_prefix", c.NATSInboxPrefix),
+		slog.String("nats_context", c.NATSContext),
 		slog.String("nats_listen", c.NATSListen),
 		slog.String("data_dir", c.DataDir),
 		slog.String("atlassian_api_url", redact.URL(c.APIURL)),
@@ -266,14 +362,18 @@ func setNATSURLs(c *Config, v string) error {
 	return nil
 }
 
-func setCreds(c *Config, v string) error {
-	f, err := os.Open(v)
-	if err != nil {
-		return fmt.Errorf("cannot read the credentials file: %w", err)
+// file takes the path of a file that must be readable; what it holds is checked later, and
+// never shown.
+func file(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := os.Open(v)
+		if err != nil {
+			return fmt.Errorf("cannot read the file: %w", err)
+		}
+		_ = f.Close()
+		*field(c) = v
+		return nil
 	}
-	_ = f.Close()
-	c.NATSCreds = v
-	return nil
 }
 
 func setAPIURL(c *Config, v string) error {

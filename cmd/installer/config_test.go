@@ -154,6 +154,14 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"NATS_URL": "nats://ok:4222,not a url"}, "NATS_URL"},
 		{map[string]string{"NATS_URL": " , "}, "NATS_URL"},
 		{map[string]string{"NATS_CREDS": "/does/not/exist.creds"}, "NATS_CREDS"},
+		{map[string]string{"NATS_NKEY": "/does/not/exist.nk"}, "NATS_NKEY"},
+		{map[string]string{"NATS_CA": "/does/not/exist.pem"}, "NATS_CA"},
+		{map[string]string{"NATS_CERT": "/does/not/exist.pem"}, "NATS_CERT"},
+		{map[string]string{"NATS_KEY": "/does/not/exist.pem"}, "NATS_KEY"},
+		{map[string]string{"NATS_INBOX_PREFIX": "_INBOX.>", "NATS_URL": "nats://a:4222"}, "NATS_INBOX_PREFIX"},
+		{map[string]string{"NATS_INBOX_PREFIX": "_INBOX_installer"}, "NATS_INBOX_PREFIX"}, // embedded server
+		{map[string]string{"NATS_CONTEXT": "../prod"}, "NATS_CONTEXT"},
+		{map[string]string{"NATS_CONTEXT": "prod"}, "NATS_CONTEXT"}, // no such context
 		{map[string]string{"INSTALLER_DATA_DIR": "  "}, "INSTALLER_DATA_DIR"},
 		{map[string]string{"INSTALLER_NATS_LISTEN": "4222"}, "INSTALLER_NATS_LISTEN"},
 		{map[string]string{"ATLASSIAN_API_URL": "api.atlassian.com"}, "ATLASSIAN_API_URL"},

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
@@ -76,8 +77,13 @@ func stopEmbedded(ns *server.Server) {
 
 // connect dials NATS over TCP, reconnecting forever once connected; the first connection must
 // succeed, so a wrong NATS_URL stops start-up instead of leaving a service that never works.
-func connect(urls []string, creds string, log *slog.Logger) (*nats.Conn, error) {
-	opts := []nats.Option{
+// s.URL lists the servers; s's other settings were checked with the configuration.
+func connect(s natsconn.Settings, log *slog.Logger) (*nats.Conn, error) {
+	auth, err := s.Options()
+	if err != nil {
+		return nil, err
+	}
+	opts := append(auth,
 		nats.Name(connectionName),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
@@ -96,12 +102,10 @@ func connect(urls []string, creds string, log *slog.Logger) (*nats.Conn, error) 
 			}
 			log.Error("NATS error", "subject", subject, "error", err)
 		}),
-	}
-	if creds != "" {
-		opts = append(opts, nats.UserCredentials(creds))
-	}
-	nc, err := nats.Connect(strings.Join(urls, ","), opts...)
+	)
+	nc, err := nats.Connect(s.URL, opts...)
 	if err != nil {
+		urls := strings.Split(s.URL, ",")
 		shown := make([]string, len(urls))
 		for i, u := range urls {
 			shown[i] = redact.URL(u)

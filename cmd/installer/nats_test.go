@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/procurement/atlassian-installer/internal/natsconn"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -36,7 +38,7 @@ func TestEmbeddedServer(t *testing.T) {
 	if !strings.HasPrefix(ns.ClientURL(), "nats://127.0.0.1:") {
 		t.Fatalf("client URL %s", ns.ClientURL())
 	}
-	nc, err := connect([]string{ns.ClientURL()}, "", discardLogger())
+	nc, err := connect(natsconn.Settings{URL: ns.ClientURL()}, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestConnectFailureHidesPassword(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	_, err = connect([]string{"nats://user:hunter2@" + addr}, "", discardLogger())
+	_, err = connect(natsconn.Settings{URL: "nats://user:hunter2@" + addr}, discardLogger())
 	if err == nil || !strings.HasPrefix(err.Error(), "NATS_URL:") || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("err = %v", err)
 	}

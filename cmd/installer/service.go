@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
@@ -79,16 +80,16 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 
-	urls := cfg.NATSURLs
+	natsCfg := cfg.NATS()
 	if cfg.Embedded() {
 		ns, err := startEmbedded(cfg, log)
 		if err != nil {
 			return err
 		}
 		defer stopEmbedded(ns)
-		urls = []string{ns.ClientURL()}
+		natsCfg = natsconn.Settings{URL: ns.ClientURL()}
 	}
-	nc, err := connect(urls, cfg.NATSCreds, log)
+	nc, err := connect(natsCfg, log)
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		_ = nc.FlushTimeout(closeTimeout)
 		nc.Close()
 	}()
-	js, err := jetstream.New(nc)
+	js, err := natsCfg.JetStream(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
@@ -121,7 +122,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	defer closeWith(log, "http", ops.shutdown)
 	log.Info("operator endpoints listening", "addr", ops.Addr())
 	if started != nil {
-		started(endpoints{NATSURL: redact.URL(urls[0]), HTTP: ops.Addr()})
+		started(endpoints{NATSURL: redact.URL(strings.Split(natsCfg.URL, ",")[0]), HTTP: ops.Addr()})
 	}
 	return runInstaller(ctx, inst, cfg.DrainTimeout, log)
 }

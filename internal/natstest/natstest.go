@@ -37,6 +37,11 @@ func StartServer(t testing.TB) *server.Server {
 // test can stop a server and start another on the same data, as after a crash.
 func StartServerWithStore(t testing.TB, storeDir string) *server.Server {
 	t.Helper()
+	return startServer(t, storeDir, nil)
+}
+
+func startServer(t testing.TB, storeDir string, configure func(*server.Options)) *server.Server {
+	t.Helper()
 	opts := &server.Options{
 		ServerName: "natstest",
 		Host:       "127.0.0.1",
@@ -45,6 +50,9 @@ func StartServerWithStore(t testing.TB, storeDir string) *server.Server {
 		StoreDir:   storeDir,
 		NoLog:      true,
 		NoSigs:     true,
+	}
+	if configure != nil {
+		configure(opts)
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -82,4 +90,11 @@ func Dial(t testing.TB, url string) (*nats.Conn, jetstream.JetStream) {
 		t.Fatalf("natstest: jetstream: %v", err)
 	}
 	return nc, js
+}
+
+// StartServerWith starts an embedded JetStream server as StartServer does, with its options
+// changed by configure first (TLS, users), for tests of how clients authenticate.
+func StartServerWith(t testing.TB, configure func(*server.Options)) *server.Server {
+	t.Helper()
+	return startServer(t, t.TempDir(), configure)
 }
