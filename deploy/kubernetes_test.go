@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ import (
 
 // k8sBase is the kustomize base of the installer.
 const k8sBase = "kubernetes/base"
+
+// fileVariables name files the installer reads: credentials and certificates, which come from
+// mounted Secrets.
+var fileVariables = []string{"NATS_CREDS", "NATS_NKEY", "NATS_CA", "NATS_CERT", "NATS_KEY", "ATLASSIAN_CREDENTIALS_FILE"}
 
 // k8sObject is the part of a Kubernetes object these tests read; one type for every kind.
 type k8sObject struct {
@@ -326,35 +331,50 @@ func TestKubernetesBase(t *testing.T) {
 		t.Error("no memory limit")
 	}
 
-	// Volumes: every mount has its volume; NATS_CREDS is a file of the mounted NATS Secret.
+	// Volumes: every mount has its volume; every file the configuration names (credentials,
+	// certificates) is a key of a Secret mounted read-only where the path points.
 	volumes := map[string]bool{}
-	credsMounted := false
 	for _, v := range pod.Spec.Volumes {
 		volumes[v.Name] = true
 	}
+	secretDirs := map[string]string{} // mount path -> Secret
 	for _, m := range c.VolumeMounts {
 		if !volumes[m.Name] {
 			t.Errorf("mount %s has no volume", m.Name)
 		}
 		for _, v := range pod.Spec.Volumes {
-			if v.Name != m.Name || v.Secret == nil {
-				continue
-			}
-			if !m.ReadOnly {
-				t.Errorf("Secret volume %s is mounted writable", m.Name)
-			}
-			dir, file := path.Split(cm.Data["NATS_CREDS"])
-			if path.Clean(dir) == m.MountPath {
-				s, ok := secrets[v.Secret.SecretName]
-				if _, has := s.StringData[file]; !ok || !has {
-					t.Errorf("NATS_CREDS %s: Secret %s in secrets.example.yaml has no key %s", cm.Data["NATS_CREDS"], v.Secret.SecretName, file)
+			if v.Name == m.Name && v.Secret != nil {
+				if !m.ReadOnly {
+					t.Errorf("Secret volume %s is mounted writable", m.Name)
 				}
-				credsMounted = true
+				secretDirs[m.MountPath] = v.Secret.SecretName
 			}
 		}
 	}
-	if !credsMounted {
-		t.Errorf("NATS_CREDS %q is not in a mounted Secret", cm.Data["NATS_CREDS"])
+	for _, name := range fileVariables {
+		file, ok := cm.Data[name]
+		if !ok {
+			continue
+		}
+		dir, key := path.Split(file)
+		secret, mounted := secretDirs[path.Clean(dir)]
+		if !mounted {
+			t.Errorf("%s %s is not in a mounted Secret", name, file)
+			continue
+		}
+		if _, ok := secrets[secret].StringData[key]; !ok {
+			t.Errorf("%s %s: Secret %s in secrets.example.yaml has no key %s", name, file, secret, key)
+		}
+	}
+	if _, ok := cm.Data["NATS_CREDS"]; !ok {
+		t.Error("no NATS_CREDS: the installer would connect to NATS unauthenticated")
+	}
+	if _, ok := cm.Data["NATS_CA"]; ok {
+		for _, u := range strings.Split(cm.Data["NATS_URL"], ",") {
+			if !strings.HasPrefix(u, "tls://") {
+				t.Errorf("NATS_URL %s: with NATS_CA the servers are reached over tls://", u)
+			}
+		}
 	}
 
 	// The Service serves metrics from the installer's pods; the budget keeps one of them.
@@ -397,6 +417,12 @@ func TestNATSHelmValues(t *testing.T) {
 	}
 	var v struct {
 		Config struct {
+			NATS struct {
+				TLS struct {
+					Enabled bool           `yaml:"enabled"`
+					Merge   map[string]any `yaml:"merge"`
+				} `yaml:"tls"`
+			} `yaml:"nats"`
 			Cluster struct {
 				Enabled  bool `yaml:"enabled"`
 				Replicas int  `yaml:"replicas"`
@@ -413,6 +439,9 @@ func TestNATSHelmValues(t *testing.T) {
 				Merge map[string]any `yaml:"merge"`
 			} `yaml:"jetstream"`
 		} `yaml:"config"`
+		TLSCA struct {
+			Enabled bool `yaml:"enabled"`
+		} `yaml:"tlsCA"`
 		Container struct {
 			Image struct {
 				Tag string `yaml:"tag"`
@@ -431,6 +460,10 @@ func TestNATSHelmValues(t *testing.T) {
 	}
 	if js.Merge["sync_interval"] != "always" {
 		t.Errorf("jetstream sync_interval %v, want always", js.Merge["sync_interval"])
+	}
+	// The installer's base connects with a client certificate on a private CA.
+	if !v.Config.NATS.TLS.Enabled || v.Config.NATS.TLS.Merge["verify"] != true || !v.TLSCA.Enabled {
+		t.Errorf("client TLS %+v, CA %+v: want TLS verifying client certificates on a private CA", v.Config.NATS.TLS, v.TLSCA)
 	}
 	_, tag := splitImage(loadCompose(t).Services["nats-1"].Image)
 	if v.Container.Image.Tag != tag {
