@@ -251,8 +251,8 @@ func (c *Client) attempt(ctx context.Context, r *request) (*http.Response, error
 	req.Header.Set("User-Agent", c.userAgent)
 	public := req.Clone(req.Context())
 	public.Body = nil
-	if c.auth != nil {
-		req.Header.Set("Authorization", c.auth.header())
+	if auth := c.authFor(ctx); auth != nil {
+		req.Header.Set("Authorization", auth.header())
 	}
 	resp, err := c.httpClient.Do(req)
 	if resp != nil {

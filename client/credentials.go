@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 )
@@ -37,4 +38,59 @@ func bearer(key string) *credentials {
 // "Site-scoped permissions (site-admin)").
 func basic(email, token string) *credentials {
 	return newCredentials("Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+token)))
+}
+
+// Credentials authenticate calls: an organization API key (APIKey) or a site admin's email
+// and API token (BasicAuth). Like the client's own, nothing prints them. The zero value
+// holds none.
+type Credentials struct {
+	c *credentials
+}
+
+// String redacts the credentials, as every other fmt verb does.
+func (cr Credentials) String() string { return redacted }
+
+// GoString redacts the credentials under %#v.
+func (cr Credentials) GoString() string { return redacted }
+
+// Format redacts the credentials under every fmt verb.
+func (cr Credentials) Format(f fmt.State, _ rune) { fmt.Fprint(f, redacted) }
+
+// APIKey is an organization API key, sent as "Authorization: Bearer". An error (wrapping
+// ErrInvalidOption) never echoes the key.
+func APIKey(key string) (Credentials, error) {
+	if err := checkCredential("APIKey", "key", key); err != nil {
+		return Credentials{}, err
+	}
+	return Credentials{bearer(key)}, nil
+}
+
+// BasicAuth is a site admin's email and API token, sent as "Authorization: Basic". An
+// error (wrapping ErrInvalidOption) never echoes the token.
+func BasicAuth(email, token string) (Credentials, error) {
+	if err := checkBasic("BasicAuth", email, token); err != nil {
+		return Credentials{}, err
+	}
+	return Credentials{basic(email, token)}, nil
+}
+
+type credentialsKey struct{}
+
+// ContextWithCredentials returns a context whose calls authenticate with cr instead of the
+// client's own credentials (WithAPIKey, WithBasicAuth), so that one client, its connections
+// and its rate limits serve several organizations, each call with its organization's
+// credentials. Zero Credentials leave the client's own.
+func ContextWithCredentials(ctx context.Context, cr Credentials) context.Context {
+	if cr.c == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, credentialsKey{}, cr.c)
+}
+
+// authFor is the credentials of a call made with ctx.
+func (c *Client) authFor(ctx context.Context) *credentials {
+	if cr, ok := ctx.Value(credentialsKey{}).(*credentials); ok {
+		return cr
+	}
+	return c.auth
 }

@@ -92,18 +92,34 @@ func WithAPIKey(key string) Option {
 // "Authorization: Basic" (install cookbook, "Site-scoped permissions").
 func WithBasicAuth(email, token string) Option {
 	return func(c *config) error {
-		if err := checkCredential("WithBasicAuth", "email", email); err != nil {
-			return err
-		}
-		if strings.Contains(email, ":") {
-			return invalid("WithBasicAuth", "email must not contain ':'")
-		}
-		if err := checkCredential("WithBasicAuth", "token", token); err != nil {
+		if err := checkBasic("WithBasicAuth", email, token); err != nil {
 			return err
 		}
 		c.auth = basic(email, token)
 		return nil
 	}
+}
+
+// WithCredentials authenticates with cr, as built by APIKey or BasicAuth.
+func WithCredentials(cr Credentials) Option {
+	return func(c *config) error {
+		if cr.c == nil {
+			return invalid("WithCredentials", "no credentials")
+		}
+		c.auth = cr.c
+		return nil
+	}
+}
+
+// checkBasic checks a site admin's email and token for option.
+func checkBasic(option, email, token string) error {
+	if err := checkCredential(option, "email", email); err != nil {
+		return err
+	}
+	if strings.Contains(email, ":") {
+		return invalid(option, "email must not contain ':'")
+	}
+	return checkCredential(option, "token", token)
 }
 
 // checkCredential rejects empty values and header-breaking characters without

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -179,5 +180,53 @@ func TestOptionErrorsNeverEchoCredentials(t *testing.T) {
 			t.Errorf("err = %v, want ErrInvalidOption", err)
 		}
 		assertNoSecret(t, fmt.Sprint(err))
+	}
+}
+
+// A call's context credentials replace the client's own for that call alone, and print as
+// redacted as the client's.
+func TestContextCredentials(t *testing.T) {
+	c, mux, _ := setup(t, WithAPIKey("client-own-key"))
+	var seen []string
+	mux.HandleFunc("/commerce/api/v2/orders/", func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Header.Get("Authorization"))
+		writeJSON(w, 200, []byte(`{"orderId":"x"}`))
+	})
+	key, err := APIKey(testAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := BasicAuth(testEmail, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ctx := range []context.Context{
+		ContextWithCredentials(ctxT(t), key),
+		ContextWithCredentials(ctxT(t), admin),
+		ContextWithCredentials(ctxT(t), Credentials{}),
+	} {
+		if _, _, err := c.Commerce.GetOrder(ctx, "x", "txa"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"Bearer " + testAPIKey, "Basic " + base64.StdEncoding.EncodeToString([]byte(testEmail+":"+testToken)), "Bearer client-own-key"}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("Authorization headers %q, want %q", seen, want)
+	}
+	for _, v := range []any{key, admin, &key} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			assertNoSecret(t, fmt.Sprintf(verb, v))
+		}
+	}
+	for _, bad := range []func() (Credentials, error){
+		func() (Credentials, error) { return APIKey(testAPIKey + "\n") },
+		func() (Credentials, error) { return BasicAuth(testEmail, "") },
+		func() (Credentials, error) { return BasicAuth("a:b", testToken) },
+	} {
+		if _, err := bad(); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("err = %v, want ErrInvalidOption", err)
+		} else {
+			assertNoSecret(t, err.Error())
+		}
 	}
 }

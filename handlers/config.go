@@ -7,6 +7,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 )
 
@@ -69,6 +70,13 @@ type Config struct {
 	// Observe, when set, is told of every journey step (see StepObserver): step spans and
 	// step metrics live there, outside journey code.
 	Observe StepObserver
+	// Credentials, when set, picks the Atlassian credentials of a request's organization
+	// for every call of its journey (client.ContextWithCredentials): the zero Credentials
+	// with ok true leave the client's own. A request whose organization has none fails
+	// unauthorized at stage lookup before any Atlassian call; a journey that may already
+	// have provisioned waits for them instead, until its timeout (what it ordered must be
+	// announced). Nil: every call uses the client's own credentials.
+	Credentials func(orgID string) (cr client.Credentials, ok bool)
 	// Clock drives every wait, timer and timestamp.
 	Clock Clock
 	// Logger receives the installer's logs; never a secret.

@@ -9,6 +9,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 )
 
@@ -161,6 +162,10 @@ func (j *journey) next(ctx context.Context) error {
 		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, st.Step != StepOrdering,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
 	}
+	ctx, err := j.withCredentials(ctx)
+	if err != nil {
+		return err
+	}
 	switch st.Step {
 	case StepReceived:
 		return j.d.step(ctx, j.observed(StepNameLookup, j.lookUpStep))
@@ -179,6 +184,25 @@ func (j *journey) next(ctx context.Context) error {
 		return j.d.step(ctx, j.observed(StepNamePoll, j.pollStep))
 	}
 	return fmt.Errorf("journey %s: unknown step %q", j.id, st.Step)
+}
+
+// withCredentials gives the next step's calls the credentials of the request's
+// organization, read at each step so that a reloaded credentials file applies at once.
+// Without any, nothing is called: before provisioning the journey fails unauthorized; once
+// provisioning may have been sent, it waits for credentials to come back.
+func (j *journey) withCredentials(ctx context.Context) (context.Context, error) {
+	pick := j.in.cfg.Credentials
+	if pick == nil {
+		return ctx, nil
+	}
+	org := j.st.Request.OrgID
+	if cr, ok := pick(org); ok {
+		return client.ContextWithCredentials(ctx, cr), nil
+	}
+	if s := j.st.Step; s == StepReceived || s == StepLookedUp {
+		return ctx, fail(stageOf(s), events.CodeUnauthorized, false, "the installer has no Atlassian credentials for organization %s", org)
+	}
+	return ctx, &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("no Atlassian credentials for organization %s", org)}
 }
 
 // handle turns what a step returned into the journey's next move.

@@ -9,8 +9,12 @@ const (
 	// OrgAPIKey is OrgID's own API key in a multi-organization sandbox.
 	OrgAPIKey = "atlassiantest-org-api-key"
 
-	SecondOrgID                = "1c4e093b-ee38-46b2-a2c0-96d18f265888"
-	SecondOrgAPIKey            = "atlassiantest-second-org-api-key"
+	SecondOrgID     = "1c4e093b-ee38-46b2-a2c0-96d18f265888"
+	SecondOrgAPIKey = "atlassiantest-second-org-api-key"
+	// SecondOrgAdminEmail and SecondOrgAPIToken are a site admin's credentials of the
+	// second organization, accepted as Basic for it alone.
+	SecondOrgAdminEmail        = "admin@globex.example"
+	SecondOrgAPIToken          = "atlassiantest-second-org-api-token"
 	SecondTransactionAccountID = "c9519cbc-23b0-4796-beaf-a6dff523132d"
 	SecondInvoiceGroupID       = "e5a9cdcd-3d5b-4007-b2ba-78a0af2efba4"
 
@@ -31,12 +35,13 @@ const (
 )
 
 // WithOrganizations makes a sandbox of two organizations: MultiOrgFixtures, with OrgAPIKey
-// accepted for OrgID only and SecondOrgAPIKey for SecondOrgID only (DefaultAPIKey is then not
-// accepted unless WithAPIKey names it).
+// accepted for OrgID only, and SecondOrgAPIKey or SecondOrgAdminEmail with SecondOrgAPIToken
+// for SecondOrgID only (DefaultAPIKey is then not accepted unless WithAPIKey names it).
 func WithOrganizations() Option {
 	return func(cfg *config) {
 		cfg.fixtures = MultiOrgFixtures()
-		cfg.creds = append(cfg.creds, credential{org: OrgID, key: OrgAPIKey}, credential{org: SecondOrgID, key: SecondOrgAPIKey})
+		cfg.creds = append(cfg.creds, credential{org: OrgID, key: OrgAPIKey}, credential{org: SecondOrgID, key: SecondOrgAPIKey},
+			credential{org: SecondOrgID, email: SecondOrgAdminEmail, token: SecondOrgAPIToken})
 	}
 }
 

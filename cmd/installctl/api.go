@@ -11,11 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/internal/credfile"
 )
 
 // apiFlags are the flags shared by the api commands.
 type apiFlags struct {
-	url string
+	url             string
+	org             string
+	credentialsFile string
 }
 
 func (a *app) apiCmd() *cobra.Command {
@@ -27,18 +30,23 @@ func (a *app) apiCmd() *cobra.Command {
 
 Credentials come from the environment, as for the installer: ATLASSIAN_API_KEY (an
 organization API key, sent as Bearer), or ATLASSIAN_EMAIL with ATLASSIAN_API_TOKEN (a site
-admin's API token, sent as Basic). ATLASSIAN_API_URL, or --api-url, points at another base
-URL, such as the sandbox of "installer dev". Credentials never appear in output or errors.
+admin's API token, sent as Basic). With --org, they are that organization's in the
+installer's credentials file instead (ATLASSIAN_CREDENTIALS_FILE, or --credentials-file).
+ATLASSIAN_API_URL, or --api-url, points at another base URL, such as the sandbox of
+"installer dev". Credentials never appear in output or errors.
 
 Request bodies (orders, provisioning, promotions, CSM fields) are read as JSON from the file
 given with --file, or from standard input with --file -.`,
 		Example: `  export ATLASSIAN_API_URL=http://127.0.0.1:8081 ATLASSIAN_API_KEY=…
   installctl api entitlements details 58146793-4749-4db3-8c36-0cd59aa10b50
   installctl api workspaces ORG_ID --name acme
+  installctl api --org ORG_ID --credentials-file creds.json workspaces ORG_ID --name acme
   installctl api quotes download Q-123 --transaction-account TA -o quote.pdf`,
 		Args: cobra.NoArgs,
 	}
 	cmd.PersistentFlags().StringVar(&f.url, "api-url", a.env("ATLASSIAN_API_URL", ""), "Atlassian API base URL (env ATLASSIAN_API_URL, default https://api.atlassian.com)")
+	cmd.PersistentFlags().StringVar(&f.org, "org", "", "call with this organization's credentials from the credentials file")
+	cmd.PersistentFlags().StringVar(&f.credentialsFile, "credentials-file", a.env("ATLASSIAN_CREDENTIALS_FILE", ""), "credentials per organization, for --org (env ATLASSIAN_CREDENTIALS_FILE)")
 	cmd.AddCommand(
 		a.apiEntitlementsCmd(f),
 		a.apiWorkspacesCmd(f),
@@ -59,6 +67,12 @@ func (a *app) apiClient(f *apiFlags) (*client.Client, error) {
 	}
 	key, email, token := a.getenv("ATLASSIAN_API_KEY"), a.getenv("ATLASSIAN_EMAIL"), a.getenv("ATLASSIAN_API_TOKEN")
 	switch {
+	case f.org != "":
+		cr, err := orgCredentials(f)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, client.WithCredentials(cr))
 	case key != "":
 		opts = append(opts, client.WithAPIKey(key))
 	case email != "" && token != "":
@@ -71,6 +85,22 @@ func (a *app) apiClient(f *apiFlags) (*client.Client, error) {
 		return nil, fmt.Errorf("atlassian client: %w", err)
 	}
 	return c, nil
+}
+
+// orgCredentials are the credentials of --org in the credentials file.
+func orgCredentials(f *apiFlags) (client.Credentials, error) {
+	if f.credentialsFile == "" {
+		return client.Credentials{}, invalid(errors.New("--org needs the credentials file: set ATLASSIAN_CREDENTIALS_FILE or --credentials-file"))
+	}
+	creds, err := credfile.Load(f.credentialsFile)
+	if err != nil {
+		return client.Credentials{}, invalid(fmt.Errorf("credentials file %s: %w", f.credentialsFile, err))
+	}
+	cr, ok := creds[f.org]
+	if !ok {
+		return client.Credentials{}, invalid(fmt.Errorf("organization %q is not in the credentials file %s", f.org, f.credentialsFile))
+	}
+	return cr, nil
 }
 
 // apiCall is the body of an api command: one client call whose result is printed as JSON.

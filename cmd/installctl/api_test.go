@@ -208,3 +208,41 @@ func TestAPICSMFieldsAndDetails(t *testing.T) {
 		t.Errorf("get of a deleted entitlement: exit code %d", res.code)
 	}
 }
+
+// --org calls with that organization's credentials from the installer's credentials file,
+// here the example file, written for the sandbox of installer dev.
+func TestAPIOrgCredentials(t *testing.T) {
+	s := atlassiantest.NewServer(atlassiantest.WithOrganizations())
+	t.Cleanup(s.Close)
+	file := "../../examples/credentials/two-organizations.json"
+	e := &env{t: t, ctx: t.Context(), url: "nats://127.0.0.1:1", environ: map[string]string{
+		"ATLASSIAN_API_URL":          s.URL,
+		"ATLASSIAN_API_KEY":          atlassiantest.DefaultAPIKey, // not accepted by this sandbox
+		"ATLASSIAN_CREDENTIALS_FILE": file,
+	}}
+	second := []string{"api", "workspaces", atlassiantest.SecondOrgID, "--value", atlassiantest.SecondSiteName}
+	if res := e.run("", second...); res.code != exitFailed {
+		t.Fatalf("without --org: exit code %d, want %d", res.code, exitFailed)
+	}
+	res := e.run("", append([]string{"api", "--org", atlassiantest.SecondOrgID}, second[1:]...)...)
+	if res.code != exitOK || !strings.Contains(res.stdout, `"name": "globex"`) {
+		t.Fatalf("--org: exit code %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if r := s.Requests()[len(s.Requests())-1]; r.Org != atlassiantest.SecondOrgID || r.Header.Get("Authorization") != "Basic "+atlassiantest.Redacted {
+		t.Fatalf("called as organization %q with %q", r.Org, r.Header.Get("Authorization"))
+	}
+	res = e.run("", "api", "--org", atlassiantest.OrgID, "workspaces", atlassiantest.OrgID, "--value", atlassiantest.ExistingSiteName)
+	if res.code != exitOK || !strings.Contains(res.stdout, `"name": "acme"`) {
+		t.Fatalf("--org of the first organization: exit code %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if res := e.run("", "api", "--org", "unknown-org", "workspaces", "unknown-org"); res.code != exitInvalid || !strings.Contains(res.stderr, `"unknown-org" is not in the credentials file`) {
+		t.Fatalf("unknown organization: exit code %d\n%s", res.code, res.stderr)
+	}
+	e.environ["ATLASSIAN_CREDENTIALS_FILE"] = ""
+	if res := e.run("", "api", "--org", atlassiantest.OrgID, "workspaces", atlassiantest.OrgID); res.code != exitInvalid || !strings.Contains(res.stderr, "ATLASSIAN_CREDENTIALS_FILE") {
+		t.Fatalf("no credentials file: exit code %d\n%s", res.code, res.stderr)
+	}
+	if strings.Contains(res.stdout+res.stderr, atlassiantest.SecondOrgAPIToken) {
+		t.Fatal("a credential was printed")
+	}
+}

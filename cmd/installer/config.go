@@ -16,6 +16,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/credfile"
 	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
@@ -44,6 +45,8 @@ type Config struct {
 	APIKey   Secret
 	Email    string
 	APIToken Secret
+	// CredentialsFile names the credentials of each organization (ATLASSIAN_CREDENTIALS_FILE).
+	CredentialsFile string
 
 	SubjectPrefix   string
 	Source          string
@@ -107,6 +110,7 @@ var settings = []setting{
 	{"ATLASSIAN_API_KEY", "", "organization API key (environment only)", func(c *Config, v string) error { c.APIKey = Secret(v); return nil }},
 	{"ATLASSIAN_EMAIL", "atlassian-email", "site-admin email, with ATLASSIAN_API_TOKEN", func(c *Config, v string) error { c.Email = v; return nil }},
 	{"ATLASSIAN_API_TOKEN", "", "site-admin API token (environment only)", func(c *Config, v string) error { c.APIToken = Secret(v); return nil }},
+	{"ATLASSIAN_CREDENTIALS_FILE", "atlassian-credentials-file", "JSON file of credentials per organization, reloaded when it changes", setCredentialsFile},
 	{"INSTALLER_SUBJECT_PREFIX", "subject-prefix", "first token of every subject", setPrefix},
 	{"INSTALLER_SOURCE", "source", "source of every published event", setSource},
 	{"INSTALLER_STREAM_REPLICAS", "stream-replicas", "replicas of the streams and KV buckets (1 to 5)", intIn(1, 5, func(c *Config) *int { return &c.Replicas })},
@@ -307,6 +311,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("atlassian_api_key", c.APIKey),
 		slog.String("atlassian_email", c.Email),
 		slog.Any("atlassian_api_token", c.APIToken),
+		slog.String("atlassian_credentials_file", c.CredentialsFile),
 		slog.String("subject_prefix", c.SubjectPrefix),
 		slog.String("source", c.Source),
 		slog.Int("stream_replicas", c.Replicas),
@@ -374,6 +379,16 @@ func file(field func(*Config) *string) func(*Config, string) error {
 		*field(c) = v
 		return nil
 	}
+}
+
+// setCredentialsFile checks the file at start-up, so that a wrong one stops it; the
+// installer reads it again when it starts serving, and whenever it changes.
+func setCredentialsFile(c *Config, v string) error {
+	if _, err := credfile.Load(v); err != nil {
+		return err
+	}
+	c.CredentialsFile = v
+	return nil
 }
 
 func setAPIURL(c *Config, v string) error {

@@ -169,6 +169,7 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"ATLASSIAN_API_URL": "https://u:p@api.atlassian.com"}, "ATLASSIAN_API_URL"},
 		{map[string]string{"ATLASSIAN_EMAIL": "admin@acme.example"}, "ATLASSIAN_API_TOKEN"},
 		{map[string]string{"ATLASSIAN_API_TOKEN": "t"}, "ATLASSIAN_EMAIL"},
+		{map[string]string{"ATLASSIAN_CREDENTIALS_FILE": "/does/not/exist.json"}, "ATLASSIAN_CREDENTIALS_FILE"},
 		{map[string]string{"INSTALLER_SUBJECT_PREFIX": "atl*"}, "INSTALLER_SUBJECT_PREFIX"},
 		{map[string]string{"INSTALLER_SUBJECT_PREFIX": "a..b"}, "INSTALLER_SUBJECT_PREFIX"},
 		{map[string]string{"INSTALLER_SOURCE": " urn:x"}, "INSTALLER_SOURCE"},

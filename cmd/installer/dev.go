@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
@@ -52,6 +53,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("-sandbox-addr: %w", err)
 	}
 	sandbox := atlassiantest.NewUnstartedServer(
+		atlassiantest.WithOrganizations(),
+		atlassiantest.WithAPIKey(atlassiantest.DefaultAPIKey), // every organization's, for installctl api
 		atlassiantest.WithProvisionDelay(*provisionDelay),
 		atlassiantest.WithOrderProcessingDelay(*orderDelay),
 	)
@@ -59,28 +62,46 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	defer sandbox.Close()
 	log.Info("Atlassian sandbox started", "url", sandbox.URL)
 
-	// dev talks to the sandbox only: whatever Atlassian settings the environment holds are ignored.
+	// dev talks to the sandbox only: whatever Atlassian settings the environment holds are
+	// ignored. Each organization has its own key, in a credentials file.
 	cfg.APIURL = sandbox.URL
-	cfg.APIKey = Secret(atlassiantest.DefaultAPIKey)
-	cfg.Email, cfg.APIToken = "", ""
+	cfg.APIKey, cfg.Email, cfg.APIToken = "", "", ""
+	credsDir, err := os.MkdirTemp("", "atlassian-installer-dev-credentials-")
+	if err != nil {
+		return fmt.Errorf("temporary credentials file: %w", err)
+	}
+	defer os.RemoveAll(credsDir)
+	cfg.CredentialsFile = filepath.Join(credsDir, "credentials.json")
+	if err := os.WriteFile(cfg.CredentialsFile, devCredentials(), 0o600); err != nil {
+		return fmt.Errorf("temporary credentials file: %w", err)
+	}
 	return serve(ctx, cfg, getenv, log, func(e endpoints) {
-		printBanner(stdout, e, sandbox.URL, installctlRequest(e.NATSURL, cfg.SubjectPrefix))
+		printBanner(stdout, e, sandbox.URL, cfg.CredentialsFile, installctlRequest(e.NATSURL, cfg.SubjectPrefix))
 	})
 }
 
+// devCredentials is the credentials file of the sandbox's two organizations.
+func devCredentials() []byte {
+	return fmt.Appendf(nil, "{\n  %q: {\"apiKey\": %q},\n  %q: {\"apiKey\": %q}\n}\n",
+		atlassiantest.OrgID, atlassiantest.OrgAPIKey, atlassiantest.SecondOrgID, atlassiantest.SecondOrgAPIKey)
+}
+
 // printBanner tells the person who started dev where everything is and how to send a request.
-func printBanner(w io.Writer, e endpoints, sandboxURL, request string) {
+func printBanner(w io.Writer, e endpoints, sandboxURL, credentialsFile, request string) {
 	fmt.Fprintf(w, `
 Atlassian installer (dev) is running.
   NATS JetStream     %[1]s
-  Atlassian sandbox  %[2]s (default fixtures; organization %[4]s)
+  Atlassian sandbox  %[2]s (organizations %[4]s, the default fixtures,
+                     and %[5]s, site %[6]s)
+  Credentials        %[7]s
   Health, metrics    http://%[3]s/healthz  http://%[3]s/readyz  http://%[3]s/metrics
 
 Publish a request and follow it, in another terminal at the top of the repository:
-  %[5]s
+  %[8]s
 
 Stop with Ctrl-C.
-`, e.NATSURL, sandboxURL, e.HTTP, atlassiantest.OrgID, request)
+`, e.NATSURL, sandboxURL, e.HTTP, atlassiantest.OrgID, atlassiantest.SecondOrgID, atlassiantest.SecondSiteName,
+		credentialsFile, request)
 }
 
 // installctlRequest is the installctl command that sends the first example to this system,

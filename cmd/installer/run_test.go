@@ -331,7 +331,7 @@ func TestDevBannerCommand(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	printBanner(&b, endpoints{NATSURL: "nats://127.0.0.1:4222", HTTP: "127.0.0.1:8080"}, "http://127.0.0.1:8081",
+	printBanner(&b, endpoints{NATSURL: "nats://127.0.0.1:4222", HTTP: "127.0.0.1:8080"}, "http://127.0.0.1:8081", "/tmp/credentials.json",
 		installctlRequest("nats://127.0.0.1:4222", "atlassian"))
 	if !strings.Contains(b.String(), "\n  go run ./cmd/installctl request examples/new-site-jira.json --watch\n") {
 		t.Errorf("banner:\n%s", b.String())

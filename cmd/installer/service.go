@@ -14,6 +14,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/credfile"
 	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
@@ -47,7 +48,29 @@ func newClient(cfg Config, opts ...client.Option) (*client.Client, error) {
 	return c, nil
 }
 
-// apiOf narrows the client to what the journeys use.
+// orgCredentials picks each organization's credentials: ATLASSIAN_CREDENTIALS_FILE's for
+// the organizations it names (checked for changes until ctx ends), else the client's own
+// (ATLASSIAN_API_KEY, or ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN) when they are set, else
+// none: the request then fails unauthorized before any call.
+func orgCredentials(ctx context.Context, cfg Config, log *slog.Logger) (func(string) (client.Credentials, bool), error) {
+	own := cfg.APIKey.IsSet() || cfg.Email != ""
+	if cfg.CredentialsFile == "" {
+		return func(string) (client.Credentials, bool) { return client.Credentials{}, own }, nil
+	}
+	w, err := credfile.NewWatcher(cfg.CredentialsFile, log)
+	if err != nil {
+		return nil, fmt.Errorf("ATLASSIAN_CREDENTIALS_FILE: %w", err)
+	}
+	go w.Run(ctx, credfile.CheckInterval)
+	return func(org string) (client.Credentials, bool) {
+		if cr, ok := w.Lookup(org); ok {
+			return cr, true
+		}
+		return client.Credentials{}, own
+	}, nil
+}
+
+// handlerConfig is the journeys' configuration.
 func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 	return handlers.Config{
 		Subjects:        events.NewSubjects(cfg.SubjectPrefix),
@@ -101,7 +124,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	ijs, api, hcfg, err := tel.Instrument(js, handlers.ClientAPI(c), handlerConfig(cfg, log))
+	hcfg := handlerConfig(cfg, log)
+	if hcfg.Credentials, err = orgCredentials(ctx, cfg, log); err != nil {
+		return err
+	}
+	ijs, api, hcfg, err := tel.Instrument(js, handlers.ClientAPI(c), hcfg)
 	if err != nil {
 		return err
 	}
