@@ -173,7 +173,7 @@ func TestFromNATSBinaryEmptyBody(t *testing.T) {
 		t.Errorf("data = %q", e.Data())
 	}
 	// An event with no data is a CloudEvent; its request data is what is invalid.
-	if _, err := events.RequestFromEvent(e); !errors.Is(err, events.ErrInvalidRequest) {
+	if _, err := events.RequestFromEvent(e, testNow); !errors.Is(err, events.ErrInvalidRequest) {
 		t.Errorf("RequestFromEvent: %v", err)
 	}
 }

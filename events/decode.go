@@ -8,6 +8,7 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 )
@@ -15,49 +16,47 @@ import (
 // dataField names the request data as a whole in a FieldError.
 const dataField = "data"
 
-// DecodeRequest reads and validates request data. encoding/json stops at the first type
-// mismatch, so the data is walked field by field instead: the returned *ValidationError lists
-// every wrong field, JSON type errors (a quantity given as a string) and rule violations alike.
+// DecodeRequest reads and validates request data (see Request.Validate; now is the time
+// the request is received). encoding/json stops at the first type mismatch, so the data is
+// walked field by field instead: the returned *ValidationError lists the wrong fields, JSON
+// type errors (a quantity given as a string) and rule violations alike, in the order of the
+// data.
 //
 // When data is a JSON object the request is returned even with an error, holding whatever fields
 // could be read (an orgId for the failed event, say). Unknown fields are ignored, so producers
 // can send newer fields to an older installer.
-func DecodeRequest(data []byte) (*Request, error) {
-	var fe fieldErrors
+func DecodeRequest(data []byte, now time.Time) (*Request, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
+		var fe fieldErrors
 		fe.add(dataField, "required: the request data is empty")
 		return nil, fe.err()
 	}
-	d := &decoder{errs: &fe}
+	d := &decoder{typed: map[string]string{}}
+	v := &validator{typed: d.typed, now: now}
 	obj, ok := d.object(dataField, trimmed)
 	if !ok {
-		return nil, fe.err()
+		return nil, v.finish().err()
 	}
 	if obj == nil {
-		fe.add(dataField, "must be a JSON object, got null")
-		return nil, fe.err()
+		d.add(dataField, "must be a JSON object, got null")
+		return nil, v.finish().err()
 	}
 	r := d.request(obj)
-	var rules fieldErrors
-	r.validate(&rules)
-	for _, e := range rules {
-		// A field that had the wrong JSON type reads as empty; do not report it twice.
-		if !fe.has(e.Field) {
-			fe = append(fe, e)
-		}
-	}
-	return r, fe.err()
+	v.request(r)
+	return r, v.finish().err()
 }
 
-// RequestFromEvent decodes the data of a request event. Data whose datacontenttype is set and
-// is not JSON is an invalid request naming the field "datacontenttype".
-func RequestFromEvent(e *event.Event) (*Request, error) {
+// RequestFromEvent decodes the data of a request event received at now. Data whose
+// datacontenttype is set and is not JSON is an invalid request naming the field
+// "datacontenttype".
+func RequestFromEvent(e *event.Event, now time.Time) (*Request, error) {
 	if ct := e.DataContentType(); ct != "" && !isJSONMediaType(ct) {
-		fe := fieldErrors{{Field: "datacontenttype", Message: fmt.Sprintf("must be application/json, got %q", ct)}}
+		var fe fieldErrors
+		fe.add("datacontenttype", "must be application/json, got %s", quoted(ct))
 		return nil, fe.err()
 	}
-	return DecodeRequest(e.Data())
+	return DecodeRequest(e.Data(), now)
 }
 
 func isJSONMediaType(ct string) bool {
@@ -68,10 +67,14 @@ func isJSONMediaType(ct string) bool {
 	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
-// decoder reads JSON values one field at a time, recording a FieldError for each value of the
-// wrong type and leaving the destination zero.
+// decoder reads JSON values one field at a time, recording the error of each value of the
+// wrong type, by field, and leaving the destination zero.
 type decoder struct {
-	errs *fieldErrors
+	typed map[string]string
+}
+
+func (d *decoder) add(field, format string, args ...any) {
+	d.typed[field] = truncate(fmt.Sprintf(format, args...), MaxMessageLen)
 }
 
 func (d *decoder) request(obj map[string]json.RawMessage) *Request {
@@ -111,7 +114,7 @@ func (d *decoder) products(raw json.RawMessage) []Product {
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		d.errs.add("products", "must be an array of products, got %s", jsonKind(raw))
+		d.add("products", "must be an array of products, got %s", jsonKind(raw))
 		// Present but unreadable: an empty, non-nil list keeps "exactly one of" quiet.
 		return []Product{}
 	}
@@ -121,7 +124,7 @@ func (d *decoder) products(raw json.RawMessage) []Product {
 		o, ok := d.object(path, item)
 		if !ok || o == nil {
 			if ok {
-				d.errs.add(path, "must be an object, got null")
+				d.add(path, "must be an object, got null")
 			}
 			continue
 		}
@@ -163,9 +166,9 @@ func (d *decoder) object(path string, raw json.RawMessage) (map[string]json.RawM
 	var o map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &o); err != nil {
 		if json.Valid(raw) {
-			d.errs.add(path, "must be a JSON object, got %s", jsonKind(raw))
+			d.add(path, "must be a JSON object, got %s", jsonKind(raw))
 		} else {
-			d.errs.add(path, "is not valid JSON: %v", err)
+			d.add(path, "is not valid JSON: %v", err)
 		}
 		return nil, false
 	}
@@ -178,7 +181,7 @@ func (d *decoder) str(o map[string]json.RawMessage, prefix, key string, dst *str
 		return
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		d.errs.add(prefix+key, "must be a string, got %s", jsonKind(raw))
+		d.add(prefix+key, "must be a string, got %s", jsonKind(raw))
 	}
 }
 
@@ -188,7 +191,7 @@ func (d *decoder) boolean(o map[string]json.RawMessage, prefix, key string, dst 
 		return
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		d.errs.add(prefix+key, "must be true or false, got %s", jsonKind(raw))
+		d.add(prefix+key, "must be true or false, got %s", jsonKind(raw))
 	}
 }
 
@@ -201,7 +204,7 @@ func (d *decoder) integer(o map[string]json.RawMessage, prefix, key string, dst 
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil || jsonKind(raw) != "a number" {
-		d.errs.add(prefix+key, "must be a number, got %s", jsonKind(raw))
+		d.add(prefix+key, "must be a number, got %s", jsonKind(raw))
 		return
 	}
 	if i, err := strconv.ParseInt(n.String(), 10, 64); err == nil {
@@ -209,8 +212,12 @@ func (d *decoder) integer(o map[string]json.RawMessage, prefix, key string, dst 
 		return
 	}
 	f, err := strconv.ParseFloat(n.String(), 64)
-	if err != nil || f != math.Trunc(f) || f > math.MaxInt64 || f < math.MinInt64 {
-		d.errs.add(prefix+key, "must be a whole number, got %s", n)
+	switch {
+	case math.IsInf(f, 0) || f > math.MaxInt64 || f < math.MinInt64:
+		d.add(prefix+key, "is out of range, got %s", quoted(n.String()))
+		return
+	case err != nil || f != math.Trunc(f):
+		d.add(prefix+key, "must be a whole number, got %s", quoted(n.String()))
 		return
 	}
 	*dst = int64(f)

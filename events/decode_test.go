@@ -11,7 +11,7 @@ import (
 )
 
 func TestDecodeRequestContractSamples(t *testing.T) {
-	r, err := events.DecodeRequest([]byte(productsJSON))
+	r, err := events.DecodeRequest([]byte(productsJSON), testNow)
 	if err != nil {
 		t.Fatalf("products sample: %v", err)
 	}
@@ -39,7 +39,7 @@ func TestDecodeRequestContractSamples(t *testing.T) {
 		t.Errorf("decoder and encoding/json disagree:\n%+v\n%+v", r, &std)
 	}
 
-	a, err := events.DecodeRequest([]byte(appJSON))
+	a, err := events.DecodeRequest([]byte(appJSON), testNow)
 	if err != nil {
 		t.Fatalf("app sample: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestDecodeRequestContractSamples(t *testing.T) {
 }
 
 func TestRequestJSONRoundTrip(t *testing.T) {
-	r, err := events.DecodeRequest([]byte(productsJSON))
+	r, err := events.DecodeRequest([]byte(productsJSON), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := events.DecodeRequest(b)
+	again, err := events.DecodeRequest(b, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"array", `[1,2]`, []string{"data"}},
 		{"string", `"hello"`, []string{"data"}},
 		{"null", `null`, []string{"data"}},
-		{"empty object lists every required field", `{}`, []string{"orgId", "adminEmail", "products", "site.name"}},
+		{"empty object lists every required field", `{}`, []string{"orgId", "adminEmail", "site.name", "products"}},
 		{"unknown fields are tolerated", `{"orgId":"o","adminEmail":"a@b.example","newField":{"x":1},
 			"site":{"name":"acme","create":false,"color":"red"},
 			"products":[{"offeringId":"o","chargeElement":"user","quantity":1,"parentEntitlementId":"p","extra":true}]}`, nil},
@@ -110,13 +110,13 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"product null", `{"orgId":"o","adminEmail":"a@b.example","site":{"name":"acme"},"products":[null]}`,
 			[]string{"products[0]", "billing"}},
 		{"app fields", `{"orgId":"o","adminEmail":"a@b.example","site":{"name":"acme"},"app":{"appKey":1,"skipTrial":"yes"}}`,
-			[]string{"app.appKey", "app.skipTrial", "app.offeringId", "app.hostProduct"}},
+			[]string{"app.appKey", "app.offeringId", "app.hostProduct", "app.skipTrial"}},
 		{"nulls are absent", `{"orgId":"o","adminEmail":"a@b.example","site":{"name":"acme","timezone":null},"billing":null,
 			"products":[{"offeringId":"o","chargeElement":"user","quantity":1,"parentEntitlementId":"p","endsAt":null}]}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := events.DecodeRequest([]byte(tt.data))
+			r, err := events.DecodeRequest([]byte(tt.data), testNow)
 			got := fields(t, err)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("fields = %q, want %q (error: %v)", got, tt.want, err)
@@ -129,7 +129,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 }
 
 func TestDecodeRequestKeepsReadableFields(t *testing.T) {
-	r, err := events.DecodeRequest([]byte(`{"orgId":"org-9","products":[{"quantity":"x"}]}`))
+	r, err := events.DecodeRequest([]byte(`{"orgId":"org-9","products":[{"quantity":"x"}]}`), testNow)
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -150,12 +150,12 @@ func TestRequestFromEvent(t *testing.T) {
 	if err := e.SetData("text/plain", []byte(productsJSON)); err != nil {
 		t.Fatal(err)
 	}
-	if got := fields(t, func() error { _, err := events.RequestFromEvent(&e); return err }()); !reflect.DeepEqual(got, []string{"datacontenttype"}) {
+	if got := fields(t, func() error { _, err := events.RequestFromEvent(&e, testNow); return err }()); !reflect.DeepEqual(got, []string{"datacontenttype"}) {
 		t.Errorf("text/plain data: fields %q", got)
 	}
 	for _, ct := range []string{"", "application/json", "application/json; charset=utf-8", "application/vnd.acme+json"} {
 		e.SetDataContentType(ct)
-		if _, err := events.RequestFromEvent(&e); err != nil {
+		if _, err := events.RequestFromEvent(&e, testNow); err != nil {
 			t.Errorf("content type %q: %v", ct, err)
 		}
 	}

@@ -8,7 +8,7 @@
 //	if errors.Is(err, events.ErrNotCloudEvent) {
 //		return pub.DeadLetter(ctx, msg.Headers(), msg.Data(), err.Error())
 //	}
-//	req, err := events.RequestFromEvent(e) // *ValidationError lists every wrong field
+//	req, err := events.RequestFromEvent(e, time.Now()) // *ValidationError lists the wrong fields
 //
 // Publishing an outcome, with a deterministic id, Nats-Msg-Id and the request's trace:
 //

@@ -3,6 +3,7 @@ package events_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -25,7 +26,7 @@ func ExampleFromNATS() {
 		fmt.Println(err)
 		return
 	}
-	_, err = events.RequestFromEvent(e)
+	_, err = events.RequestFromEvent(e, time.Now())
 	var ve *events.ValidationError
 	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
@@ -36,9 +37,9 @@ func ExampleFromNATS() {
 	_, err = events.FromNATS(nil, []byte("hello"))
 	fmt.Println(errors.Is(err, events.ErrNotCloudEvent))
 	// Output:
-	// products[0].quantity
 	// site.name
 	// site.timezone
+	// products[0].quantity
 	// billing
 	// true
 }

@@ -6,9 +6,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/procurement/atlassian-installer/events"
 )
+
+// testNow is when the tests' requests are received: their endsAt lie ahead of it.
+var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // productsJSON is the contract's products request, complete and valid.
 const productsJSON = `{
@@ -169,7 +173,7 @@ func TestValidate(t *testing.T) {
 		{"app productAri shape", validApp, func(r *events.Request) { r.App.ProductARI = "site/1" }, []string{"app.productAri"}},
 		{"app quantity without charge element", validApp, func(r *events.Request) { r.App.Quantity = 5 }, []string{"app.chargeElement"}},
 		{"app charge element without quantity", validApp, func(r *events.Request) { r.App.ChargeElement = "agent" }, []string{"app.quantity"}},
-		{"app negative quantity", validApp, func(r *events.Request) { r.App.Quantity = -1 }, []string{"app.quantity"}},
+		{"app negative quantity", validApp, func(r *events.Request) { r.App.Quantity = -1 }, []string{"app.chargeElement", "app.quantity"}},
 		{"app on a new site", validApp, func(r *events.Request) { r.Site.Create, r.Site.Timezone = true, "UTC" }, []string{"site.create"}},
 		{"app needs no billing", validApp, func(r *events.Request) { r.Billing = nil }, nil},
 		{"every error at once", validProducts, func(r *events.Request) {
@@ -187,9 +191,9 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.base()
 			tt.change(r)
-			got := fields(t, r.Validate())
+			got := fields(t, r.Validate(testNow))
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("fields = %q, want %q (error: %v)", got, tt.want, r.Validate())
+				t.Errorf("fields = %q, want %q (error: %v)", got, tt.want, r.Validate(testNow))
 			}
 		})
 	}
@@ -199,9 +203,9 @@ func TestValidationErrorMessage(t *testing.T) {
 	r := validProducts()
 	r.Site.Timezone = "Mars/Olympus"
 	r.Products[0].Quantity = 0
-	err := r.Validate()
+	err := r.Validate(testNow)
 	msg := err.Error()
-	for _, want := range []string{"invalid request", "site.timezone", "Mars/Olympus", "products[0].quantity", "greater than 0"} {
+	for _, want := range []string{"invalid request", "site.timezone", "Mars/Olympus", "products[0].quantity", "from 1 to 1000000"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}

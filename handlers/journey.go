@@ -104,7 +104,7 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 	if st.RequestedAt.IsZero() {
 		st.RequestedAt = now
 	}
-	req, err := events.RequestFromEvent(ev)
+	req, err := events.RequestFromEvent(ev, now)
 	if err != nil {
 		orgID := ""
 		if req != nil {

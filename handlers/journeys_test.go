@@ -13,7 +13,7 @@ import (
 const (
 	adminEmail = "admin@acme.example"
 	pricingID  = "8c1ffdde-3c1d-41a1-a43d-26bd81079e9e"
-	endsAt     = int64(1765520321000)
+	endsAt     = int64(1798761600000) // 2027-01-01, after installtest.Epoch
 )
 
 type obj = map[string]any
@@ -81,7 +81,7 @@ func TestCookbookJourneys(t *testing.T) {
 	app := obj{
 		"appKey": atlassiantest.AppKey, "offeringId": atlassiantest.AppOfferingID, "chargeElement": "agent",
 		"quantity": 100, "pricingPlanId": "99eb1387-befd-47bc-a2e6-9e66eb086281",
-		"promotionCode": atlassiantest.PromotionCode, "skipTrial": true, "endsAt": int64(1752745039000),
+		"promotionCode": atlassiantest.PromotionCode, "skipTrial": true, "endsAt": int64(1800000000000),
 	}
 	appItem := func(dependence string) client.OrderItem {
 		return client.OrderItem{
@@ -89,7 +89,7 @@ func TestCookbookJourneys(t *testing.T) {
 			OptedUsageOptions: &client.OptedUsageOptions{
 				ChargingDetails: &client.ChargingDetails{PricingPlanID: "99eb1387-befd-47bc-a2e6-9e66eb086281", ChargeQuantities: []client.ChargeQuantity{{ChargeElement: "agent", Quantity: 100}}},
 				Trial:           &client.Trial{SkipTrial: true},
-				EffectiveTime:   &client.EffectiveTime{EndsAt: &client.EndsAt{Type: client.EndsAtTimestamp, EndTimestamp: 1752745039000}},
+				EffectiveTime:   &client.EffectiveTime{EndsAt: &client.EndsAt{Type: client.EndsAtTimestamp, EndTimestamp: 1800000000000}},
 			},
 			Promotions:                 []client.OrderPromotion{{PromotionDefinition: client.PromotionDefinition{PromotionCode: atlassiantest.PromotionCode}}},
 			RelatesFromEntitlements:    []client.OrderItemRelation{rel(client.RelationAppDependence, dependence)},

@@ -166,7 +166,7 @@ func (a *app) readInput(name string) ([]byte, error) {
 
 // validateRequest applies the installer's own decoding, which validates every field.
 func validateRequest(data []byte) error {
-	_, err := events.DecodeRequest(data)
+	_, err := events.DecodeRequest(data, time.Now())
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -135,7 +136,7 @@ func TestRequestPublishesCloudEvent(t *testing.T) {
 			if ev.ID() != id || ev.Type() != e.subj.Requested() || ev.Source() != wantSource || ev.DataContentType() != "application/json" {
 				t.Errorf("event id %q type %q source %q datacontenttype %q", ev.ID(), ev.Type(), ev.Source(), ev.DataContentType())
 			}
-			req, err := events.DecodeRequest(ev.Data())
+			req, err := events.DecodeRequest(ev.Data(), time.Now())
 			if err != nil {
 				t.Fatalf("published data does not decode: %v", err)
 			}

@@ -39,6 +39,9 @@ const (
 	ctTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 )
 
+// ctEndsAt is a time a year ahead in milliseconds: endsAt must lie in the future.
+var ctEndsAt = time.Now().AddDate(1, 0, 0).UnixMilli()
+
 // A bad value in a duration variable stops start-up with a message naming the variable; any
 // good one starts.
 func TestContractBadDurationStopsStartup(t *testing.T) {
@@ -165,7 +168,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 			"site": map[string]any{"name": atlassiantest.ExistingSiteName, "create": false},
 			"products": []any{map[string]any{"offeringId": atlassiantest.JSMOfferingID, "family": "jira", "location": "us",
 				"chargeElement": "agent", "quantity": 10, "parentEntitlementId": atlassiantest.JSMParentEntitlementID,
-				"pricingPlanId": "8c1ffdde-plan", "endsAt": 1765520321000, "nextBillingAnchorTimestamp": 1765520321000}},
+				"pricingPlanId": "8c1ffdde-plan", "endsAt": ctEndsAt, "nextBillingAnchorTimestamp": ctEndsAt}},
 		})
 		term := o.stream.waitTerminal(t, ctPrefix, id)
 		if term.Subject != ctPrefix+".install.provisioned" {
@@ -189,7 +192,7 @@ func TestContractDefaultInstaller(t *testing.T) {
 		it := order.Items[0]
 		if u := it.OptedUsageOptions; u == nil || u.ChargingDetails == nil || u.ChargingDetails.PricingPlanID != "8c1ffdde-plan" ||
 			u.EffectiveTime == nil || u.EffectiveTime.EndsAt == nil || u.EffectiveTime.EndsAt.Type != "TIMESTAMP" ||
-			u.EffectiveTime.EndsAt.EndTimestamp != 1765520321000 || it.NextBillingAnchorTimestamp != 1765520321000 {
+			u.EffectiveTime.EndsAt.EndTimestamp != ctEndsAt || it.NextBillingAnchorTimestamp != ctEndsAt {
 			t.Errorf("order item %+v: want pricingPlanId, effectiveTime.endsAt TIMESTAMP in ms and nextBillingAnchorTimestamp", it)
 		}
 		ctCheckStepOrder(t, sandbox.Requests()[first:], []atlassiantest.Endpoint{

@@ -356,7 +356,7 @@ func TestExamplesAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := events.DecodeRequest(data)
+		r, err := events.DecodeRequest(data, time.Now())
 		if err != nil {
 			t.Errorf("%s: %v", filepath.Base(f), err)
 			continue

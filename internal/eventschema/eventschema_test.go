@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -32,7 +33,7 @@ func TestExamplesMatchTheRequestSchema(t *testing.T) {
 		if err := eventschema.Validate(subjects.Requested(), data); err != nil {
 			t.Errorf("%s: %v", filepath.Base(f), err)
 		}
-		if _, err := events.DecodeRequest(data); err != nil {
+		if _, err := events.DecodeRequest(data, time.Now()); err != nil {
 			t.Errorf("%s: the installer refuses it: %v", filepath.Base(f), err)
 		}
 	}
@@ -173,13 +174,13 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		if err := eventschema.Validate(subjects.Requested(), ok); err != nil {
 			t.Fatalf("the valid starting point fails the schema: %v\n%s", err, ok)
 		}
-		if _, err := events.DecodeRequest(ok); err != nil {
+		if _, err := events.DecodeRequest(ok, time.Now()); err != nil {
 			t.Fatalf("the valid starting point fails validation: %v\n%s", err, ok)
 		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, goErr := events.DecodeRequest(tt.doc)
+			_, goErr := events.DecodeRequest(tt.doc, time.Now())
 			var ve *events.ValidationError
 			if !errors.As(goErr, &ve) {
 				t.Fatalf("DecodeRequest accepts %s (%v)", tt.doc, goErr)
