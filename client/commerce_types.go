@@ -103,7 +103,7 @@ type OptedUsageOptions struct {
 // ChargingDetails name the pricing plan and the quantities charged.
 type ChargingDetails struct {
 	PricingPlanID    string           `json:"pricingPlanId,omitempty"`
-	ChargeQuantities []ChargeQuantity `json:"chargeQuantities"`
+	ChargeQuantities []ChargeQuantity `json:"chargeQuantities,omitempty"`
 }
 
 // ChargeQuantity is a quantity of one charge element ("user", "agent").

@@ -106,22 +106,6 @@ func ToNATS(subject string, e *event.Event) (*nats.Msg, error) {
 	return m, nil
 }
 
-// Traceparent returns the event's distributed-tracing traceparent, or "" when it has none.
-func Traceparent(e *event.Event) string {
-	if e == nil {
-		return ""
-	}
-	v, ok := e.Extensions()[ExtensionTraceparent]
-	if !ok {
-		return ""
-	}
-	s, err := types.ToString(v)
-	if err != nil {
-		return ""
-	}
-	return s
-}
-
 func fromStructured(data []byte) (*event.Event, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, notCloudEvent("structured mode with an empty body")

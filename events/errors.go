@@ -8,6 +8,11 @@ var (
 	// text has no package prefix because it reaches the Installer-Error header as it is.
 	ErrNotCloudEvent = errors.New("not a CloudEvent")
 
+	// ErrUnanswerable is returned by CheckRequestEvent, wrapped with the reason, for a request
+	// whose id or source no outcome event could carry. Such a message belongs on the
+	// dead-letter subject; its text reaches the Installer-Error header as it is.
+	ErrUnanswerable = errors.New("no outcome could answer this request")
+
 	// ErrInvalidRequest is matched (errors.Is) by every *ValidationError, so callers can tell bad
 	// request data from infrastructure failures without a type assertion. Its text begins the
 	// message of failed events, hence no package prefix.

@@ -1,11 +1,14 @@
 package events_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/procurement/atlassian-installer/events"
 )
@@ -158,3 +161,71 @@ func TestAppChargeBothOrNeither(t *testing.T) {
 }
 
 const MaxQuantityPlusOne = events.MaxQuantity + 1
+
+// Only a W3C traceparent of version 00 is propagated, and a tracestate only with it.
+func TestTraceContext(t *testing.T) {
+	const good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for tp, ok := range map[string]bool{
+		good:                  true,
+		good + "\r\nX: 1":     false,
+		strings.ToUpper(good): false,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01": false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01": false,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01": false,
+		"00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01": false,
+		"": false,
+	} {
+		if got := events.ValidTraceparent(tp); got != ok {
+			t.Errorf("ValidTraceparent(%q) = %v", tp, got)
+		}
+	}
+	for ts, want := range map[string]string{
+		"congo=t61rcWkgMzE,rojo=00f067aa0ba902b7": "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
+		"tenant@vendor=x , ,b=2":                  "tenant@vendor=x , ,b=2",
+		"Upper=1":                                 "",
+		"a=b\r\nc":                                "",
+		"a=b=c":                                   "",
+		"a=" + strings.Repeat("v", 600):           "",
+	} {
+		e := event.New()
+		e.SetExtension(events.ExtensionTraceparent, good)
+		e.SetExtension(events.ExtensionTracestate, ts)
+		if got := events.Tracestate(&e); got != want {
+			t.Errorf("Tracestate(%q) = %q, want %q", ts, got, want)
+		}
+	}
+	e := event.New()
+	e.SetExtension(events.ExtensionTracestate, "a=b")
+	if got := events.Tracestate(&e); got != "" {
+		t.Errorf("tracestate without traceparent: %q", got)
+	}
+}
+
+// A request id or source beyond the limits, or an id a NATS header would change, is refused
+// with ErrUnanswerable.
+func TestCheckRequestEvent(t *testing.T) {
+	for _, tt := range []struct {
+		id, source string
+		ok         bool
+	}{
+		{"req-1", "urn:p", true},
+		{strings.Repeat("é", events.MaxRequestIDLen), strings.Repeat("s", events.MaxSourceLen), true},
+		{strings.Repeat("a", events.MaxRequestIDLen+1), "urn:p", false},
+		{" a", "urn:p", false},
+		{"a ", "urn:p", false},
+		{"a\tb", "urn:p", false},
+		{"a\u0085b", "urn:p", false},
+		{"a\xffb", "urn:p", false},
+		{"a", strings.Repeat("s", events.MaxSourceLen+1), false},
+		{"a", "urn:\np", false},
+	} {
+		e := event.New()
+		e.SetID("x")
+		e.Context.(*event.EventContextV1).ID = tt.id // SetID trims
+		e.Context.(*event.EventContextV1).Source.URL.Opaque = tt.source
+		err := events.CheckRequestEvent(&e)
+		if (err == nil) != tt.ok || err != nil && !errors.Is(err, events.ErrUnanswerable) {
+			t.Errorf("id %q source %q: %v", tt.id, tt.source, err)
+		}
+	}
+}

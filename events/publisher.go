@@ -59,7 +59,7 @@ func NewPublisher(js jetstream.JetStream, s Subjects, source string, opts ...Pub
 // NewOutcome builds, without publishing, the outcome event PublishOutcome would publish: id
 // EventID(requestID, eventType), type and NATS subject eventType, subject requestID, the
 // publisher's source, time now, data as JSON with its schema as dataschema (DataSchema), and the
-// traceparent extension when given.
+// traceparent extension when it is a valid W3C trace context (an invalid one is dropped).
 func (p *Publisher) NewOutcome(requestID, eventType string, data any, traceparent string) (*event.Event, error) {
 	if !p.subj.IsOutcome(eventType) {
 		return nil, fmt.Errorf("%w: %q, want one of %v", ErrUnknownEventType, eventType, p.subj.Outcomes())
@@ -77,7 +77,7 @@ func (p *Publisher) NewOutcome(requestID, eventType string, data any, traceparen
 	if err := e.SetData(event.ApplicationJSON, data); err != nil {
 		return nil, fmt.Errorf("%w: data of %s: %v", ErrInvalidEvent, eventType, err)
 	}
-	if traceparent != "" {
+	if ValidTraceparent(traceparent) {
 		e.SetExtension(ExtensionTraceparent, traceparent)
 	}
 	return &e, nil

@@ -174,6 +174,9 @@ func (in *Installer) handleMessage(ctx context.Context, d *Delivery) error {
 	if ev.Type() != in.subjects.Requested() {
 		return in.deadLetter(ctx, d, fmt.Sprintf("event type %q is not %q", ev.Type(), in.subjects.Requested()))
 	}
+	if err := events.CheckRequestEvent(ev); err != nil {
+		return in.deadLetter(ctx, d, err.Error())
+	}
 	return in.runJourney(ctx, d, ev)
 }
 

@@ -119,11 +119,16 @@ func appItem(app *events.App, plan *Plan) client.OrderItem {
 	return it
 }
 
+// usage is an item's charging details: a charge quantity when the request gives one (an
+// app may give none), the pricing plan and the end time.
 func usage(chargeElement string, quantity int64, pricingPlanID string, endsAt int64) *client.OptedUsageOptions {
-	u := &client.OptedUsageOptions{ChargingDetails: &client.ChargingDetails{
-		PricingPlanID:    pricingPlanID,
-		ChargeQuantities: []client.ChargeQuantity{{ChargeElement: chargeElement, Quantity: quantity}},
-	}}
+	u := &client.OptedUsageOptions{}
+	if chargeElement != "" || pricingPlanID != "" {
+		u.ChargingDetails = &client.ChargingDetails{PricingPlanID: pricingPlanID}
+	}
+	if chargeElement != "" {
+		u.ChargingDetails.ChargeQuantities = []client.ChargeQuantity{{ChargeElement: chargeElement, Quantity: quantity}}
+	}
 	if endsAt > 0 {
 		u.EffectiveTime = &client.EffectiveTime{EndsAt: &client.EndsAt{Type: client.EndsAtTimestamp, EndTimestamp: endsAt}}
 	}

@@ -96,10 +96,8 @@ func traceCarrier(ev *cloudevents.Event, h nats.Header) propagation.MapCarrier {
 		if tp := events.Traceparent(ev); tp != "" {
 			c["traceparent"] = tp
 		}
-		if v, ok := ev.Extensions()[events.ExtensionTracestate]; ok {
-			if s, ok := v.(string); ok {
-				c["tracestate"] = s
-			}
+		if ts := events.Tracestate(ev); ts != "" {
+			c["tracestate"] = ts
 		}
 		return c
 	}
