@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
 )
 
@@ -289,8 +290,9 @@ func TestKubernetesBase(t *testing.T) {
 		}
 	}
 
-	// The grace period outlasts the drain: the installer exits within its drain timeout plus a
-	// few seconds, and SIGKILL must not come first.
+	// The grace period outlasts the drain: the installer exits within its drain timeout, plus
+	// the call timeout of a provisioning or order POST under way, plus a few seconds, and
+	// SIGKILL must not come first.
 	drain := handlers.DefaultDrainTimeout
 	if v, ok := cm.Data["INSTALLER_DRAIN_TIMEOUT"]; ok {
 		if drain, err = time.ParseDuration(v); err != nil {
@@ -301,8 +303,9 @@ func TestKubernetesBase(t *testing.T) {
 	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = time.Duration(*g) * time.Second
 	}
-	if grace < drain+10*time.Second {
-		t.Errorf("terminationGracePeriodSeconds %s, want at least the drain (%s) plus 10s", grace, drain)
+	call := max(client.DefaultTimeout, handlers.DefaultOrderCallTimeout)
+	if grace < drain+call+10*time.Second {
+		t.Errorf("terminationGracePeriodSeconds %s, want at least the drain (%s), a call (%s) and 10s", grace, drain, call)
 	}
 
 	// Non-root, read-only, no privileges, with resources.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
@@ -299,5 +302,107 @@ func TestHardStopMidFlow(t *testing.T) {
 		if k := len(e.OrdersOf(id)); k != 1 {
 			t.Errorf("%s: %d orders", id, k)
 		}
+	}
+}
+
+// heldCall lets a provisioning or order POST reach the sandbox and then holds its answer
+// until released, as a slow API would; a call whose context ends meanwhile returns the
+// context's error, as net/http does, and says so.
+type heldCall struct {
+	handlers.Installations
+	handlers.Commerce
+	order   bool // hold the order POST instead of the provisioning POST
+	sent    chan struct{}
+	release chan struct{}
+	cut     atomic.Bool
+}
+
+func newHeldCall(order bool) *heldCall {
+	return &heldCall{order: order, sent: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *heldCall) hold(ctx context.Context) error {
+	close(h.sent)
+	select {
+	case <-h.release:
+		return nil
+	case <-ctx.Done():
+		h.cut.Store(true)
+		return ctx.Err()
+	}
+}
+
+func (h *heldCall) ProvisionProducts(ctx context.Context, orgID string, req *client.ProvisionRequest) (*client.ProvisionResponse, *client.Response, error) {
+	resp, r, err := h.Installations.ProvisionProducts(ctx, orgID, req)
+	if !h.order {
+		if err := h.hold(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return resp, r, err
+}
+
+func (h *heldCall) CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error) {
+	resp, r, err := h.Commerce.CreateOrder(ctx, req)
+	if h.order {
+		if err := h.hold(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return resp, r, err
+}
+
+// TestDrainWaitsForPOSTs: a graceful stop whose drain timeout passes while a provisioning
+// or order POST is in flight does not cut that call: it waits for the answer and records
+// it, so that the next instance neither provisions nor orders a second time.
+func TestDrainWaitsForPOSTs(t *testing.T) {
+	for _, order := range []bool{false, true} {
+		name := map[bool]string{false: "provisioning", true: "order"}[order]
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			var logs installtest.LogBuffer
+			cfg := e.Config()
+			cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			h := newHeldCall(order)
+			h.Installations, h.Commerce = e.Client.Installations, e.Client.Commerce
+			first := e.Start(e.JS, handlers.API{Installations: h, Commerce: h, Workspaces: e.Client.Workspaces}, cfg)
+			id := "drain-post-" + name
+			e.Publish(id, jiraOnNewSite(id))
+			e.Eventually(name+" POST sent", func() bool {
+				select {
+				case <-h.sent:
+					return true
+				default:
+					return false
+				}
+			})
+			stopped := make(chan struct{})
+			go func() { first.Stop(t); close(stopped) }()
+			e.Eventually("drain timeout passed", func() bool { return strings.Contains(logs.String(), "drain timeout") })
+			close(h.release)
+			<-stopped
+			if h.cut.Load() {
+				t.Errorf("the drain cut the %s POST", name)
+			}
+			st := e.Journey(id)
+			if st.StatusURL == "" || order && st.Order == nil {
+				t.Errorf("the answer of the %s POST was not recorded: %+v", name, st)
+			}
+
+			e.StartDefault()
+			if term := e.Terminal(id); term.Type != subjects.Provisioned() {
+				t.Fatalf("%s %v", term.Type, term.Data)
+			}
+			e.Settled()
+			if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != 1 {
+				t.Errorf("%d provisioning POSTs", n)
+			}
+			if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)); n != 1 {
+				t.Errorf("%d order POSTs", n)
+			}
+			if n := len(e.OrdersOf(id)); n != 1 {
+				t.Errorf("%d orders", n)
+			}
+		})
 	}
 }

@@ -82,7 +82,9 @@ func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
 // consumes until ctx ends. It then stops
 // fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
 // to JetStream (another instance resumes them from their recorded state), and returns
-// nil. While it runs, a consumer that stops delivering (its pull requests no longer
+// nil. A provisioning or order POST under way is never cut, even past DrainTimeout (the
+// next instance would send it again): Run waits for its answer to be recorded, at most
+// the call's own timeout (the client's, OrderCallTimeout) and a state write more. While it runs, a consumer that stops delivering (its pull requests no longer
 // answered after a node was lost, or the consumer deleted) is obtained again, and created
 // again if missing; Ready reports false until it delivers again.
 // It returns an error when setting up fails for good (a stream whose subjects
@@ -112,7 +114,8 @@ func (in *Installer) Run(ctx context.Context) error {
 	select {
 	case <-finished:
 	case <-in.clock.After(in.cfg.DrainTimeout):
-		in.log.Warn("drain timeout: abandoning running steps; their messages will be redelivered")
+		in.log.Warn("drain timeout: cutting look-ups, polls and waits; their messages will be redelivered. " +
+			"Provisioning and order POSTs under way are waited for, until their answers are recorded")
 		cancelWork()
 		<-finished
 	}

@@ -233,13 +233,14 @@ func (j *journey) untilDeadline(d time.Duration) time.Duration {
 // save writes the in-memory state over the revision it was read at. A write that fails
 // for another reason than a conflict (a NATS node failing over) is tried a few more
 // times: most writes record the answer of an effect, and a lost answer costs a repeated
-// provisioning request. A retried write that had in fact succeeded comes back as a
-// conflict, and the state read again shows it.
+// provisioning request. For the same reason the drain never cuts a write under way (a
+// JetStream request's own timeout bounds it); it only stops the retries. A retried write
+// that had in fact succeeded comes back as a conflict, and the state read again shows it.
 func (j *journey) save(ctx context.Context) error {
 	j.st.UpdatedAt = j.in.now()
 	wait := saveRetryWait
 	for attempt := 1; ; attempt++ {
-		rev, err := j.in.store.update(ctx, j.st, j.rev)
+		rev, err := j.in.store.update(context.WithoutCancel(ctx), j.st, j.rev)
 		if err == nil {
 			j.rev = rev
 			return nil

@@ -29,11 +29,10 @@ func (j *journey) provisionStep(ctx context.Context) error {
 	if err := j.save(ctx); err != nil {
 		return err
 	}
-	resp, err := j.provision(ctx)
+	// The drain never cuts the provisioning POST: the next instance would send it again.
+	// The client's timeout bounds it.
+	resp, err := j.provision(context.WithoutCancel(ctx))
 	if err != nil {
-		if ctx.Err() != nil {
-			return err // stopped while sending: the state says so, and a redelivery decides
-		}
 		f := apiFailure(events.StageProvision, err)
 		f.ev.Message += "; the provisioning request is not sent again, and nothing was ordered"
 		return f
@@ -50,6 +49,12 @@ func (j *journey) provisionStep(ctx context.Context) error {
 			"the provisioning answer's statusUrl names no provisioning request; nothing was ordered")
 	}
 	st.StatusURL, st.ProvisionRequestID = statusURL, prid
+	if ctx.Err() != nil {
+		// The drain ended while provisioning was being answered: the answer is recorded, and
+		// the next delivery sends the order within the window.
+		st.Step, st.Lease = StepProvisionAccepted, Lease{}
+		return j.save(ctx)
+	}
 	return j.orderStep(ctx)
 }
 
@@ -93,7 +98,8 @@ func (j *journey) orderStep(ctx context.Context) error {
 	if bound := j.in.now().Add(j.in.cfg.OrderCallTimeout); bound.Before(callEnd) {
 		callEnd = bound
 	}
-	wctx, cancel := withDeadline(ctx, j.in.clock, callEnd)
+	// The drain never cuts the order POST, only its deadline does.
+	wctx, cancel := withDeadline(context.WithoutCancel(ctx), j.in.clock, callEnd)
 	defer cancel()
 	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
 	if err != nil {

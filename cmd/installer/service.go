@@ -19,9 +19,15 @@ import (
 	"github.com/procurement/atlassian-installer/internal/redact"
 )
 
-// drainGrace is added to INSTALLER_DRAIN_TIMEOUT before the process gives up on the drain: the
-// installer bounds its own drain, this only guards against a drain that never returns.
+// drainGrace is added to INSTALLER_DRAIN_TIMEOUT and callGrace before the process gives up on
+// the drain: the installer bounds its own drain, this only guards against a drain that never
+// returns.
 const drainGrace = 5 * time.Second
+
+// callGrace is how long the drain may outlast INSTALLER_DRAIN_TIMEOUT: a provisioning or
+// order POST under way is never cut (the next instance would send it again), and each ends
+// within its own timeout, the client's or the order call's; its answer is then recorded.
+const callGrace = max(client.DefaultTimeout, handlers.DefaultOrderCallTimeout)
 
 // closeTimeout bounds each shutdown step after the drain (HTTP server, NATS flush, metrics).
 const closeTimeout = 5 * time.Second
@@ -183,15 +189,16 @@ func runInstaller(ctx context.Context, inst *handlers.Installer, drain time.Dura
 		return ignoreCanceled(err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining", "drain_timeout", drain)
-	t := time.NewTimer(drain + drainGrace)
+	log.Info("shutting down: draining", "drain_timeout", drain, "call_grace", callGrace)
+	limit := drain + callGrace + drainGrace
+	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
 	case err := <-done:
 		log.Info("drained")
 		return ignoreCanceled(err)
 	case <-t.C:
-		return fmt.Errorf("drain did not finish within %s", drain+drainGrace)
+		return fmt.Errorf("drain did not finish within %s", limit)
 	}
 }
 
