@@ -28,6 +28,9 @@ const (
 	CodeOrderFailed        = "order_failed"
 	CodeOrderWindowExpired = "order_window_expired"
 	CodeDeadlineExceeded   = "deadline_exceeded"
+	// CodeInternalError: the installer failed on the request the same way, delivery after
+	// delivery, and gave up (its log says why).
+	CodeInternalError = "internal_error"
 )
 
 // Ordered is the data of the ordered event: the order was accepted.

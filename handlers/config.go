@@ -77,6 +77,9 @@ type Config struct {
 	// have provisioned waits for them instead, until its timeout (what it ordered must be
 	// announced). Nil: every call uses the client's own credentials.
 	Credentials func(orgID string) (cr client.Credentials, ok bool)
+	// OnFault, when set, is told of every faulty delivery and what became of it (see
+	// MaxFaults and FaultObserver).
+	OnFault FaultObserver
 	// Clock drives every wait, timer and timestamp.
 	Clock Clock
 	// Logger receives the installer's logs; never a secret.

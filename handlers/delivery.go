@@ -49,6 +49,11 @@ func (d *Delivery) Event() (*cloudevents.Event, error) {
 // Metadata is the message's JetStream metadata (stream sequence, deliveries).
 func (d *Delivery) Metadata() *jetstream.MsgMetadata { return d.meta }
 
+// token names this delivery as the holder of a journey's lease.
+func (d *Delivery) token() string {
+	return fmt.Sprintf("%s/%d/%d", d.in.instance, d.meta.Sequence.Stream, d.meta.NumDelivered)
+}
+
 // Settled reports whether the message has been acked, naked or terminated.
 func (d *Delivery) Settled() bool {
 	d.mu.Lock()
@@ -147,8 +152,8 @@ func (d *Delivery) wait(ctx context.Context, dur time.Duration) error {
 	}
 }
 
-// Recover turns a panic in a handler into an error, so that the message is naked with a
-// delay and the consumer keeps running.
+// Recover turns a panic in a handler into an error, so that the consumer keeps running and
+// the delivery counts as a fault (see MaxFaults).
 func Recover(log *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, d *Delivery) (err error) {

@@ -142,19 +142,18 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 		}
 		return
 	}
-	var delay time.Duration
 	switch {
 	case errors.Is(err, ErrDraining), ctx.Err() != nil:
 		// Handed back at once: another instance may resume it from its recorded state.
-	case err != nil:
-		delay = in.retryDelay(meta.NumDelivered)
+		in.nak(d, 0)
+	case err != nil && in.outage(err):
+		delay := in.retryDelay(meta.NumDelivered)
 		in.log.Warn("delivery will be retried", "seq", meta.Sequence.Stream, "delivery", meta.NumDelivered, "after", delay, "error", err)
+		in.nak(d, delay)
+	case err != nil:
+		in.fault(ctx, d, err)
 	default:
-		delay = in.retryDelay(meta.NumDelivered)
-		in.log.Error("handler left its message unsettled", "seq", meta.Sequence.Stream)
-	}
-	if err := d.NakWithDelay(delay); err != nil {
-		in.log.Warn("nak", "seq", meta.Sequence.Stream, "error", err)
+		in.fault(ctx, d, errors.New("the handler left its message unsettled"))
 	}
 }
 

@@ -45,7 +45,7 @@ type journey struct {
 func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevents.Event) error {
 	j := &journey{
 		in: in, api: in.api, d: d, id: ev.ID(),
-		token:      fmt.Sprintf("%s/%d/%d", in.instance, d.meta.Sequence.Stream, d.meta.NumDelivered),
+		token:      d.token(),
 		log:        journeyLogger(ctx, in.cfg.Logger, ev.ID()),
 		pollEvery:  in.cfg.PollInterval,
 		pollNow:    true,
@@ -290,9 +290,15 @@ func (j *journey) fail(ctx context.Context, f *failure) error {
 	return err
 }
 
-// finish publishes the outcome unless it was published before, records that, and acks.
+// finish publishes the outcome unless it was published before, records that, and acks. An
+// accepted order not yet announced (a journey ended by its faults) is announced first.
 func (j *journey) finish(ctx context.Context) error {
 	st := j.st
+	if st.Order != nil && !st.published(j.in.subjects.Ordered()) {
+		if err := j.publishOrdered(ctx); err != nil {
+			return err
+		}
+	}
 	if !st.published(st.Outcome.Type) {
 		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.Data(), st.Traceparent); err != nil {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)

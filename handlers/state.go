@@ -66,6 +66,10 @@ type State struct {
 	OwnerSeq uint64 `json:"ownerSeq,omitempty"`
 	// Lease keeps two deliveries from running a step of the journey at once.
 	Lease Lease `json:"lease,omitzero"`
+	// Faults counts the deliveries in a row that failed at FaultStep other than by an outage
+	// (see MaxFaults); a fault at another step starts the count again.
+	Faults    int  `json:"faults,omitempty"`
+	FaultStep Step `json:"faultStep,omitempty"`
 
 	Plan *Plan `json:"plan,omitempty"`
 

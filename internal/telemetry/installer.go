@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -18,7 +19,8 @@ func (t *Telemetry) ClientOptions(base *http.Client) []client.Option {
 }
 
 // Instrument wraps what an installer is built from: a span and metrics per delivery and per
-// step, the provisioning-to-order gap, producer spans for published events, and consumer lag.
+// step, faulty deliveries, the provisioning-to-order gap, producer spans for published events,
+// and consumer lag.
 // The journeys, the Atlassian client and the JetStream publisher know nothing of it.
 func (t *Telemetry) Instrument(js jetstream.JetStream, api handlers.API, cfg handlers.Config) (jetstream.JetStream, handlers.API, handlers.Config, error) {
 	consumer := cfg.Consumer
@@ -30,5 +32,12 @@ func (t *Telemetry) Instrument(js jetstream.JetStream, api handlers.API, cfg han
 	}
 	cfg.Middleware = append([]handlers.Middleware{t.Middleware(consumer)}, cfg.Middleware...)
 	cfg.Observe = t.ObserveStep
+	cfg.OnFault = t.ObserveFault
 	return t.JetStream(js, cfg.Subjects), t.API(api), cfg, nil
+}
+
+// ObserveFault is the handlers.FaultObserver of the installer (handlers.Config.OnFault):
+// installer_delivery_faults_total by result.
+func (t *Telemetry) ObserveFault(ctx context.Context, result string) {
+	t.m.faults.Add(ctx, 1, metricAttrs("result", result))
 }

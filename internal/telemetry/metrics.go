@@ -19,6 +19,7 @@ import (
 //	installer_provision_order_gap_seconds                     provisioning answer to order sent
 //	installer_redeliveries_total                              deliveries with a delivery count above 1
 //	installer_dead_letters_total                              messages copied to the dead-letter subject
+//	installer_delivery_faults_total{result}                   deliveries that failed other than by an outage
 //	installer_consumer_pending_messages{consumer}             request messages not yet delivered (lag)
 //	installer_consumer_ack_pending_messages{consumer}         delivered, not yet settled
 //	atlassian_client_requests_total{endpoint,method,status}   Atlassian calls (each attempt)
@@ -37,6 +38,7 @@ const (
 	metricGap         = "installer.provision_order_gap"
 	metricRedelivered = "installer.redeliveries"
 	metricDeadLetters = "installer.dead_letters"
+	metricFaults      = "installer.delivery_faults"
 	metricPending     = "installer.consumer.pending_messages"
 	metricAckPending  = "installer.consumer.ack_pending_messages"
 	metricCalls       = "atlassian.client.requests"
@@ -50,7 +52,7 @@ type instruments struct {
 	started, succeeded, failed, ordered metric.Int64Counter
 	inFlight                            metric.Int64UpDownCounter
 	step, gap                           metric.Float64Histogram
-	redelivered, deadLetters            metric.Int64Counter
+	redelivered, deadLetters, faults    metric.Int64Counter
 	calls, retries, rateLimited         metric.Int64Counter
 	callTime                            metric.Float64Histogram
 }
@@ -74,6 +76,7 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 	i.ordered = counter(metricOrdered, "Orders accepted (ordered events published).")
 	i.redelivered = counter(metricRedelivered, "Deliveries of a request message after its first.")
 	i.deadLetters = counter(metricDeadLetters, "Messages copied to the dead-letter subject.")
+	i.faults = counter(metricFaults, "Deliveries that failed other than by a NATS outage or the drain (a panic, an outcome that cannot be published), by what became of them: retried, internal_error, dead_lettered.")
 	i.calls = counter(metricCalls, "Atlassian API requests sent (every attempt), by route template and HTTP status.")
 	i.retries = counter(metricRetries, "Atlassian API attempts the client repeats, by route template and reason.")
 	i.rateLimited = counter(metricRateLimited, "Atlassian API answers 429 Too Many Requests, by route template.")

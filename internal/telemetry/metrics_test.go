@@ -73,6 +73,7 @@ func TestMetricsAfterJourneys(t *testing.T) {
 		{`installer_journeys_in_flight`, 0, true},
 		{`installer_redeliveries_total`, 1, true},
 		{`installer_dead_letters_total`, 1, true},
+		{`installer_delivery_faults_total{result="retried"}`, 1, true},
 		{`installer_provision_order_gap_seconds_count`, 1, true},
 		{`installer_step_duration_seconds_count{result="ok",step="lookup"}`, 1, false},
 		{`installer_step_duration_seconds_count{result="ok",step="provision"}`, 1, true},

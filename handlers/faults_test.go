@@ -1,0 +1,186 @@
+package handlers_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"encoding/json"
+
+	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
+)
+
+// faultConfig redelivers quickly (naks wait in real time) and keeps expected panics' stacks
+// out of the test's output; faults counts what OnFault is told, by result.
+func (e *env) faultConfig(faults map[string]*atomic.Int32) handlers.Config {
+	cfg := e.Config()
+	cfg.PollInterval, cfg.MaxPollInterval = 10*time.Millisecond, 50*time.Millisecond
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.OnFault = func(_ context.Context, result string) { faults[result].Add(1) }
+	return cfg
+}
+
+func newFaultCounts() map[string]*atomic.Int32 {
+	return map[string]*atomic.Int32{handlers.FaultRetried: {}, handlers.FaultEnded: {}, handlers.FaultDeadLettered: {}}
+}
+
+// panicky panics in every look-up of one entitlement's details.
+type panicky struct {
+	handlers.Commerce
+	entitlement string
+}
+
+func (p panicky) GetEntitlementDetails(ctx context.Context, id string) (*client.EntitlementDetails, *client.Response, error) {
+	if id == p.entitlement {
+		panic("look-up bug")
+	}
+	return p.Commerce.GetEntitlementDetails(ctx, id)
+}
+
+// TestStepPanicsEveryTime: a step that panics at every delivery ends its journey with
+// internal_error after MaxFaults deliveries (nothing was provisioned: retryable), and the
+// consumer goes on with other requests.
+func TestStepPanicsEveryTime(t *testing.T) {
+	e := newEnv(t)
+	faults := newFaultCounts()
+	var deliveries counter
+	cfg := e.faultConfig(faults)
+	cfg.Middleware = []handlers.Middleware{deliveries.middleware}
+	api := handlers.ClientAPI(e.Client)
+	api.Commerce = panicky{Commerce: e.Client.Commerce, entitlement: atlassiantest.JSMParentEntitlementID}
+	e.Start(e.JS, api, cfg)
+
+	e.Publish("panics-1", productsRequest(newSite("panics"), product(atlassiantest.JSMOfferingID, "jira", "agent", atlassiantest.JSMParentEntitlementID)))
+	e.Publish("healthy-1", jiraOnNewSite("healthy"))
+	term := e.Terminal("panics-1")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["code"] != events.CodeInternalError || f["stage"] != "lookup" || f["retryable"] != true {
+		t.Fatalf("%s %v", term.Type, f)
+	}
+	if msg, _ := f["message"].(string); strings.Contains(msg, "look-up bug") || !strings.Contains(msg, "nothing was provisioned or ordered") {
+		t.Errorf("message %q", msg)
+	}
+	if term := e.Terminal("healthy-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("healthy request: %s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	if n := deliveries.n["panics-1"]; n != handlers.MaxFaults+1 {
+		t.Errorf("%d deliveries, want %d faulty ones and one that published the outcome", n, handlers.MaxFaults)
+	}
+	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultEnded].Load(); r != handlers.MaxFaults-1 || d != 1 {
+		t.Errorf("faults: %d retried, %d ended", r, d)
+	}
+	if n := e.Sandbox.ProvisionRequests(); n != 1 {
+		t.Errorf("%d provisioning requests", n)
+	}
+}
+
+// putJourney records a journey state as an earlier instance would have left it.
+func (e *env) putJourney(st *handlers.State) {
+	e.T.Helper()
+	b, err := json.Marshal(st)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if _, err := kv.Create(context.Background(), handlers.Key(st.RequestID), b); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// TestSameErrorEveryTime: a journey whose every delivery fails with the same error (here a
+// record at a step this installer does not know) ends with internal_error after MaxFaults
+// deliveries, without any Atlassian call. When its order had been accepted, ordered is
+// published first, and the failure is not retryable.
+func TestSameErrorEveryTime(t *testing.T) {
+	for _, ordered := range []bool{false, true} {
+		name := map[bool]string{false: "nothing ordered", true: "order accepted"}[ordered]
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			faults := newFaultCounts()
+			inst := e.Start(e.JS, handlers.ClientAPI(e.Client), e.faultConfig(faults))
+			_ = inst
+			id := "unknown-step"
+			st := &handlers.State{
+				RequestID: id, Source: "urn:test:procurement", OwnerSeq: 1,
+				Request: &events.Request{OrgID: atlassiantest.OrgID},
+				Step:    "from-a-later-version", Status: handlers.StatusRunning,
+				RequestedAt: installtest.Epoch, CreatedAt: installtest.Epoch, UpdatedAt: installtest.Epoch,
+			}
+			if ordered {
+				st.Plan = &handlers.Plan{TransactionAccountID: atlassiantest.TransactionAccountID, InvoiceGroupID: atlassiantest.InvoiceGroupID}
+				st.OrderID, st.OrderSentAt, st.ProvisionSentAt = handlers.OrderID(id), installtest.Epoch, installtest.Epoch
+				st.Order = &handlers.OrderAnswer{Slug: "R-1", Items: []events.OrderedItem{{ItemID: "O1", OrderItemID: "oi-1", OfferingID: atlassiantest.JiraOfferingID}}}
+			}
+			e.putJourney(st)
+			e.Publish(id, jiraOnNewSite("unknown"))
+			term := e.Terminal(id)
+			f := term.Data
+			if term.Type != subjects.Failed() || f["code"] != events.CodeInternalError || f["retryable"] != !ordered {
+				t.Fatalf("%s %v", term.Type, f)
+			}
+			evs := installtest.Of(e.Outcomes(), id)
+			if ordered && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || f["orderId"] != handlers.OrderID(id)) {
+				t.Errorf("events %v, want ordered then failed", types(evs))
+			}
+			if !ordered && len(evs) != 1 {
+				t.Errorf("events %v", types(evs))
+			}
+			e.Settled()
+			if n := len(e.Sandbox.Requests()); n != 0 {
+				t.Errorf("%d Atlassian calls", n)
+			}
+			if d := faults[handlers.FaultEnded].Load(); d != 1 {
+				t.Errorf("%d journeys ended by faults", d)
+			}
+		})
+	}
+}
+
+// TestFaultBeforeAnyJourney: a message that fails every delivery before its journey begins
+// (here a middleware that panics on it) is dead-lettered after MaxFaults deliveries, with
+// Installer-Error saying so, and the consumer goes on.
+func TestFaultBeforeAnyJourney(t *testing.T) {
+	e := newEnv(t)
+	faults := newFaultCounts()
+	cfg := e.faultConfig(faults)
+	cfg.Middleware = []handlers.Middleware{func(next handlers.Handler) handlers.Handler {
+		return func(ctx context.Context, d *handlers.Delivery) error {
+			if ev, err := d.Event(); err == nil && ev.ID() == "doomed-1" {
+				panic("middleware bug")
+			}
+			return next(ctx, d)
+		}
+	}}
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+	e.Publish("doomed-1", jiraOnNewSite("doomed"))
+	e.Publish("fine-1", jiraOnNewSite("fine"))
+	var dead []installtest.Message
+	e.Eventually("dead letter", func() bool {
+		dead = e.Stream(events.StreamDeadLetter)
+		return len(dead) == 1
+	})
+	if reason := dead[0].Header.Get(events.HeaderError); !strings.Contains(reason, "internal error") {
+		t.Errorf("Installer-Error %q", reason)
+	}
+	if term := e.Terminal("fine-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	if n := len(installtest.Of(e.Outcomes(), "doomed-1")); n != 0 {
+		t.Errorf("%d events for the dead-lettered request", n)
+	}
+	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultDeadLettered].Load(); r != handlers.MaxFaults-1 || d != 1 {
+		t.Errorf("faults: %d retried, %d dead-lettered", r, d)
+	}
+}
