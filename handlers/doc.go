@@ -32,9 +32,11 @@
 // read afterwards. A lost CAS means someone else progressed: the state is read again.
 // A lease in the state, of 2×AckWait, keeps two deliveries of one message (a
 // redelivery after a lapse of the heartbeat) from running a step at once.
-// A second message with the same request id waits (Nak with delay) while the journey's
-// own message is still in the stream; once the journey is over it is acked without any
-// Atlassian call, re-publishing the outcome only if it had never been published.
+// A second message with the same request id is acked at once while the journey's own
+// message is still in the stream (it takes the journey over once that one is gone); once
+// the journey is over it is acked without any Atlassian call, re-publishing the outcome
+// only if it had never been published. The same id from another source is a collision:
+// dead-lettered, the first journey untouched.
 //
 // # Consuming
 //
@@ -46,11 +48,14 @@
 //
 // # Settlement
 //
-// Ack once the outcome is published; NakWithDelay for what may succeed later (state not
-// reachable, a second message waiting, a panic, the drain); Term after dead-lettering a
-// message that is not a request CloudEvent. While a journey holds its message, also
-// while it waits between polls, the message is marked in progress every AckWait/3.
-// Concurrency slots are held only while a step runs.
+// Ack once the outcome is published; NakWithDelay for what may succeed later (a NATS
+// outage, a panic, the drain); Term after dead-lettering a message that is not a request
+// CloudEvent. While a journey holds its message, also while it waits between polls, the
+// message is marked in progress every AckWait/3. Concurrency slots are held only while a
+// step runs. A delivery that fails other than by an outage or the drain is a fault (see
+// MaxFaults): after MaxFaults in a row at one step the journey ends internal_error, and a
+// message without a journey is dead-lettered. The drain cuts look-ups, polls and waits at
+// DrainTimeout, never a provisioning or order POST under way, nor a state write.
 //
 // # Errors
 //
