@@ -131,7 +131,8 @@ func TestUnpublishedOutcome(t *testing.T) {
 
 	// The state of a journey that ended but crashed before publishing.
 	st := e.Journey("done-1")
-	st.RequestID, st.Published = "done-2", nil
+	// ordered went out before the journey polled; the terminal event did not.
+	st.RequestID, st.Published = "done-2", []string{subjects.Ordered()}
 	st.Outcome.Provisioned.RequestID = "done-2"
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -154,7 +155,7 @@ func TestUnpublishedOutcome(t *testing.T) {
 	if n := len(e.Sandbox.Requests()); n != calls {
 		t.Errorf("%d Atlassian calls", n-calls)
 	}
-	if got := e.Journey("done-2").Published; len(got) != 1 || got[0] != subjects.Provisioned() {
+	if got := e.Journey("done-2").Published; len(got) != 2 || got[1] != subjects.Provisioned() {
 		t.Errorf("published %v", got)
 	}
 	if evs := installtest.Of(e.Outcomes(), "done-2"); len(evs) != 1 {
