@@ -1,6 +1,8 @@
 // Package events holds what travels over NATS: the stream and subject names, the schema and
 // validation of install requests, the outcome event data, and the CloudEvents NATS protocol
-// binding (binary and structured mode in, binary mode out).
+// binding (binary and structured mode in, binary mode out), and the published API: the JSON
+// Schemas of the request and outcome data and the AsyncAPI document of the channels (Schemas),
+// each outcome naming its data's schema as dataschema (DataSchema).
 //
 // Reading a request:
 //
