@@ -116,8 +116,8 @@ func index(t *testing.T, k string) int {
 // TestSchemaAgreesWithValidation holds the request schema and events.DecodeRequest to the same
 // verdict on invalid requests: both refuse each, and the field the installer names is among the
 // fields the schema's violations concern. The rules no schema can state (a time zone in the
-// IANA database, a timestamp at most ten years ahead of now) are the installer's alone and are
-// left out.
+// IANA database, a timestamp in the future and at most ten years ahead of now) are the
+// installer's alone and are left out; a timestamp in seconds is refused by both.
 func TestSchemaAgreesWithValidation(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -152,6 +152,11 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{"quantity negative", edit(t, base, change{"products.0.quantity", -5}), "products[0].quantity"},
 		{"quantity a string", edit(t, base, change{"products.0.quantity", "100"}), "products[0].quantity"},
 		{"quantity a fraction", edit(t, base, change{"products.0.quantity", 1.5}), "products[0].quantity"},
+		{"quantity above a million", edit(t, base, change{"products.0.quantity", 1_000_001}), "products[0].quantity"},
+		{"offeringId with a control character", edit(t, base, change{"products.0.offeringId", "o-1\u0007"}), "products[0].offeringId"},
+		{"orgId with a line break", edit(t, base, change{"orgId", "org\n1"}), "orgId"},
+		{"location with a DEL", edit(t, base, change{"products.0.location", "us\u007f"}), "products[0].location"},
+		{"endsAt in seconds", edit(t, base, change{"products.0.endsAt", time.Now().Add(24 * time.Hour).Unix()}), "products[0].endsAt"},
 		{"family unknown", edit(t, base, change{"products.0.family", "confluence"}), "products[0].family"},
 		{"endsAt negative", edit(t, base, change{"products.0.endsAt", -1}), "products[0].endsAt"},
 		{"endsAt a string", edit(t, base, change{"products.0.endsAt", "2030-01-01"}), "products[0].endsAt"},
@@ -166,6 +171,8 @@ func TestSchemaAgreesWithValidation(t *testing.T) {
 		{"app quantity without chargeElement", edit(t, baseApp, change{"app.quantity", 10}), "app.chargeElement"},
 		{"app chargeElement without quantity", edit(t, baseApp, change{"app.chargeElement", "user"}), "app.quantity"},
 		{"app quantity zero", edit(t, baseApp, change{"app.chargeElement", "user"}, change{"app.quantity", 0}), "app.quantity"},
+		{"app quantity above a million", edit(t, baseApp, change{"app.chargeElement", "user"}, change{"app.quantity", 2_000_000}), "app.quantity"},
+		{"app promotionCode with a control character", edit(t, baseApp, change{"app.promotionCode", "PROMO\u0000"}), "app.promotionCode"},
 		{"app skipTrial a string", edit(t, baseApp, change{"app.skipTrial", "true"}), "app.skipTrial"},
 		{"app on a new site", edit(t, baseApp, change{"site.create", true}, change{"site.timezone", "Europe/Paris"}), "site.create"},
 		{"app a list", edit(t, baseApp, change{"app", []any{}}), "app"},
