@@ -101,6 +101,7 @@ type faultJSON struct {
 	RateLimit      float64 `json:"rateLimit,omitempty"`
 	RetryAfter     string  `json:"retryAfter,omitempty"`
 	Ambiguous      float64 `json:"ambiguous,omitempty"`
+	ReadLag        string  `json:"readLag,omitempty"`
 	ProvisionFails bool    `json:"provisionFails,omitempty"`
 	OrderItemsFail bool    `json:"orderItemsFail,omitempty"`
 	Times          int     `json:"times,omitempty"`
@@ -115,6 +116,9 @@ func (f Fault) MarshalJSON() ([]byte, error) {
 	}
 	if f.RetryAfter > 0 {
 		j.RetryAfter = f.RetryAfter.String()
+	}
+	if f.ReadLag > 0 {
+		j.ReadLag = f.ReadLag.String()
 	}
 	return json.Marshal(j)
 }
@@ -138,6 +142,11 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if j.RetryAfter != "" {
 		if out.RetryAfter, err = time.ParseDuration(j.RetryAfter); err != nil {
 			return fmt.Errorf("retryAfter: %w", err)
+		}
+	}
+	if j.ReadLag != "" {
+		if out.ReadLag, err = time.ParseDuration(j.ReadLag); err != nil || out.ReadLag < 0 {
+			return fmt.Errorf("readLag: %q is not a duration of zero or more", j.ReadLag)
 		}
 	}
 	for name, v := range map[string]float64{"error": out.Error, "rateLimit": out.RateLimit, "ambiguous": out.Ambiguous} {

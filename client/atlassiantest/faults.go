@@ -64,8 +64,13 @@ type Fault struct {
 	// 503 answers; it is rounded up to whole seconds.
 	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 	// Ambiguous is the share of requests whose effect happens but whose
-	// connection is dropped before the answer.
+	// connection is dropped before the answer: an order or provisioning
+	// request is stored, then the connection closes without a byte of answer.
 	Ambiguous float64 `json:"ambiguous,omitempty"`
+	// ReadLag makes reads lag writes by that much, on the get-order and
+	// provision-status endpoints: they answer as of ReadLag ago, 404 for an
+	// order or provisioning request stored since, and the status it had then.
+	ReadLag time.Duration `json:"readLag,omitempty"`
 	// ProvisionFails makes provisioning requests accepted meanwhile end FAILED.
 	ProvisionFails bool `json:"provisionFails,omitempty"`
 	// OrderItemsFail makes the items of orders accepted meanwhile end FAILED.
@@ -78,6 +83,7 @@ type Fault struct {
 // action is what the fault machinery decided for one request.
 type action struct {
 	latency        time.Duration
+	readLag        time.Duration
 	status         int
 	retryAfter     time.Duration
 	ambiguous      bool
@@ -136,7 +142,7 @@ func (fs *faultSet) decide(e Endpoint) action {
 			return action{}
 		}
 	}
-	a := action{latency: f.Latency, provisionFails: f.ProvisionFails, orderItemsFail: f.OrderItemsFail}
+	a := action{latency: f.Latency, readLag: f.ReadLag, provisionFails: f.ProvisionFails, orderItemsFail: f.OrderItemsFail}
 	a.retryAfter = f.RetryAfter
 	if f.RateLimit > 0 || f.Error > 0 || f.Ambiguous > 0 {
 		r := fs.rng.Float64()

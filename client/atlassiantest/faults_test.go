@@ -130,6 +130,77 @@ func TestAmbiguousOrderIsIdempotent(t *testing.T) {
 	}
 }
 
+// The provisioning request is stored although its connection is dropped: its statusUrl was
+// never seen, yet an order naming it is accepted.
+func TestAmbiguousProvisioningIsStored(t *testing.T) {
+	f := setup(t)
+	f.s.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Ambiguous: 1, Times: 1})
+	body, _ := json.Marshal(client.ProvisionRequest{Offerings: []client.ProvisionOffering{{ID: atlassiantest.ConfluenceOfferingID}},
+		Parameters: client.ProvisionParameters{AdminEmail: "admin@acme.example", Name: "kappa", Timezone: "UTC"}})
+	req, _ := http.NewRequest("POST", f.s.URL+productsPath(), bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+atlassiantest.DefaultAPIKey)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped provisioning answered %d", resp.StatusCode)
+	}
+	if n := f.s.ProvisionRequests(); n != 1 {
+		t.Fatalf("the dropped provisioning request had no effect: %d stored", n)
+	}
+}
+
+// ReadLag: an order and a provisioning status read as they were ReadLag ago: 404 until then,
+// the old status after, and the current state once the lag has passed.
+func TestReadLag(t *testing.T) {
+	f := setup(t)
+	lag := atlassiantest.Fault{ReadLag: 30 * time.Second}
+	f.s.SetFault(atlassiantest.EndpointGetOrder, lag)
+	f.s.SetFault(atlassiantest.EndpointProvisionStatus, lag)
+	pid := f.provision("lambda", "UTC", atlassiantest.ConfluenceOfferingID)
+	statusPath := productsPath() + "/status/" + pid
+	if status := f.do("GET", statusPath, nil, nil); status != 404 {
+		t.Fatalf("provisioning status read at once: %d, want 404", status)
+	}
+	f.clock.Advance(30 * time.Second)
+	if got := f.status(pid); got != client.ProvisionInProgress {
+		t.Fatalf("status %s after the lag, want IN_PROGRESS", got)
+	}
+	o := newOrder("lag-1", pid, item("O1", atlassiantest.ConfluenceOfferingID, entRel(client.RelationEnterprise, atlassiantest.ConfluenceParentEntitlementID)))
+	if status, b := f.order(o); status != 200 {
+		t.Fatalf("order: %d %s", status, b)
+	}
+	orderPath := "/commerce/api/v2/orders/lag-1"
+	if status := f.do("GET", orderPath, nil, nil, "X-transaction-account", atlassiantest.TransactionAccountID); status != 404 {
+		t.Fatalf("order read at once: %d, want 404", status)
+	}
+	f.clock.Advance(29 * time.Second) // provisioning completed 2s after the order, not yet visible
+	if got := f.status(pid); got != client.ProvisionInProgress {
+		t.Fatalf("status %s before the lag passed, want IN_PROGRESS", got)
+	}
+	if status := f.do("GET", orderPath, nil, nil, "X-transaction-account", atlassiantest.TransactionAccountID); status != 404 {
+		t.Fatalf("order read before the lag passed: %d, want 404", status)
+	}
+	f.clock.Advance(time.Second)
+	if got := f.getOrder("lag-1"); got.Items[0].ProcessingInfo.Status != client.ItemProcessing {
+		t.Fatalf("order as of its creation: %+v", got.Items[0].ProcessingInfo)
+	}
+	f.clock.Advance(2 * time.Second)
+	if got := f.status(pid); got != client.ProvisionCompleted {
+		t.Fatalf("status %s once the lag passed, want COMPLETED", got)
+	}
+	if got := f.getOrder("lag-1"); got.Items[0].ProcessingInfo.Status != client.ItemSuccess {
+		t.Fatalf("order item %+v, want SUCCESS", got.Items[0].ProcessingInfo)
+	}
+	if status, b := f.raw("PUT", "/_sandbox/faults/get-order", map[string]any{"readLag": "2m"}); status != 200 {
+		t.Fatalf("set readLag: %d %s", status, b)
+	}
+	if got := f.s.Faults()[atlassiantest.EndpointGetOrder].ReadLag; got != 2*time.Minute {
+		t.Fatalf("readLag %s", got)
+	}
+	if status, _ := f.raw("PUT", "/_sandbox/faults/get-order", map[string]any{"readLag": "-1s"}); status != 400 {
+		t.Fatalf("negative readLag: %d", status)
+	}
+}
+
 func TestProvisionAndOrderItemFailures(t *testing.T) {
 	f := setup(t)
 	f.s.SetFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{ProvisionFails: true, Times: 1})

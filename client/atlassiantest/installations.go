@@ -33,7 +33,7 @@ type provision struct {
 }
 
 func (p *provision) status(now time.Time, cfg *config) string {
-	ordered := p.orderID != ""
+	ordered := p.orderID != "" && !p.orderedAt.After(now)
 	if p.fails {
 		start := p.createdAt
 		if ordered {
@@ -223,14 +223,15 @@ func (s *Server) handleProvisionStatus(w http.ResponseWriter, r *http.Request, c
 	orgID, id := r.PathValue("orgId"), r.PathValue("requestId")
 	st := s.st
 	st.mu.Lock()
+	at := c.readAt()
 	p, ok := st.provisions[id]
-	if !ok || p.orgID != orgID {
+	if !ok || p.orgID != orgID || p.createdAt.After(at) {
 		st.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "provisioning request not found: "+id)
 		return
 	}
 	var out client.ProvisionStatus
-	out.Data.RequestID, out.Data.Status = p.id, p.status(c.now, &s.cfg)
+	out.Data.RequestID, out.Data.Status = p.id, p.status(at, &s.cfg)
 	st.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }

@@ -144,13 +144,14 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	st := s.st
 	st.mu.Lock()
+	at := c.readAt()
 	o, ok := st.orders[id]
-	if !ok || o.req.TransactionAccountID != txa || !orgMay(c.org, o.org) {
+	if !ok || o.req.TransactionAccountID != txa || !orgMay(c.org, o.org) || o.createdAt.After(at) {
 		st.mu.Unlock()
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "order not found in transaction account: "+id)
 		return
 	}
-	out := o.read(c.now)
+	out := o.read(at)
 	st.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }

@@ -45,6 +45,9 @@ type call struct {
 	org string
 }
 
+// readAt is the time a read answers as of: now, or ReadLag ago.
+func (c *call) readAt() time.Time { return c.now.Add(-c.action.readLag) }
+
 type handlerFunc func(s *Server, w http.ResponseWriter, r *http.Request, c *call)
 
 type route struct {
