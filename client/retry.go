@@ -14,7 +14,9 @@ import (
 // send performs r with the client's retry policy and rate limits. It returns
 // the first 2xx answer with its body unread, or the last error: an
 // *ErrorResponse, *RateLimitError or transport error, joined with the
-// context's error when the context ended a wait.
+// context's error when the context ended a wait. When no attempt can have
+// reached the API's processing (each was refused with 429, never connected,
+// or none was made), the error says so to Unprocessed.
 //
 // Waits honour Retry-After on 429 and 503; otherwise they follow a capped,
 // jittered exponential back-off (cenkalti/backoff). They run on the injected
@@ -27,9 +29,19 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 		MaxInterval:         c.maxBackoff,
 	}
 	b.Reset()
+	reached := false // an attempt may have been processed
+	result := func(resp *Response, err error) (*Response, error) {
+		if reached {
+			return resp, err
+		}
+		return resp, &unprocessedError{err}
+	}
 	for attempt := 1; ; attempt++ {
 		if err := c.waitTurn(ctx, r.family); err != nil {
-			return nil, err
+			return result(nil, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return result(nil, fmt.Errorf("atlassian: %s %s not sent: %w", r.method, r.url.Redacted(), context.Cause(ctx)))
 		}
 		httpResp, err := c.attempt(ctx, r)
 		var resp *Response
@@ -40,9 +52,10 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 				return resp, nil
 			}
 		}
+		reached = reached || mayHaveBeenProcessed(httpResp, err)
 		wait, retry := c.retryable(r, httpResp, err)
 		if !retry || attempt >= c.maxAttempts || ctx.Err() != nil {
-			return resp, err
+			return result(resp, err)
 		}
 		if wait <= 0 {
 			// Jitter may push an interval past the cap; the cap wins.
@@ -51,7 +64,7 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 		if left, ok := c.untilDeadline(ctx); ok && left < wait {
 			// The wait would outlast the caller's patience: hand the answer
 			// back now so that the caller can park the work instead.
-			return resp, err
+			return result(resp, err)
 		}
 		if c.onRetry != nil {
 			c.onRetry(RetryEvent{Method: r.method, URL: r.url.Redacted(), Family: r.family, Attempt: attempt, Wait: wait, Err: err})
@@ -59,7 +72,7 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 		select {
 		case <-c.clock.After(wait):
 		case <-ctx.Done():
-			return resp, fmt.Errorf("%w; retry abandoned: %w", err, context.Cause(ctx))
+			return result(resp, fmt.Errorf("%w; retry abandoned: %w", err, context.Cause(ctx)))
 		}
 	}
 }
@@ -106,6 +119,29 @@ func (c *Client) retryable(r *request, resp *http.Response, err error) (time.Dur
 		return 0, false
 	}
 }
+
+// mayHaveBeenProcessed reports whether a failed attempt may have reached the API's
+// processing: any answer but 429 (a 5xx may come from a proxy that forwarded the
+// request), or a transport error once a connection existed.
+func mayHaveBeenProcessed(resp *http.Response, err error) bool {
+	if resp != nil {
+		return resp.StatusCode != http.StatusTooManyRequests
+	}
+	return !neverSent(err)
+}
+
+// Unprocessed reports whether err, the error of a call, proves that the API did not act on
+// the request: every attempt was refused with 429 or never reached the server, or none was
+// made. A caller that must know whether a POST may have had its effect (an order) asks it.
+func Unprocessed(err error) bool {
+	var u *unprocessedError
+	return errors.As(err, &u)
+}
+
+// unprocessedError marks the error of a call no attempt of which can have been processed.
+type unprocessedError struct{ error }
+
+func (e *unprocessedError) Unwrap() error { return e.error }
 
 // neverSent reports whether err proves that no byte of the request reached
 // the server: the connection was never established.

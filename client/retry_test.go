@@ -143,6 +143,38 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
+// Unprocessed tells an order refused with 429 at every attempt, which surely had no effect,
+// from one that may have been placed: a 5xx or a dropped connection at any attempt.
+func TestUnprocessed(t *testing.T) {
+	for _, tc := range []struct {
+		statuses []int
+		want     bool
+	}{
+		{[]int{429}, true},
+		{[]int{429, 429, 429}, true},
+		{[]int{500, 429}, false},
+		{[]int{0, 429}, false},
+		{[]int{503}, false},
+		{[]int{400}, false},
+	} {
+		t.Run(statusList(tc.statuses), func(t *testing.T) {
+			c, mux, clk := setup(t, WithRetry(len(tc.statuses), time.Second))
+			scripted(t, mux, "/commerce/api/v2/orders", http.Header{"Retry-After": {"1"}}, tc.statuses...)
+			var err error
+			driveClock(t, clk, func() { _, _, err = c.Commerce.CreateOrder(context.Background(), &OrderRequest{OrderID: "o1"}) })
+			if err == nil || Unprocessed(err) != tc.want {
+				t.Errorf("Unprocessed(%v) = %v, want %v", err, Unprocessed(err), tc.want)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c, _, _ := setup(t)
+	if _, _, err := c.Commerce.CreateOrder(ctx, &OrderRequest{OrderID: "o1"}); !Unprocessed(err) {
+		t.Errorf("an order never sent: Unprocessed(%v) is false", err)
+	}
+}
+
 func statusList(ss []int) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
