@@ -21,6 +21,7 @@ const (
 	DefaultBucket           = "INSTALL_JOURNEYS"
 	DefaultConcurrency      = 64
 	DefaultOrderWindow      = 10 * time.Minute
+	MaxOrderWindow          = 10 * time.Minute // Atlassian's: provisioning times out after it
 	DefaultOrderCallTimeout = time.Minute
 	DefaultPollInterval     = 5 * time.Second
 	DefaultMaxPollInterval  = time.Minute
@@ -41,7 +42,9 @@ type Config struct {
 	// Concurrency bounds the journey steps running at once (INSTALLER_CONCURRENCY);
 	// journeys waiting between polls hold no slot.
 	Concurrency int
-	// OrderWindow is the time allowed between the provisioning request and the order.
+	// OrderWindow is the time allowed between the provisioning request and the order, at
+	// most MaxOrderWindow; the order is sent no later than the window less a tenth of it
+	// (at most 30s), and provisioning starts only while the window fits in JourneyTimeout.
 	OrderWindow time.Duration
 	// OrderCallTimeout bounds one order call, the client's retries included, as the
 	// client's own default timeout bounds other calls (the order call's deadline replaces
@@ -112,6 +115,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("Concurrency must be at least 1")
 	case c.OrderWindow < 0, c.PollInterval < 0, c.JourneyTimeout < 0, c.DrainTimeout < 0:
 		return c, invalidOption("OrderWindow, PollInterval, JourneyTimeout and DrainTimeout must not be negative")
+	case c.OrderWindow > MaxOrderWindow:
+		return c, invalidOption("OrderWindow must be at most " + MaxOrderWindow.String())
+	case c.JourneyTimeout <= c.OrderWindow:
+		return c, invalidOption("JourneyTimeout must be longer than OrderWindow")
 	case c.OrderCallTimeout < 0:
 		return c, invalidOption("OrderCallTimeout must not be negative")
 	case c.MaxPollInterval < c.PollInterval:

@@ -70,9 +70,14 @@
 // after PollInterval (or the Retry-After the API named, if longer) while the window is
 // open, and status polls simply try again at the next round; JourneyTimeout bounds both
 // (deadline_exceeded). The order call, the client's retries included, has a deadline on
-// the Clock at the window's end or after OrderCallTimeout, whichever comes first; a call
-// it cut is followed by a read of the order, and the order is sent again with its orderId
-// when it is not there and the window is still open. An
-// accepted order is announced (ordered) even past JourneyTimeout, and once an order
-// exists a failure is not retryable: a new request would buy a second time.
+// the Clock at the window's end less a tenth of it (at most 30s), or after
+// OrderCallTimeout, whichever comes first. An order that may have been placed (a call
+// that failed after an attempt that may have been processed, or a journey resumed at
+// StepOrdering) is read: found, it is announced; not seen (a 404 included: reads may lag),
+// it is sent again with its orderId while the window allows, then read with back-off,
+// the provisioning polled meanwhile, until JourneyTimeout, when it is read once more. Only
+// a call whose every attempt was refused with 429 or never connected (client.Unprocessed)
+// takes the journey back before the order. An accepted order is announced (ordered) even
+// past JourneyTimeout, and once an order may exist a failure is not retryable: a new
+// request could buy a second time.
 package handlers

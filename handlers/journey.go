@@ -13,6 +13,10 @@ import (
 	"github.com/procurement/atlassian-installer/events"
 )
 
+// maxOrderMargin caps the safety margin kept before the order window's end (a tenth of
+// the window): no order is sent later than the window less the margin.
+const maxOrderMargin = 30 * time.Second
+
 // maxProvisionAttempts: the provisioning request is sent once, and once more only when a
 // crash lost its answer (the contract's one exception).
 const maxProvisionAttempts = 2
@@ -158,8 +162,11 @@ func (j *journey) next(ctx context.Context) error {
 		return j.d.step(ctx, j.observed(StepNamePublishOrdered, j.publishOrdered))
 	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
-		// An order that may have been sent makes a new request a possible second purchase.
-		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, st.Step != StepOrdering,
+		if st.Step == StepOrdering {
+			// The order may have been placed: it is read before the journey ends.
+			return j.d.step(ctx, j.observed(StepNameOrder, j.orderAtTimeout))
+		}
+		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, true,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
 	}
 	ctx, err := j.withCredentials(ctx)

@@ -8,15 +8,13 @@ import (
 
 // outcomeFailed completes a failure with what is known of the journey: the orderId once
 // the order may have been sent, the provisionRequestId once recorded. Once an order
-// exists the failure is never retryable: a new request would buy a second time.
+// may exist the failure is never retryable: a new request could buy a second time.
 func (in *Installer) outcomeFailed(st *State, f *failure) *Outcome {
 	ev := f.ev
 	ev.RequestID = st.RequestID
 	ev.OrgID = st.Request.OrgID
-	if !st.OrderSentAt.IsZero() {
+	if !st.OrderSentAt.IsZero() || st.Order != nil {
 		ev.OrderID = st.OrderID
-	}
-	if st.Order != nil {
 		ev.Retryable = false
 	}
 	ev.ProvisionRequestID = st.ProvisionRequestID

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"time"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
@@ -16,6 +17,12 @@ import (
 // same write as the order being about to be sent, one round trip less in between.
 func (j *journey) provisionStep(ctx context.Context) error {
 	st := j.st
+	if left := st.CreatedAt.Add(j.in.cfg.JourneyTimeout).Sub(j.in.now()); left < j.in.cfg.OrderWindow {
+		// An order placed near the journey timeout could not be resolved before it.
+		return fail(events.StageProvision, events.CodeDeadlineExceeded, true,
+			"the order window of %s no longer fits in the journey timeout of %s; nothing was provisioned or ordered",
+			j.in.cfg.OrderWindow, j.in.cfg.JourneyTimeout)
+	}
 	if st.Step == StepProvisioning {
 		if st.ProvisionAttempts >= maxProvisionAttempts {
 			return fail(events.StageProvision, events.CodeAPIError, true,
@@ -69,20 +76,20 @@ func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, err
 	return resp, err
 }
 
-// orderStep sends the order, unless the order window has passed. A journey that may
-// already have sent it re-sends it with the same orderId while the window is open, and
-// afterwards only reads it. The call itself, the client's retries of 429 and 503
-// included, ends at the window's end, so that no attempt goes out after it, or after
-// OrderCallTimeout if that comes first, so that a hung call does not hold the journey
-// until the window's end: the order is then read, and re-sent if it is not there.
+// orderStep sends the order, unless the time to send it has passed (orderSendBy). A
+// journey that may already have sent it re-sends it with the same orderId while that time
+// lasts, and afterwards only reads it (resolveOrder). The call itself, the client's retries
+// of 429 and 503 included, ends at that time, so that no attempt goes out after it, or after
+// OrderCallTimeout if that comes first, so that a hung call does not hold the journey: the
+// order is then read, and re-sent if it is not there.
 func (j *journey) orderStep(ctx context.Context) error {
 	st := j.st
 	req := orderRequest(st)
 	resend := st.Step == StepOrdering
-	windowEnd := st.ProvisionSentAt.Add(j.in.cfg.OrderWindow)
-	if j.in.now().After(windowEnd) {
+	sendBy := j.in.orderSendBy(st)
+	if !j.in.now().Before(sendBy) {
 		if resend {
-			return j.recoverOrder(ctx, req)
+			return j.resolveOrder(ctx, req)
 		}
 		return windowExpired(j.in.cfg.OrderWindow.String()) // its record keeps the statusUrl
 	}
@@ -94,7 +101,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 			return err
 		}
 	}
-	callEnd := windowEnd
+	callEnd := sendBy
 	if bound := j.in.now().Add(j.in.cfg.OrderCallTimeout); bound.Before(callEnd) {
 		callEnd = bound
 	}
@@ -102,42 +109,41 @@ func (j *journey) orderStep(ctx context.Context) error {
 	wctx, cancel := withDeadline(context.WithoutCancel(ctx), j.in.clock, callEnd)
 	defer cancel()
 	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
-	if err != nil {
-		if ctx.Err() != nil {
+	if err == nil {
+		return j.recordOrder(ctx, orderAnswer(req, resp))
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	switch status := statusOf(err); {
+	case status == http.StatusConflict && resend:
+		return j.resolveOrder(ctx, req)
+	case status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
+		f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
+		f.ev.HTTPStatus = status
+		return f
+	case client.Unprocessed(err) && !resend:
+		// No attempt can have been processed (429s, no connection): the journey is back
+		// where it was before the order, and sends it again no sooner than the API asked.
+		st.Step, st.OrderSentAt, st.Lease = StepProvisionAccepted, time.Time{}, Lease{}
+		if err := j.save(ctx); err != nil {
 			return err
 		}
-		switch status := statusOf(err); {
-		case status == http.StatusConflict && resend:
-			return j.recoverOrder(ctx, req)
-		case status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
-			f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
-			f.ev.HTTPStatus = status
-			return f
-		case wctx.Err() != nil:
-			// The call was cut: at the window's end, or after OrderCallTimeout. Even when
-			// its last attempt was refused, an earlier one (a 5xx or a dropped connection,
-			// retried) may have been accepted: the order is read, and only its absence
-			// means nothing was ordered, so it is sent again while the window is open.
-			if j.in.now().Before(windowEnd) {
-				j.log.Warn("the order call was cut after the order call timeout", "order_id", st.OrderID,
-					"timeout", j.in.cfg.OrderCallTimeout, "error", err)
-			} else {
-				j.log.Warn("the order window ended while the order was being sent", "order_id", st.OrderID, "error", err)
-			}
-			return j.recoverOrder(ctx, req)
-		case transient(err):
-			// Sent again no sooner than the API asked: past the window's end, it is read.
-			return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
-		}
-		return apiFailure(events.StageOrder, err)
+		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
 	}
-	return j.recordOrder(ctx, orderAnswer(req, resp))
+	// The order may have been placed: a 5xx or a dropped connection at some attempt, or a
+	// call cut at its deadline. Only a read of it can tell.
+	j.log.Warn("the order's answer was not seen: reading it", "order_id", st.OrderID, "error", err)
+	return j.resolveOrder(ctx, req)
 }
 
-// recoverOrder reads an order whose sending was recorded but whose answer was lost:
-// there it is, or it was not accepted; then it is sent again with the same orderId while
-// the window is open, and once the window forbids that, there never was one.
-func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) error {
+// resolveOrder settles an order that may have been placed but whose answer was not seen.
+// A read that finds it records it, to be announced. Any other answer, a 404 included (a
+// read may lag the write), only means "not seen yet": the order is sent again with the
+// same orderId while orderSendBy allows, and afterwards read again with back-off, the
+// provisioning polled meanwhile, until JourneyTimeout (see orderAtTimeout). It never
+// concludes that nothing was ordered.
+func (j *journey) resolveOrder(ctx context.Context, req *client.OrderRequest) error {
 	st := j.st
 	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
 	switch {
@@ -145,15 +151,68 @@ func (j *journey) recoverOrder(ctx context.Context, req *client.OrderRequest) er
 		return j.recordOrder(ctx, orderAnswerFromRead(req, o))
 	case ctx.Err() != nil:
 		return err
-	case statusOf(err) == http.StatusNotFound:
-		if j.in.now().Before(st.ProvisionSentAt.Add(j.in.cfg.OrderWindow)) {
-			return &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("order %s not found, to be sent again: %w", st.OrderID, err)}
-		}
-		return windowExpired(j.in.cfg.OrderWindow.String())
-	case transient(err):
-		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: err}
+	case j.in.now().Before(j.in.orderSendBy(st)):
+		return &retryLater{after: max(j.in.cfg.PollInterval, retryAfter(err)), err: fmt.Errorf("order %s not seen, to be sent again: %w", st.OrderID, err)}
 	}
-	return apiFailure(events.StageOrder, err)
+	if err := j.pollProvisionWhileResolving(ctx); err != nil {
+		return err
+	}
+	after := max(j.pollEvery, retryAfter(err))
+	j.pollEvery = min(2*j.pollEvery, j.in.cfg.MaxPollInterval)
+	return &retryLater{after: after, err: fmt.Errorf("order %s may exist and was not seen yet: %w", st.OrderID, err)}
+}
+
+// pollProvisionWhileResolving reads the provisioning status while an order is resolved: a
+// completed provisioning proves that the order exists. It is recorded, and nothing the
+// status says ends the journey: only a read of the order, or JourneyTimeout, does.
+func (j *journey) pollProvisionWhileResolving(ctx context.Context) error {
+	st := j.st
+	if provisionDone(st.ProvisionStatus) {
+		return nil
+	}
+	ps, _, err := j.api.Installations.GetProvisionStatus(ctx, st.StatusURL)
+	switch {
+	case err == nil && ps.Data.Status != st.ProvisionStatus:
+		st.ProvisionStatus = ps.Data.Status
+		if provisionDone(st.ProvisionStatus) {
+			j.log.Info("provisioning completed: the order exists; reading it until it is seen", "order_id", st.OrderID)
+		}
+		return j.save(ctx)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return nil
+}
+
+// orderAtTimeout reads, at JourneyTimeout, an order that may have been placed: found, it is
+// recorded and announced before the journey fails; otherwise the journey fails without
+// saying that nothing was ordered, and not retryable.
+func (j *journey) orderAtTimeout(ctx context.Context) error {
+	st := j.st
+	req := orderRequest(st)
+	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	switch {
+	case err == nil:
+		return j.recordOrder(ctx, orderAnswerFromRead(req, o))
+	case ctx.Err() != nil:
+		return err
+	}
+	exists := "it may exist"
+	if provisionDone(st.ProvisionStatus) {
+		exists = "it exists, since its provisioning completed"
+	}
+	f := fail(events.StageOrder, events.CodeDeadlineExceeded, false,
+		"order %s was sent but not seen by the journey timeout of %s: %s; look it up before ordering again",
+		st.OrderID, j.in.cfg.JourneyTimeout, exists)
+	f.ev.HTTPStatus = statusOf(err)
+	return f
+}
+
+// orderSendBy is the last moment an order may be sent: the order window after the
+// provisioning request, less a safety margin of a tenth of the window, at most 30s.
+func (in *Installer) orderSendBy(st *State) time.Time {
+	w := in.cfg.OrderWindow
+	return st.ProvisionSentAt.Add(w - min(w/10, maxOrderMargin))
 }
 
 func windowExpired(window string) *failure {
@@ -168,6 +227,7 @@ func (j *journey) recordOrder(ctx context.Context, a *OrderAnswer) error {
 		return err
 	}
 	j.pollNow = false // nothing can have finished yet: wait a first interval
+	j.pollEvery = j.in.cfg.PollInterval
 	j.log.Info("ordered", "order_id", st.OrderID, "slug", a.Slug, "provision_request_id", st.ProvisionRequestID)
 	return nil
 }
@@ -197,8 +257,8 @@ func (j *journey) publishOrdered(ctx context.Context) error {
 // it records what changed, and the outcome once both have finished. The order is not
 // read while provisioning runs: provisioning finishes only after commerce has processed
 // the order, and order reads share the orders API's rate limit (600/min) with order
-// creation, which must not queue behind thousands of waiting journeys' polls. Transient
-// errors only skip a round: the order exists, and the journey timeout bounds the wait.
+// creation, which must not queue behind thousands of waiting journeys' polls. Errors only
+// skip a round: the order exists, and the journey timeout bounds the wait.
 func (j *journey) pollStep(ctx context.Context) error {
 	st := j.st
 	changed := false
@@ -222,10 +282,11 @@ func (j *journey) pollStep(ctx context.Context) error {
 		case errors.Is(err, client.ErrUntrustedStatusURL):
 			j.log.Warn("untrusted provisioning statusUrl", "error", err)
 			return fail(events.StageProvision, events.CodeAPIError, false, "%s", describe(err))
-		case transient(err):
-			j.log.Warn("provisioning status unavailable for now", "error", err)
 		default:
-			return apiFailure(events.StageCompletion, err)
+			// The order exists: no answer of the status URL (401, 403, 404 included: a
+			// credential being mended, a read lagging) ends the journey before
+			// JourneyTimeout.
+			j.log.Warn("provisioning status unavailable for now", "error", err)
 		}
 	}
 	if st.Entitlements == nil && provisionDone(st.ProvisionStatus) {
@@ -239,11 +300,10 @@ func (j *journey) pollStep(ctx context.Context) error {
 			changed = changed || c
 		case ctx.Err() != nil:
 			return err
-		case transient(err) || statusOf(err) == http.StatusNotFound:
-			// The order was accepted: a 404 can only be the order API lagging behind.
-			j.log.Warn("order status unavailable for now", "error", err)
 		default:
-			return apiFailure(events.StageCompletion, err)
+			// The order was accepted: a 404 can only be a read lagging behind, and no
+			// other answer ends the journey before JourneyTimeout either.
+			j.log.Warn("order status unavailable for now", "error", err)
 		}
 	}
 	if provisionDone(st.ProvisionStatus) && st.Entitlements != nil {

@@ -115,7 +115,7 @@ var settings = []setting{
 	{"INSTALLER_SOURCE", "source", "source of every published event", setSource},
 	{"INSTALLER_STREAM_REPLICAS", "stream-replicas", "replicas of the streams and KV buckets (1 to 5)", intIn(1, 5, func(c *Config) *int { return &c.Replicas })},
 	{"INSTALLER_CONCURRENCY", "concurrency", "journey steps worked on at once", intIn(1, 1<<20, func(c *Config) *int { return &c.Concurrency })},
-	{"INSTALLER_ORDER_WINDOW", "order-window", "time allowed between the provisioning request and the order", positiveDuration(func(c *Config) *time.Duration { return &c.OrderWindow })},
+	{"INSTALLER_ORDER_WINDOW", "order-window", "time allowed between the provisioning request and the order (at most 10m)", durationIn(time.Nanosecond, handlers.MaxOrderWindow, func(c *Config) *time.Duration { return &c.OrderWindow })},
 	{"INSTALLER_POLL_INTERVAL", "poll-interval", "first interval of status polling", positiveDuration(func(c *Config) *time.Duration { return &c.PollInterval })},
 	{"INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval", "longest interval of status polling (the back-off's cap)", positiveDuration(func(c *Config) *time.Duration { return &c.MaxPollInterval })},
 	{"INSTALLER_JOURNEY_TIMEOUT", "journey-timeout", "a journey not finished by then fails with deadline_exceeded", positiveDuration(func(c *Config) *time.Duration { return &c.JourneyTimeout })},
@@ -282,6 +282,8 @@ func (c Config) check() error {
 		return errors.New("ATLASSIAN_EMAIL: required when ATLASSIAN_API_TOKEN is set")
 	case c.MaxPollInterval < c.PollInterval:
 		return fmt.Errorf("INSTALLER_MAX_POLL_INTERVAL: %s is shorter than INSTALLER_POLL_INTERVAL (%s)", c.MaxPollInterval, c.PollInterval)
+	case c.JourneyTimeout <= c.OrderWindow:
+		return fmt.Errorf("INSTALLER_JOURNEY_TIMEOUT: %s is not longer than INSTALLER_ORDER_WINDOW (%s): no journey could begin provisioning", c.JourneyTimeout, c.OrderWindow)
 	}
 	return nil
 }
@@ -482,6 +484,17 @@ func positiveDuration(field func(*Config) *time.Duration) func(*Config, string) 
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("%q is not a positive duration (such as 90s or 10m)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func durationIn(least, most time.Duration, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < least || d > most {
+			return fmt.Errorf("%q is not a positive duration of at most %s (such as 5m)", v, most)
 		}
 		*field(c) = d
 		return nil

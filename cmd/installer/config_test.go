@@ -178,6 +178,8 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"INSTALLER_CONCURRENCY": "many"}, "INSTALLER_CONCURRENCY"},
 		{map[string]string{"INSTALLER_CONCURRENCY": "-1"}, "INSTALLER_CONCURRENCY"},
 		{map[string]string{"INSTALLER_ORDER_WINDOW": "10"}, "INSTALLER_ORDER_WINDOW"},
+		{map[string]string{"INSTALLER_ORDER_WINDOW": "11m"}, "INSTALLER_ORDER_WINDOW"},
+		{map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "10m"}, "INSTALLER_JOURNEY_TIMEOUT"},
 		{map[string]string{"INSTALLER_POLL_INTERVAL": "-5s"}, "INSTALLER_POLL_INTERVAL"},
 		{map[string]string{"INSTALLER_MAX_POLL_INTERVAL": "soon"}, "INSTALLER_MAX_POLL_INTERVAL"},
 		{map[string]string{"INSTALLER_POLL_INTERVAL": "2m", "INSTALLER_MAX_POLL_INTERVAL": "1m"}, "INSTALLER_MAX_POLL_INTERVAL"},

@@ -1075,13 +1075,13 @@ func TestContractGracefulRestartMidJourney(t *testing.T) {
 
 // A journey not finished by INSTALLER_JOURNEY_TIMEOUT fails with deadline_exceeded, also while a
 // call is retried: two 429s with Retry-After 2s on the order put its acceptance at least 4s after
-// the journey began, past a 2s timeout. An order that was accepted is announced all the same:
-// ordered means "the order was accepted".
+// the journey began, past a 2s timeout (and a 1s order window, which must fit in it). An order
+// that was accepted is announced all the same: ordered means "the order was accepted".
 func TestContractJourneyTimeoutDuringRetries(t *testing.T) {
 	t.Parallel()
 	sandbox := ctSandbox(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
 		atlassiantest.Fault{RateLimit: 1, RetryAfter: 2 * time.Second, Times: 2}))
-	p := ctStart(t, sandbox, map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "2s"})
+	p := ctStart(t, sandbox, map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "2s", "INSTALLER_ORDER_WINDOW": "1s"})
 	o := ctFollow(t, p, ctPrefix, ctSource)
 	id := uuid.NewString()
 	p.publishBinary(t, ctRequested, id, ctRequested, ctNewSiteJira(ctSiteName()))

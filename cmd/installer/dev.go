@@ -19,7 +19,7 @@ func devConfig() Config {
 	c.DataDir = ""
 	c.PollInterval = 250 * time.Millisecond
 	c.MaxPollInterval = 2 * time.Second
-	c.JourneyTimeout = 10 * time.Minute
+	c.JourneyTimeout = 15 * time.Minute
 	c.DrainTimeout = 5 * time.Second
 	return c
 }
