@@ -122,12 +122,13 @@ func (c *Client) retryable(r *request, resp *http.Response, err error) (time.Dur
 
 // mayHaveBeenProcessed reports whether a failed attempt may have reached the API's
 // processing: any answer but 429 (a 5xx may come from a proxy that forwarded the
-// request), or a transport error once a connection existed.
+// request), or a transport error once a connection existed; a request refused by the
+// client itself never left.
 func mayHaveBeenProcessed(resp *http.Response, err error) bool {
 	if resp != nil {
 		return resp.StatusCode != http.StatusTooManyRequests
 	}
-	return !neverSent(err)
+	return !neverSent(err) && !errors.Is(err, ErrInvalidArgument)
 }
 
 // Unprocessed reports whether err, the error of a call, proves that the API did not act on

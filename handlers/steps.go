@@ -122,6 +122,9 @@ func (j *journey) orderStep(ctx context.Context) error {
 		f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
 		f.ev.HTTPStatus = status
 		return f
+	case errors.Is(err, client.ErrInvalidArgument):
+		// Refused by the client before anything was sent: no attempt can succeed.
+		return apiFailure(events.StageOrder, err)
 	case client.Unprocessed(err) && !resend:
 		// No attempt can have been processed (429s, no connection): the journey is back
 		// where it was before the order, and sends it again no sooner than the API asked.
