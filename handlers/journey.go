@@ -163,8 +163,11 @@ func (j *journey) next(ctx context.Context) error {
 	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
 		if st.Step == StepOrdering {
-			// The order may have been placed: it is read before the journey ends.
-			return j.d.step(ctx, j.observed(StepNameOrder, j.orderAtTimeout))
+			// The order may have been placed: it is read before the journey ends (without
+			// credentials for the organization the read fails, and the journey ends all the
+			// same).
+			cctx, _ := j.withCredentials(ctx)
+			return j.d.step(cctx, j.observed(StepNameOrder, j.orderAtTimeout))
 		}
 		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, true,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
