@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -211,6 +212,9 @@ func rawString(raw json.RawMessage) string {
 	return string(raw)
 }
 
+// maxRetryAfterSeconds is the largest Retry-After, in seconds, a Duration can hold.
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
@@ -221,7 +225,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		return time.Duration(secs) * time.Second, true
+		// Beyond the largest Duration the product would overflow, to a negative wait.
+		return time.Duration(min(secs, maxRetryAfterSeconds)) * time.Second, true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
 )
 
 // installationsPrefix is the only path, below the base URL, a provisioning
@@ -66,19 +67,33 @@ func effectivePort(u *url.URL) string {
 	return ""
 }
 
+// statusPath is what a provisioning statusUrl's path ends in, before the request id.
+const statusPath = "/products/status/"
+
+// maxProvisionRequestIDLen bounds the id taken from a statusUrl: it travels in the order and
+// in the installer's events.
+const maxProvisionRequestIDLen = 256
+
 // ProvisionRequestID returns the provisioning request id a statusUrl ends in
-// (…/products/status/{requestId}); orders carry it as
+// (…/products/status/{requestId}, a trailing slash tolerated); orders carry it as
 // metadata.provisionRequestId (install cookbook, "Place order for provisioned
-// product(s) within 10 minutes").
+// product(s) within 10 minutes"). A path that does not end so, or an id that is "." or
+// "..", longer than 256 bytes or holds a control character, wraps ErrInvalidArgument.
 func ProvisionRequestID(statusURL string) (string, error) {
 	u, err := url.Parse(statusURL)
 	if err != nil {
 		return "", fmt.Errorf("%w: statusUrl is not a URL", ErrInvalidArgument)
 	}
 	u.User = nil // never echo userinfo
-	id := path.Base(strings.TrimSuffix(u.Path, "/"))
-	if id == "" || id == "/" || id == "." || id == "status" {
-		return "", fmt.Errorf("%w: statusUrl %q does not end in a request id", ErrInvalidArgument, u.String())
+	p := strings.TrimSuffix(u.Path, "/")
+	i := strings.LastIndex(p, statusPath)
+	id := ""
+	if i >= 0 {
+		id = p[i+len(statusPath):]
+	}
+	if id == "" || id == "." || id == ".." || strings.Contains(id, "/") || len(id) > maxProvisionRequestIDLen ||
+		strings.IndexFunc(id, unicode.IsControl) >= 0 {
+		return "", fmt.Errorf("%w: statusUrl %q does not end in %s{requestId}", ErrInvalidArgument, u.Redacted(), statusPath)
 	}
 	return id, nil
 }
