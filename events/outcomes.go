@@ -108,7 +108,8 @@ type Failed struct {
 }
 
 // FailedValidation builds the failed event data for a request that did not validate. err is the
-// error of DecodeRequest or Validate; its field errors are carried over.
+// error of DecodeRequest or Validate; its field errors are carried over, as many as fit in
+// MaxOutcomeData, as does an orgId of at most MaxSourceLen characters.
 func FailedValidation(requestID, orgID string, err error) Failed {
 	f := Failed{
 		RequestID: requestID,
@@ -121,6 +122,7 @@ func FailedValidation(requestID, orgID string, err error) Failed {
 	if errors.As(err, &ve) {
 		f.Errors = ve.Errors
 	}
+	f.fit()
 	return f
 }
 

@@ -109,6 +109,10 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 		st.RequestedAt = now
 	}
 	req, err := events.RequestFromEvent(ev, now)
+	if err == nil {
+		// Before any Atlassian call: every outcome this journey may publish can be carried.
+		err = j.in.pub.CheckOutcomes(j.id, req)
+	}
 	if err != nil {
 		orgID := ""
 		if req != nil {

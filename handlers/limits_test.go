@@ -103,3 +103,42 @@ func TestAppWithoutChargeHasNoChargeQuantities(t *testing.T) {
 		t.Errorf("charge quantities %+v, want none", u.ChargingDetails.ChargeQuantities)
 	}
 }
+
+// A request whose answer would not fit an outcome is invalid_request, before any Atlassian
+// call: 4,000 empty products used to take seconds to validate and give a failed event of
+// megabytes that could be neither stored nor published, the message retried forever.
+func TestOversizedRequestsAreInvalid(t *testing.T) {
+	e := newEnv(t)
+	e.StartDefault()
+	empty := make([]obj, 4000)
+	for i := range empty {
+		empty[i] = obj{}
+	}
+	e.Publish("empty-products", productsRequest(newSite("empty"), empty...))
+	many := make([]obj, 300)
+	for i := range many {
+		many[i] = product(atlassiantest.JiraOfferingID, "jira", "user", atlassiantest.JiraParentEntitlementID)
+	}
+	e.Publish("many-products", productsRequest(newSite("many"), many...))
+
+	for id, want := range map[string]string{"empty-products": "products[0].offeringId", "many-products": "products"} {
+		term := e.Terminal(id)
+		if term.Type != subjects.Failed() || term.Data["code"] != events.CodeInvalidRequest {
+			t.Fatalf("%s: %s %v", id, term.Type, term.Data["code"])
+		}
+		errs, _ := term.Data["errors"].([]any)
+		if len(errs) == 0 || len(errs) > events.MaxFieldErrors+1 {
+			t.Fatalf("%s: %d errors", id, len(errs))
+		}
+		if first := errs[0].(map[string]any); first["field"] != want {
+			t.Errorf("%s: first error %v, want %s", id, first, want)
+		}
+		if n := len(term.Raw); n > events.MaxOutcomeData {
+			t.Errorf("%s: %d bytes of data", id, n)
+		}
+	}
+	if n := len(e.Sandbox.Requests()); n != 0 {
+		t.Errorf("%d Atlassian calls", n)
+	}
+	e.Settled()
+}
