@@ -115,9 +115,10 @@ func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *
 	in.observeFault(ctx, FaultDeadLettered)
 }
 
-// journeyOf reads the journey of the delivery's request: nil when the message is no request
-// or no journey began, or when its record cannot be read for another reason than an outage
-// (it counts as none: the message is dead-lettered in the end).
+// journeyOf reads the journey the delivery's message drives: nil when the message is no
+// request, no journey began, the journey is driven by another message (a duplicate's faults
+// never end the first journey), or its record cannot be read for another reason than an
+// outage (it counts as none: the message is dead-lettered in the end).
 func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*State, uint64, error) {
 	ev, err := d.Event()
 	if err != nil || ev.Type() != in.subjects.Requested() {
@@ -127,7 +128,7 @@ func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*State, uint64
 	if err != nil && in.outage(err) {
 		return nil, 0, err
 	}
-	if err != nil || st == nil || st.Source != "" && st.Source != ev.Source() {
+	if err != nil || st == nil || st.OwnerSeq != d.meta.Sequence.Stream || st.Source != "" && st.Source != ev.Source() {
 		return nil, 0, nil
 	}
 	return st, rev, nil

@@ -2,13 +2,15 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"encoding/json"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
@@ -183,4 +185,77 @@ func TestFaultBeforeAnyJourney(t *testing.T) {
 	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultDeadLettered].Load(); r != handlers.MaxFaults-1 || d != 1 {
 		t.Errorf("faults: %d retried, %d dead-lettered", r, d)
 	}
+}
+
+// refusingJetStream refuses to publish one subject, as NATS refuses a message it cannot take.
+type refusingJetStream struct {
+	jetstream.JetStream
+	subject string
+}
+
+func (r refusingJetStream) PublishMsg(ctx context.Context, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	if m.Subject == r.subject {
+		return nil, nats.ErrMaxPayload
+	}
+	return r.JetStream.PublishMsg(ctx, m, opts...)
+}
+
+// TestOutcomeNeverPublishable: a journey that ended but whose outcome NATS refuses at every
+// delivery is not delivered forever: after MaxFaults more deliveries its message is
+// dead-lettered, saying so, and the consumer goes on.
+func TestOutcomeNeverPublishable(t *testing.T) {
+	e := newEnv(t)
+	faults := newFaultCounts()
+	js := refusingJetStream{JetStream: e.JS, subject: subjects.Provisioned()}
+	e.Start(js, handlers.ClientAPI(e.Client), e.faultConfig(faults))
+	e.Publish("unpublishable-1", jiraOnNewSite("unpublishable"))
+	var dead []installtest.Message
+	e.Eventually("dead letter", func() bool {
+		dead = e.Stream(events.StreamDeadLetter)
+		return len(dead) == 1
+	})
+	if reason := dead[0].Header.Get(events.HeaderError); !strings.Contains(reason, "outcome could not be published") {
+		t.Errorf("Installer-Error %q", reason)
+	}
+	e.Settled()
+	e.Eventually("ordered", func() bool { return len(installtest.Of(e.Outcomes(), "unpublishable-1")) > 0 })
+	if evs := installtest.Of(e.Outcomes(), "unpublishable-1"); len(evs) != 1 || evs[0].Type != subjects.Ordered() {
+		t.Errorf("events %v, want ordered only", types(evs))
+	}
+	if st := e.Journey("unpublishable-1"); st.Status != handlers.StatusProvisioned {
+		t.Errorf("journey %s", st.Status)
+	}
+	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultDeadLettered].Load(); r != handlers.MaxFaults-1 || d != 1 {
+		t.Errorf("faults: %d retried, %d dead-lettered", r, d)
+	}
+}
+
+// TestDuplicateFaultsLeaveTheJourney: a second message with a running journey's id that
+// fails at every delivery is dead-lettered in the end; its faults never end the journey,
+// which its own message drives to its outcome.
+func TestDuplicateFaultsLeaveTheJourney(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithProvisionDelay(time.Minute))
+	faults := newFaultCounts()
+	cfg := e.faultConfig(faults)
+	cfg.Middleware = []handlers.Middleware{func(next handlers.Handler) handlers.Handler {
+		return func(ctx context.Context, d *handlers.Delivery) error {
+			if d.Metadata().Sequence.Stream == 2 {
+				panic("bug on the second message")
+			}
+			return next(ctx, d)
+		}
+	}}
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+	req := jiraOnNewSite("dup-fault")
+	e.Publish("dup-fault-1", req)
+	e.Eventually("journey ordered", func() bool { return len(installtest.Of(e.Outcomes(), "dup-fault-1")) == 1 })
+	e.publishDuplicate("dup-fault-1", req)
+	e.EventuallyStep("duplicate dead-lettered", 0, func() bool { return len(e.Stream(events.StreamDeadLetter)) == 1 })
+	if st := e.Journey("dup-fault-1"); st.Faults != 0 || st.Terminal() {
+		t.Errorf("the duplicate's faults reached the journey: %d faults, outcome %v", st.Faults, st.Outcome)
+	}
+	if term := e.Terminal("dup-fault-1"); term.Type != subjects.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	e.Settled()
 }
