@@ -53,7 +53,7 @@
 // CloudEvent. While a journey holds its message, also while it waits between polls, the
 // message is marked in progress every AckWait/3. Concurrency slots are held only while a
 // step runs. A delivery that fails other than by an outage or the drain is a fault (see
-// MaxFaults): after MaxFaults in a row at one step the journey ends internal_error, and a
+// MaxFaults): after MaxFaults at one step the journey ends internal_error, and a
 // message without a journey is dead-lettered. The drain cuts look-ups, polls and waits at
 // DrainTimeout, never a provisioning or order POST under way, nor a state write.
 //

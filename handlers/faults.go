@@ -84,7 +84,7 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 	}
 	if result == FaultEnded {
 		log.Error("journey ended with internal_error: it failed the same way at every delivery",
-			"faults", MaxFaults, "step", st.Outcome.Failed.Stage)
+			"faults", MaxFaults, "stage", st.Outcome.Failed.Stage)
 	} else {
 		log.Error("delivery failed; it will be retried", "faults", st.Faults, "of", MaxFaults, "step", st.FaultStep)
 	}
@@ -102,7 +102,7 @@ func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *
 		in.nak(d, in.retryDelay(delivered))
 		return
 	}
-	reason := fmt.Sprintf("internal error: the installer failed on this message %d times in a row; its log says why", delivered)
+	reason := fmt.Sprintf("internal error: the installer failed on this message at %d deliveries; its log says why", delivered)
 	if ended {
 		reason = fmt.Sprintf("internal error: the journey ended, but its outcome could not be published in %d deliveries; its log says why", MaxFaults)
 	}
@@ -150,7 +150,7 @@ func internalError(st *State) *failure {
 		done = "nothing was provisioned or ordered"
 	}
 	return fail(stageOf(st.Step), events.CodeInternalError, !orderMayExist,
-		"the installer failed %d times in a row at step %s and gave up; %s", MaxFaults, st.Step, done)
+		"the installer failed at %d deliveries of step %s and gave up; %s", MaxFaults, st.Step, done)
 }
 
 func (in *Installer) nak(d *Delivery, delay time.Duration) {

@@ -66,7 +66,7 @@ type State struct {
 	OwnerSeq uint64 `json:"ownerSeq,omitempty"`
 	// Lease keeps two deliveries from running a step of the journey at once.
 	Lease Lease `json:"lease,omitzero"`
-	// Faults counts the deliveries in a row that failed at FaultStep other than by an outage
+	// Faults counts the deliveries that failed at FaultStep other than by an outage
 	// (see MaxFaults); a fault at another step starts the count again.
 	Faults    int  `json:"faults,omitempty"`
 	FaultStep Step `json:"faultStep,omitempty"`
