@@ -39,6 +39,13 @@ func EventuallyAdvancing(t testing.TB, clock *clockwork.FakeClock, step time.Dur
 	poll(t, Timeout, clock, step, what, cond)
 }
 
+// EventuallyAdvancingWithin is EventuallyAdvancing with another deadline, for runs of many
+// journeys.
+func EventuallyAdvancingWithin(t testing.TB, limit time.Duration, clock *clockwork.FakeClock, step time.Duration, what string, cond func() bool) {
+	t.Helper()
+	poll(t, limit, clock, step, what, cond)
+}
+
 func poll(t testing.TB, limit time.Duration, clock *clockwork.FakeClock, step time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)

@@ -28,7 +28,8 @@ type Message struct {
 	Data              map[string]any
 }
 
-func decode(h nats.Header, data []byte) Message {
+// Decode reads a stored message as a Message, decoding the CloudEvent it holds.
+func Decode(h nats.Header, data []byte) Message {
 	m := Message{Header: h, Raw: data}
 	if ev, err := events.FromNATS(h, data); err == nil {
 		m.Event = ev
@@ -41,7 +42,7 @@ func decode(h nats.Header, data []byte) Message {
 // CheckOutcome holds a message of INSTALL_EVENTS to the published API: a CloudEvent whose
 // dataschema names the schema of its type, and whose data that schema accepts.
 func CheckOutcome(h nats.Header, data []byte) error {
-	m := decode(h, data)
+	m := Decode(h, data)
 	if m.Event == nil {
 		return fmt.Errorf("outcome %s is not a CloudEvent", m.Raw)
 	}
@@ -76,7 +77,7 @@ func ReadStream(t testing.TB, js jetstream.JetStream, name string) []Message {
 		if err != nil {
 			t.Fatalf("get %s %d: %v", name, seq, err)
 		}
-		msg := decode(m.Header, m.Data)
+		msg := Decode(m.Header, m.Data)
 		if name == events.StreamEvents {
 			if err := CheckOutcome(m.Header, m.Data); err != nil {
 				t.Error(err)
@@ -115,7 +116,7 @@ func (e *Env) Outcomes() []Message {
 			return nil // not created yet
 		}
 		cc, err := oc.Consume(func(m jetstream.Msg) {
-			msg := decode(m.Headers(), m.Data())
+			msg := Decode(m.Headers(), m.Data())
 			err := CheckOutcome(m.Headers(), m.Data())
 			c.mu.Lock()
 			c.msgs = append(c.msgs, msg)
