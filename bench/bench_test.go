@@ -20,7 +20,7 @@ func TestScenariosSmoke(t *testing.T) {
 	o, err := parseFlags([]string{
 		"-n", "20", "-levels", "1,4", "-latency-n", "10",
 		"-capacity", "20", "-ack-wait", "3s", "-hold", "4s",
-		"-provisioning", "30s,2m", "-rate", "6000", "-rate-n", "10",
+		"-provisioning", "30s,2m", "-rate", "6000", "-rate-n", "10", "-storm", "20",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +32,10 @@ func TestScenariosSmoke(t *testing.T) {
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	if s := res.Storm; s == nil || s.Journeys != 20 || s.Provisioned+s.Failed != 20 || len(s.Violations()) > 0 {
+		t.Errorf("storm: %+v", s)
 	}
 
 	tp := res.Throughput

@@ -1,6 +1,7 @@
 // Command bench measures the installer: throughput against a bare baseline, latency at
 // several levels of requests in flight, capacity with journeys waiting on a slow
-// provisioning, and the economy of its Atlassian calls. Everything runs in this process on
+// provisioning, the economy of its Atlassian calls, and the money rules under a storm of
+// ambiguous answers. Everything runs in this process on
 // loopback (an embedded NATS server with the installer's default durability, the Atlassian
 // sandbox) and stops by itself.
 //
@@ -39,6 +40,7 @@ type options struct {
 	provisioning []time.Duration
 	perMinute    int
 	rateN        int
+	storm        int
 	only         []string
 	timeout      time.Duration
 	cpuProfile   string
@@ -46,7 +48,7 @@ type options struct {
 	telemetry    bool
 }
 
-var scenarios = []string{"throughput", "latency", "capacity", "economy"}
+var scenarios = []string{"throughput", "latency", "capacity", "economy", "storm"}
 
 func main() {
 	o, err := parseFlags(os.Args[1:], os.Stderr)
@@ -81,6 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&provisioning, "provisioning", "30s,2m,10m", "economy: provisioning durations, on a fake clock")
 	fs.IntVar(&o.perMinute, "rate", 600, "economy: client-side and sandbox limit of orders and entitlement details, per minute")
 	fs.IntVar(&o.rateN, "rate-n", 100, "economy: journeys published at once under the rate limit")
+	fs.IntVar(&o.storm, "storm", 10000, "storm: journeys published at once under lost answers and lagging reads, on a fake clock")
 	fs.StringVar(&only, "only", strings.Join(scenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
@@ -103,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		scale("capacity", func() { o.capacity = 1000 })
 		scale("ack-wait", func() { o.ackWait = 3 * time.Second })
 		scale("rate-n", func() { o.rateN = 20 })
+		scale("storm", func() { o.storm = 1000 })
 	}
 	if o.hold == 0 {
 		o.hold = o.ackWait * 4 / 3
@@ -122,8 +126,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.only = append(o.only, s)
 	}
 	switch {
-	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1:
-		return nil, errors.New("-n, -capacity, -rate-n and -latency-n must be at least 1")
+	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1, o.storm < 1:
+		return nil, errors.New("-n, -capacity, -rate-n, -latency-n and -storm must be at least 1")
 	case o.concurrency < 1:
 		return nil, errors.New("-concurrency must be at least 1")
 	case o.perMinute < 1:
@@ -165,6 +169,7 @@ type results struct {
 	Capacity   *capacityResult
 	Polling    []*pollingResult
 	Rate       *rateResult
+	Storm      *stormResult
 }
 
 func run(ctx context.Context, o *options, w io.Writer) error {
@@ -223,6 +228,10 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 			}
 			if err == nil {
 				printEconomy(w, res.Polling, res.Rate)
+			}
+		case "storm":
+			if res.Storm, err = runStorm(ctx, o.storm); err == nil {
+				printStorm(w, res.Storm)
 			}
 		}
 		if err != nil {
