@@ -72,10 +72,16 @@ func (v *violations) list() []string {
 	return append([]string(nil), v.errs...)
 }
 
+// connectAs connects as one of the users, with the inbox prefix nats/accounts.conf gives it.
 func connectAs(t *testing.T, s *server.Server, user string, v *violations) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	return connect(t, s.ClientURL(), user,
-		nats.UserInfo(user, "secret-of-"+user), nats.ErrorHandler(v.handler))
+	return connect(t, s.ClientURL(), user, nats.UserInfo(user, "secret-of-"+user),
+		nats.ErrorHandler(v.handler), nats.CustomInboxPrefix(inboxPrefixes[user]))
+}
+
+// inboxPrefixes are the users' own inboxes in nats/accounts.conf; the operator may use any.
+var inboxPrefixes = map[string]string{
+	"installer": "_INBOX_installer", "procurement": "_INBOX_procurement", "operator": "_INBOX",
 }
 
 // TestLeastPrivilegeInstallerRunsJourneys proves that the installer's permissions in
@@ -123,6 +129,16 @@ func TestLeastPrivilegeInstallerRunsJourneys(t *testing.T) {
 	waitFor(t, journeysDone, "the request provisioned", func() bool {
 		return seen.terminated(subjects, []string{id}) == 1
 	})
+	// The installer's inboxes carried its pulled requests and journey state all along, and
+	// the procurement user may not listen there, nor on the shared _INBOX.
+	for _, inbox := range []string{"_INBOX_installer.>", "_INBOX.>"} {
+		var v violations
+		nc, _ := connectAs(t, s, "procurement", &v)
+		if _, err := nc.SubscribeSync(inbox); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "procurement refused "+inbox, func() bool { return len(v.list()) > 0 })
+	}
 	if got := seen.of(id); len(got) != 2 || got[1] != subjects.Provisioned() {
 		t.Errorf("events %v, want ordered then provisioned", got)
 	}
