@@ -184,7 +184,7 @@ const (
 // publishes (real events, with Nats-Msg-Id) and the ack. Every delivered message runs at
 // once, as in the installer, and its HTTP calls share the installer's concurrency slots.
 func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney, sh *shape, log []atlassiantest.RecordedRequest) (wall, cpu time.Duration, err error) {
-	reqCfg := events.StreamConfigs(subjects, 1)[0]
+	reqCfg := events.StreamConfigs(subjects, 1, events.DefaultRetention)[0]
 	reqCfg.Name, reqCfg.Subjects = baselineStream, []string{"baseline.requested"}
 	stream, err := e.js.CreateStream(ctx, reqCfg)
 	if err != nil {

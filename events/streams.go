@@ -14,15 +14,35 @@ import (
 // and restart within this window is stored once.
 const DuplicateWindow = 10 * time.Minute
 
+// Retention is how long the outcome and dead-letter streams keep a message; zero keeps it
+// forever. Requests need none: INSTALL_REQUESTS is a work queue, and a request is deleted once
+// the installer acknowledges it.
+type Retention struct {
+	Events     time.Duration
+	DeadLetter time.Duration
+}
+
+// DefaultRetention keeps outcomes 30 days, for subscribers to catch up and operators to look
+// back, and dead letters 90 days, for a person to mend them.
+var DefaultRetention = Retention{Events: 30 * 24 * time.Hour, DeadLetter: 90 * 24 * time.Hour}
+
 // StreamConfigs returns the configurations EnsureStreams creates: file storage, the given
-// replicas, and a duplicate window on the streams that take Nats-Msg-Id. Retention is left
-// unlimited; operators may set limits on the existing streams, which the installer keeps.
-func StreamConfigs(s Subjects, replicas int) []jetstream.StreamConfig {
+// replicas, a duplicate window on the streams that take Nats-Msg-Id (no longer than the
+// stream keeps its messages), work-queue retention on the requests and the given max ages on
+// the others.
+func StreamConfigs(s Subjects, replicas int, r Retention) []jetstream.StreamConfig {
+	window := func(maxAge time.Duration) time.Duration {
+		if maxAge > 0 {
+			return min(DuplicateWindow, maxAge)
+		}
+		return DuplicateWindow
+	}
 	return []jetstream.StreamConfig{
 		{
 			Name:        StreamRequests,
 			Description: "Atlassian install requests (CloudEvents)",
 			Subjects:    []string{s.Requested()},
+			Retention:   jetstream.WorkQueuePolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
 			Duplicates:  DuplicateWindow,
@@ -33,7 +53,8 @@ func StreamConfigs(s Subjects, replicas int) []jetstream.StreamConfig {
 			Subjects:    s.Outcomes(),
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
-			Duplicates:  DuplicateWindow,
+			MaxAge:      r.Events,
+			Duplicates:  window(r.Events),
 		},
 		{
 			Name:        StreamDeadLetter,
@@ -41,8 +62,23 @@ func StreamConfigs(s Subjects, replicas int) []jetstream.StreamConfig {
 			Subjects:    []string{s.DeadLetter()},
 			Storage:     jetstream.FileStorage,
 			Replicas:    replicas,
+			MaxAge:      r.DeadLetter,
 		},
 	}
+}
+
+// MissingLimits says what an existing stream keeps forever that the installer would have
+// limited: acknowledged requests on a requests stream that is not a work queue, any message on
+// a stream with no max age, message or byte limit. It names the missing limit.
+func MissingLimits(cfg jetstream.StreamConfig) []string {
+	unlimited := cfg.MaxAge == 0 && cfg.MaxMsgs <= 0 && cfg.MaxBytes <= 0 && cfg.MaxMsgsPerSubject <= 0
+	switch {
+	case cfg.Name == StreamRequests && cfg.Retention == jetstream.LimitsPolicy && unlimited:
+		return []string{"retention: limits with no max_age, max_msgs or max_bytes, so acknowledged requests are never deleted (a new stream is a work queue)"}
+	case cfg.Name != StreamRequests && cfg.Retention == jetstream.LimitsPolicy && unlimited:
+		return []string{"max_age: none, nor max_msgs or max_bytes, so messages are never deleted"}
+	}
+	return nil
 }
 
 // EnsureStreams creates whichever of the three streams is missing and leaves existing ones as
@@ -50,13 +86,21 @@ func StreamConfigs(s Subjects, replicas int) []jetstream.StreamConfig {
 // it at once: losing the race to create a stream is not an error. A replica count below one or
 // a bad prefix returns ErrInvalidOption.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, s Subjects, replicas int) error {
+	return EnsureStreamsRetained(ctx, js, s, replicas, DefaultRetention)
+}
+
+// EnsureStreamsRetained is EnsureStreams creating the streams with the given retention.
+func EnsureStreamsRetained(ctx context.Context, js jetstream.JetStream, s Subjects, replicas int, r Retention) error {
 	if replicas < 1 {
 		return fmt.Errorf("%w: stream replicas %d, want 1 or more", ErrInvalidOption, replicas)
 	}
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	for _, cfg := range StreamConfigs(s, replicas) {
+	if r.Events < 0 || r.DeadLetter < 0 {
+		return fmt.Errorf("%w: negative retention %+v", ErrInvalidOption, r)
+	}
+	for _, cfg := range StreamConfigs(s, replicas, r) {
 		if err := ensureStream(ctx, js, cfg); err != nil {
 			return err
 		}

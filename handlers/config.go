@@ -29,6 +29,13 @@ const (
 	DefaultAckWait          = 30 * time.Second
 	DefaultDrainTimeout     = 25 * time.Second
 	DefaultMaxAckPending    = 20000
+	DefaultFinishedBucket   = "INSTALL_FINISHED"
+	// DefaultJourneyRetention keeps a finished journey's whole state a week after its outcome
+	// is published, for operators (installctl status) to look at.
+	DefaultJourneyRetention = 7 * 24 * time.Hour
+	// DefaultDuplicateHorizon keeps the compact record of a finished journey a year: until
+	// then, the same request id is acknowledged without any Atlassian call.
+	DefaultDuplicateHorizon = 365 * 24 * time.Hour
 )
 
 // Config tunes an Installer. Zero fields take the defaults above.
@@ -64,9 +71,22 @@ type Config struct {
 	MaxAckPending int
 	// DrainTimeout bounds how long Run waits for running steps once its context ends.
 	DrainTimeout time.Duration
-	// Consumer and Bucket name the durable consumer and the journey KV bucket.
-	Consumer string
-	Bucket   string
+	// Consumer and Bucket name the durable consumer and the journey KV bucket;
+	// FinishedBucket, the bucket of the compact records of finished journeys.
+	Consumer       string
+	Bucket         string
+	FinishedBucket string
+	// Retention is how long the outcome and dead-letter streams the installer creates keep
+	// their messages (zero fields: events.DefaultRetention's).
+	Retention events.Retention
+	// JourneyRetention is how long a finished journey's state stays in Bucket once its outcome
+	// is published (a per-key TTL; Bucket must allow them, as the bucket the installer creates
+	// does).
+	JourneyRetention time.Duration
+	// DuplicateHorizon is how long the compact record of a finished journey stays in
+	// FinishedBucket: until then, a request with the same id is acknowledged without any
+	// Atlassian call. At least JourneyRetention.
+	DuplicateHorizon time.Duration
 	// Middleware wraps the handler of every delivery, outermost first (tracing, metrics).
 	// Recover always wraps them all, so that no panic stops the consumer.
 	Middleware []Middleware
@@ -102,6 +122,11 @@ func (c Config) withDefaults() (Config, error) {
 	c.DrainTimeout = cmp.Or(c.DrainTimeout, DefaultDrainTimeout)
 	c.Consumer = cmp.Or(c.Consumer, DefaultConsumer)
 	c.Bucket = cmp.Or(c.Bucket, DefaultBucket)
+	c.FinishedBucket = cmp.Or(c.FinishedBucket, DefaultFinishedBucket)
+	c.Retention.Events = cmp.Or(c.Retention.Events, events.DefaultRetention.Events)
+	c.Retention.DeadLetter = cmp.Or(c.Retention.DeadLetter, events.DefaultRetention.DeadLetter)
+	c.JourneyRetention = cmp.Or(c.JourneyRetention, DefaultJourneyRetention)
+	c.DuplicateHorizon = cmp.Or(c.DuplicateHorizon, max(DefaultDuplicateHorizon, c.JourneyRetention))
 	if c.Clock == nil {
 		c.Clock = clockwork.NewRealClock()
 	}
@@ -127,6 +152,12 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("AckWait must be at least 1s")
 	case c.MaxAckPending < 1:
 		return c, invalidOption("MaxAckPending must be at least 1")
+	case c.Retention.Events < time.Second || c.Retention.DeadLetter < time.Second:
+		return c, invalidOption("Retention must be at least 1s")
+	case c.JourneyRetention < time.Second:
+		return c, invalidOption("JourneyRetention must be at least 1s")
+	case c.DuplicateHorizon < c.JourneyRetention:
+		return c, invalidOption("DuplicateHorizon must not be below JourneyRetention")
 	}
 	return c, nil
 }

@@ -106,36 +106,95 @@ func (in *Installer) transientJetStream(err error) bool {
 	return false
 }
 
-// setup ensures the streams, the KV bucket and the durable consumer.
+// setup ensures the streams, the KV buckets and the durable consumer, and reports what
+// existing ones keep forever.
 func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
-	if err := events.EnsureStreams(ctx, in.js, in.subjects, in.cfg.Replicas); err != nil {
+	if err := events.EnsureStreamsRetained(ctx, in.js, in.subjects, in.cfg.Replicas, in.cfg.Retention); err != nil {
 		return nil, fmt.Errorf("ensure streams: %w", err)
 	}
-	kv, err := in.js.KeyValue(ctx, in.cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = in.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      in.cfg.Bucket,
-			Description: "install journeys by request id",
-			Replicas:    in.cfg.Replicas,
-			History:     1,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = in.js.KeyValue(ctx, in.cfg.Bucket)
-		}
-	}
+	kv, err := in.ensureBucket(ctx, jetstream.KeyValueConfig{
+		Bucket:         in.cfg.Bucket,
+		Description:    "install journeys by request id",
+		Replicas:       in.cfg.Replicas,
+		History:        1,
+		LimitMarkerTTL: markerTTL, // allows the per-key TTL of finished journeys
+	})
 	if err != nil {
-		return nil, fmt.Errorf("journey bucket %s: %w", in.cfg.Bucket, err)
+		return nil, err
+	}
+	finished, err := in.ensureBucket(ctx, jetstream.KeyValueConfig{
+		Bucket:      in.cfg.FinishedBucket,
+		Description: "finished install journeys by request id, compact, for recognising a request id again",
+		Replicas:    in.cfg.Replicas,
+		History:     1,
+		TTL:         in.cfg.DuplicateHorizon,
+	})
+	if err != nil {
+		return nil, err
 	}
 	requests, err := in.js.Stream(ctx, events.StreamRequests)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", events.StreamRequests, err)
 	}
+	ttl, err := in.reportLimits(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cons, err := in.ensureConsumer(ctx, requests)
 	if err != nil {
 		return nil, err
 	}
-	in.store, in.requests = &store{kv: kv}, requests
+	in.store, in.requests = &store{kv: kv, finished: finished, js: in.js, bucket: in.cfg.Bucket, ttl: ttl}, requests
 	return cons, nil
+}
+
+// markerTTL is how long the journey bucket keeps the marker of an expired key.
+const markerTTL = time.Hour
+
+// ensureBucket opens a KV bucket, creating it when missing.
+func (in *Installer) ensureBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := in.js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = in.js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = in.js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// reportLimits logs a warning for each existing stream or bucket that keeps what the
+// installer would have let expire; it changes none. It returns the TTL of finished journeys'
+// states: zero when the journey bucket does not allow per-key TTLs.
+func (in *Installer) reportLimits(ctx context.Context) (time.Duration, error) {
+	for _, cfg := range events.StreamConfigs(in.subjects, in.cfg.Replicas, in.cfg.Retention) {
+		st, err := in.js.Stream(ctx, cfg.Name)
+		if err != nil {
+			return 0, fmt.Errorf("stream %s: %w", cfg.Name, err)
+		}
+		for _, missing := range events.MissingLimits(st.CachedInfo().Config) {
+			in.log.Warn("stream has no limit: its messages pile up; set one with nats stream edit", "stream", cfg.Name, "missing", missing)
+		}
+	}
+	finished, err := in.js.Stream(ctx, "KV_"+in.cfg.FinishedBucket)
+	if err != nil {
+		return 0, fmt.Errorf("bucket %s: %w", in.cfg.FinishedBucket, err)
+	}
+	if finished.CachedInfo().Config.MaxAge == 0 {
+		in.log.Warn("bucket has no TTL: finished journeys' records are kept forever", "bucket", in.cfg.FinishedBucket, "missing", "ttl")
+	}
+	journeys, err := in.js.Stream(ctx, "KV_"+in.cfg.Bucket)
+	if err != nil {
+		return 0, fmt.Errorf("bucket %s: %w", in.cfg.Bucket, err)
+	}
+	if !journeys.CachedInfo().Config.AllowMsgTTL {
+		in.log.Warn("bucket allows no per-key TTL: finished journeys' states are kept forever", "bucket", in.cfg.Bucket, "missing", "limit_marker_ttl")
+		return 0, nil
+	}
+	return in.cfg.JourneyRetention, nil
 }
 
 // ensureConsumer looks the durable consumer up, creating it when missing, and gives it

@@ -5,33 +5,55 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// store reads and writes journey states; every write is a compare-and-set.
+// store reads and writes journey states; every write is a compare-and-set. Once a
+// journey's outcome is published, its compact record goes to the finished bucket, kept for
+// the duplicate horizon, and its whole state expires ttl later (never when ttl is zero).
 type store struct {
-	kv jetstream.KeyValue
+	kv       jetstream.KeyValue
+	finished jetstream.KeyValue
+	js       jetstream.JetStream
+	bucket   string
+	ttl      time.Duration
 }
 
 // get returns the journey state of a request and its revision, or nil when the request
-// was never seen.
+// was never seen (or finished beyond the duplicate horizon). A journey whose state expired
+// comes back as its compact record, at revision 0: finished and published.
 func (s *store) get(ctx context.Context, requestID string) (*State, uint64, error) {
 	e, err := s.kv.Get(ctx, Key(requestID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, nil
+		e, err = s.finished.Get(ctx, Key(requestID))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, 0, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("read finished journey %s: %w", requestID, err)
+		}
+		st, err := decodeState(requestID, e.Value())
+		return st, 0, err
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read journey %s: %w", requestID, err)
 	}
+	st, err := decodeState(requestID, e.Value())
+	return st, e.Revision(), err
+}
+
+func decodeState(requestID string, b []byte) (*State, error) {
 	var st State
-	if err := json.Unmarshal(e.Value(), &st); err != nil {
-		return nil, 0, fmt.Errorf("decode journey %s: %w", requestID, err)
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("decode journey %s: %w", requestID, err)
 	}
 	if st.RequestID != requestID {
-		return nil, 0, fmt.Errorf("journey key %s holds request %q, not %q", Key(requestID), st.RequestID, requestID)
+		return nil, fmt.Errorf("journey key %s holds request %q, not %q", Key(requestID), st.RequestID, requestID)
 	}
-	return &st, e.Revision(), nil
+	return &st, nil
 }
 
 // create records a new journey; errConflict when another delivery recorded it first.
@@ -56,12 +78,54 @@ func (s *store) update(ctx context.Context, st *State, rev uint64) (uint64, erro
 	if err != nil {
 		return 0, fmt.Errorf("encode journey %s: %w", st.RequestID, err)
 	}
-	next, err := s.kv.Update(ctx, Key(st.RequestID), b, rev)
-	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+	var next uint64
+	if st.Terminal() && st.published(st.Outcome.Type) {
+		next, err = s.finish(ctx, st, b, rev)
+	} else {
+		next, err = s.kv.Update(ctx, Key(st.RequestID), b, rev)
+	}
+	var apiErr *jetstream.APIError
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
+		errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 		return 0, errConflict
 	}
 	if err != nil {
 		return 0, fmt.Errorf("record journey %s: %w", st.RequestID, err)
 	}
 	return next, nil
+}
+
+// finish records a journey whose outcome is published: its compact record first, in the
+// finished bucket, then its whole state, which expires ttl later; so there is no moment at
+// which the state is gone and the record not yet written.
+func (s *store) finish(ctx context.Context, st *State, b []byte, rev uint64) (uint64, error) {
+	rec, err := json.Marshal(compact(st))
+	if err != nil {
+		return 0, fmt.Errorf("encode finished journey %s: %w", st.RequestID, err)
+	}
+	if _, err := s.finished.Put(ctx, Key(st.RequestID), rec); err != nil {
+		return 0, fmt.Errorf("record finished journey %s: %w", st.RequestID, err)
+	}
+	if s.ttl == 0 {
+		return s.kv.Update(ctx, Key(st.RequestID), b, rev)
+	}
+	// The KV API sets a TTL only on a key it creates; this is its compare-and-set with one.
+	m := &nats.Msg{Subject: "$KV." + s.bucket + "." + Key(st.RequestID), Data: b, Header: nats.Header{}}
+	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(s.ttl))
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// compact is what a finished journey's record keeps: its identity, its outcome and what
+// Atlassian knows it by; not the request, the look-ups or the polled statuses.
+func compact(st *State) *State {
+	return &State{
+		RequestID: st.RequestID, Source: st.Source, Traceparent: st.Traceparent,
+		Step: st.Step, Status: st.Status,
+		ProvisionRequestID: st.ProvisionRequestID, OrderID: st.OrderID,
+		Outcome: &Outcome{Type: st.Outcome.Type}, Published: st.Published,
+		RequestedAt: st.RequestedAt, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt, CompletedAt: st.CompletedAt,
+	}
 }

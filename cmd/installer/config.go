@@ -57,6 +57,10 @@ type Config struct {
 	MaxPollInterval time.Duration
 	JourneyTimeout  time.Duration
 	DrainTimeout    time.Duration
+	// EventsMaxAge and DeadLetterMaxAge are the max ages of the streams the installer creates;
+	// JourneyRetention keeps a finished journey's state, DuplicateHorizon its compact record.
+	EventsMaxAge, DeadLetterMaxAge     time.Duration
+	JourneyRetention, DuplicateHorizon time.Duration
 	// AckWait is the request consumer's ack wait: how long a message held by a process that
 	// died stays undelivered, and (twice it) the lease of a step cut short.
 	AckWait time.Duration
@@ -69,22 +73,26 @@ type Config struct {
 // defaultConfig holds the contract's defaults, those of the packages it configures.
 func defaultConfig() Config {
 	return Config{
-		NATSListen:      "127.0.0.1:4222",
-		DataDir:         "./data",
-		APIURL:          "https://api.atlassian.com",
-		SubjectPrefix:   events.DefaultSubjectPrefix,
-		Source:          events.DefaultSource,
-		Replicas:        1,
-		Concurrency:     handlers.DefaultConcurrency,
-		OrderWindow:     handlers.DefaultOrderWindow,
-		PollInterval:    handlers.DefaultPollInterval,
-		MaxPollInterval: handlers.DefaultMaxPollInterval,
-		JourneyTimeout:  handlers.DefaultJourneyTimeout,
-		DrainTimeout:    handlers.DefaultDrainTimeout,
-		AckWait:         handlers.DefaultAckWait,
-		HTTPAddr:        "127.0.0.1:8080",
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "auto",
+		NATSListen:       "127.0.0.1:4222",
+		DataDir:          "./data",
+		APIURL:           "https://api.atlassian.com",
+		SubjectPrefix:    events.DefaultSubjectPrefix,
+		Source:           events.DefaultSource,
+		Replicas:         1,
+		Concurrency:      handlers.DefaultConcurrency,
+		OrderWindow:      handlers.DefaultOrderWindow,
+		PollInterval:     handlers.DefaultPollInterval,
+		MaxPollInterval:  handlers.DefaultMaxPollInterval,
+		JourneyTimeout:   handlers.DefaultJourneyTimeout,
+		DrainTimeout:     handlers.DefaultDrainTimeout,
+		AckWait:          handlers.DefaultAckWait,
+		EventsMaxAge:     events.DefaultRetention.Events,
+		DeadLetterMaxAge: events.DefaultRetention.DeadLetter,
+		JourneyRetention: handlers.DefaultJourneyRetention,
+		DuplicateHorizon: handlers.DefaultDuplicateHorizon,
+		HTTPAddr:         "127.0.0.1:8080",
+		LogLevel:         slog.LevelInfo,
+		LogFormat:        "auto",
 	}
 }
 
@@ -121,6 +129,10 @@ var settings = []setting{
 	{"INSTALLER_JOURNEY_TIMEOUT", "journey-timeout", "a journey not finished by then fails with deadline_exceeded", positiveDuration(func(c *Config) *time.Duration { return &c.JourneyTimeout })},
 	{"INSTALLER_DRAIN_TIMEOUT", "drain-timeout", "longest graceful drain on SIGTERM/SIGINT", positiveDuration(func(c *Config) *time.Duration { return &c.DrainTimeout })},
 	{"INSTALLER_ACK_WAIT", "ack-wait", "ack wait of the request consumer: a crashed process's journeys resume after it (at least 1s)", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.AckWait })},
+	{"INSTALLER_EVENTS_MAX_AGE", "events-max-age", "how long a new INSTALL_EVENTS stream keeps outcomes", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.EventsMaxAge })},
+	{"INSTALLER_DEADLETTER_MAX_AGE", "deadletter-max-age", "how long a new INSTALL_DEADLETTER stream keeps dead letters", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.DeadLetterMaxAge })},
+	{"INSTALLER_JOURNEY_RETENTION", "journey-retention", "how long a finished journey's state is kept once its outcome is published", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.JourneyRetention })},
+	{"INSTALLER_DUPLICATE_HORIZON", "duplicate-horizon", "how long a finished journey's compact record is kept: until then its request id never orders again", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.DuplicateHorizon })},
 	{"INSTALLER_HTTP_ADDR", "http-addr", "address of /healthz, /readyz and /metrics", hostPort(func(c *Config) *string { return &c.HTTPAddr })},
 	{"INSTALLER_LOG_LEVEL", "log-level", "debug, info, warn or error", setLogLevel},
 	{"INSTALLER_LOG_FORMAT", "log-format", "auto (text on a terminal, else JSON), json or text", setLogFormat},
@@ -280,6 +292,8 @@ func (c Config) check() error {
 		return errors.New("ATLASSIAN_API_TOKEN: required when ATLASSIAN_EMAIL is set")
 	case c.APIToken.IsSet() && c.Email == "":
 		return errors.New("ATLASSIAN_EMAIL: required when ATLASSIAN_API_TOKEN is set")
+	case c.DuplicateHorizon < c.JourneyRetention:
+		return fmt.Errorf("INSTALLER_DUPLICATE_HORIZON: %s is shorter than INSTALLER_JOURNEY_RETENTION (%s)", c.DuplicateHorizon, c.JourneyRetention)
 	case c.MaxPollInterval < c.PollInterval:
 		return fmt.Errorf("INSTALLER_MAX_POLL_INTERVAL: %s is shorter than INSTALLER_POLL_INTERVAL (%s)", c.MaxPollInterval, c.PollInterval)
 	case c.JourneyTimeout <= c.OrderWindow:
@@ -324,6 +338,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("journey_timeout", c.JourneyTimeout.String()),
 		slog.String("drain_timeout", c.DrainTimeout.String()),
 		slog.String("ack_wait", c.AckWait.String()),
+		slog.String("events_max_age", c.EventsMaxAge.String()),
+		slog.String("deadletter_max_age", c.DeadLetterMaxAge.String()),
+		slog.String("journey_retention", c.JourneyRetention.String()),
+		slog.String("duplicate_horizon", c.DuplicateHorizon.String()),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),

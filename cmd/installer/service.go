@@ -79,18 +79,21 @@ func orgCredentials(ctx context.Context, cfg Config, log *slog.Logger) (func(str
 // handlerConfig is the journeys' configuration.
 func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 	return handlers.Config{
-		Subjects:        events.NewSubjects(cfg.SubjectPrefix),
-		Source:          cfg.Source,
-		Replicas:        cfg.Replicas,
-		Concurrency:     cfg.Concurrency,
-		OrderWindow:     cfg.OrderWindow,
-		PollInterval:    cfg.PollInterval,
-		MaxPollInterval: cfg.MaxPollInterval,
-		JourneyTimeout:  cfg.JourneyTimeout,
-		DrainTimeout:    cfg.DrainTimeout,
-		AckWait:         cfg.AckWait,
-		Clock:           clockwork.NewRealClock(),
-		Logger:          log,
+		Subjects:         events.NewSubjects(cfg.SubjectPrefix),
+		Source:           cfg.Source,
+		Replicas:         cfg.Replicas,
+		Concurrency:      cfg.Concurrency,
+		OrderWindow:      cfg.OrderWindow,
+		PollInterval:     cfg.PollInterval,
+		MaxPollInterval:  cfg.MaxPollInterval,
+		JourneyTimeout:   cfg.JourneyTimeout,
+		DrainTimeout:     cfg.DrainTimeout,
+		AckWait:          cfg.AckWait,
+		Retention:        events.Retention{Events: cfg.EventsMaxAge, DeadLetter: cfg.DeadLetterMaxAge},
+		JourneyRetention: cfg.JourneyRetention,
+		DuplicateHorizon: cfg.DuplicateHorizon,
+		Clock:            clockwork.NewRealClock(),
+		Logger:           log,
 	}
 }
 
