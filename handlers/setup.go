@@ -136,10 +136,7 @@ func (in *Installer) setup(ctx context.Context) (jetstream.Consumer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: %w", events.StreamRequests, err)
 	}
-	ttl, err := in.reportLimits(ctx)
-	if err != nil {
-		return nil, err
-	}
+	ttl := in.reportLimits(ctx)
 	cons, err := in.ensureConsumer(ctx, requests)
 	if err != nil {
 		return nil, err
@@ -168,33 +165,36 @@ func (in *Installer) ensureBucket(ctx context.Context, cfg jetstream.KeyValueCon
 
 // reportLimits logs a warning for each existing stream or bucket that keeps what the
 // installer would have let expire; it changes none. It returns the TTL of finished journeys'
-// states: zero when the journey bucket does not allow per-key TTLs.
-func (in *Installer) reportLimits(ctx context.Context) (time.Duration, error) {
-	for _, cfg := range events.StreamConfigs(in.subjects, in.cfg.Replicas, in.cfg.Retention) {
-		st, err := in.js.Stream(ctx, cfg.Name)
+// states: zero when the journey bucket does not allow per-key TTLs, or cannot be read (a
+// cluster electing a leader): a TTL the stream refuses would fail every last write.
+func (in *Installer) reportLimits(ctx context.Context) time.Duration {
+	config := func(stream string) (jetstream.StreamConfig, bool) {
+		st, err := in.js.Stream(ctx, stream)
 		if err != nil {
-			return 0, fmt.Errorf("stream %s: %w", cfg.Name, err)
+			in.log.Warn("cannot check the limits of a stream", "stream", stream, "error", err)
+			return jetstream.StreamConfig{}, false
 		}
-		for _, missing := range events.MissingLimits(st.CachedInfo().Config) {
-			in.log.Warn("stream has no limit: its messages pile up; set one with nats stream edit", "stream", cfg.Name, "missing", missing)
+		return st.CachedInfo().Config, true
+	}
+	for _, cfg := range events.StreamConfigs(in.subjects, in.cfg.Replicas, in.cfg.Retention) {
+		if cfg, ok := config(cfg.Name); ok {
+			for _, missing := range events.MissingLimits(cfg) {
+				in.log.Warn("stream has no limit: its messages pile up; set one with nats stream edit", "stream", cfg.Name, "missing", missing)
+			}
 		}
 	}
-	finished, err := in.js.Stream(ctx, "KV_"+in.cfg.FinishedBucket)
-	if err != nil {
-		return 0, fmt.Errorf("bucket %s: %w", in.cfg.FinishedBucket, err)
-	}
-	if finished.CachedInfo().Config.MaxAge == 0 {
+	if cfg, ok := config("KV_" + in.cfg.FinishedBucket); ok && cfg.MaxAge == 0 {
 		in.log.Warn("bucket has no TTL: finished journeys' records are kept forever", "bucket", in.cfg.FinishedBucket, "missing", "ttl")
 	}
-	journeys, err := in.js.Stream(ctx, "KV_"+in.cfg.Bucket)
-	if err != nil {
-		return 0, fmt.Errorf("bucket %s: %w", in.cfg.Bucket, err)
+	cfg, ok := config("KV_" + in.cfg.Bucket)
+	if !ok {
+		return 0
 	}
-	if !journeys.CachedInfo().Config.AllowMsgTTL {
+	if !cfg.AllowMsgTTL {
 		in.log.Warn("bucket allows no per-key TTL: finished journeys' states are kept forever", "bucket", in.cfg.Bucket, "missing", "limit_marker_ttl")
-		return 0, nil
+		return 0
 	}
-	return in.cfg.JourneyRetention, nil
+	return in.cfg.JourneyRetention
 }
 
 // ensureConsumer looks the durable consumer up, creating it when missing, and gives it
