@@ -52,7 +52,7 @@ func (in *Installer) setupRetrying(ctx context.Context) (jetstream.Consumer, err
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("set up JetStream: %w (gave up: %w)", err, ctx.Err())
 		}
-		if !in.transientJetStream(err) {
+		if !in.transientJetStream(err) && !errors.Is(err, errNotYetKnown) {
 			return nil, fmt.Errorf("set up JetStream: %w", err)
 		}
 		wait := min(b.NextBackOff(), setupRetryMax)
@@ -157,11 +157,20 @@ func (in *Installer) ensureBucket(ctx context.Context, cfg jetstream.KeyValueCon
 			kv, err = in.js.KeyValue(ctx, cfg.Bucket)
 		}
 	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound {
+		// Created by another installer an instant ago, and not yet known to this server.
+		return nil, fmt.Errorf("bucket %s: %w: %w", cfg.Bucket, errNotYetKnown, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
 	return kv, nil
 }
+
+// errNotYetKnown is a stream that a cluster's server does not know yet although it was
+// created: set up again.
+var errNotYetKnown = errors.New("not yet known")
 
 // reportLimits logs a warning for each existing stream or bucket that keeps what the
 // installer would have let expire; it changes none. It returns the TTL of finished journeys'

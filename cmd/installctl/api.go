@@ -40,7 +40,7 @@ given with --file, or from standard input with --file -.`,
 		Example: `  export ATLASSIAN_API_URL=http://127.0.0.1:8081 ATLASSIAN_API_KEY=…
   installctl api entitlements details 58146793-4749-4db3-8c36-0cd59aa10b50
   installctl api workspaces ORG_ID --value acme
-  installctl api --org ORG_ID --credentials-file creds.json workspaces ORG_ID --name acme
+  installctl api --org ORG_ID --credentials-file creds.json workspaces ORG_ID --value acme
   installctl api quotes download Q-123 --transaction-account TA -o quote.pdf`,
 		Args: cobra.NoArgs,
 	}
