@@ -110,7 +110,7 @@ func TestAPIPromotionCodesAndUpdates(t *testing.T) {
 	if res := e.run("", "api", "promotions", "codes", "get", promo, code.Code); res.code != exitOK || !strings.Contains(res.stdout, code.Code) {
 		t.Fatalf("codes get: %d %s %s", res.code, res.stdout, res.stderr)
 	}
-	if res := e.run("", "api", "promotions", "codes", "delete", promo, code.Code); res.code != exitOK || !strings.Contains(res.stdout, `"ok": true`) {
+	if res := e.run("", "api", "promotions", "codes", "delete", promo, code.Code, "--force"); res.code != exitOK || !strings.Contains(res.stdout, `"ok": true`) {
 		t.Fatalf("codes delete: %d %s %s", res.code, res.stdout, res.stderr)
 	}
 	if res := e.run("", "api", "promotions", "codes", "get", promo, code.Code); res.code != exitFailed || !strings.Contains(res.stderr, "404") {
@@ -195,8 +195,8 @@ func TestAPICSMFieldsAndDetails(t *testing.T) {
 		{`{"name":"Grade","options":["gold","silver","bronze"]}`, []string{"fields", "edit", "Plan", "-f", "-"}, `"Grade"`},
 		{"", []string{"entitlements", "set", atlassiantest.CSMEntitlementID, "Grade", "gold"}, `"gold"`},
 		{"", []string{"entitlements", "get", atlassiantest.CSMEntitlementID}, `"Grade"`},
-		{"", []string{"fields", "delete", "Grade"}, `"ok": true`},
-		{"", []string{"entitlements", "delete", atlassiantest.CSMEntitlementID}, `"ok": true`},
+		{"", []string{"fields", "delete", "Grade", "--force"}, `"ok": true`},
+		{"", []string{"entitlements", "delete", atlassiantest.CSMEntitlementID, "--force"}, `"ok": true`},
 	}
 	for _, s := range steps {
 		res := e.run(s.stdin, append([]string{"api", "csm"}, s.args...)...)

@@ -24,6 +24,8 @@ type app struct {
 	// isTerminal says whether w is an interactive terminal, which selects the live progress
 	// display over plain lines.
 	isTerminal func(w io.Writer) bool
+	// stdinIsTerminal says whether destructive commands can ask for confirmation on r.
+	stdinIsTerminal func(r io.Reader) bool
 
 	natsURL string
 	prefix  string
@@ -34,7 +36,7 @@ type app struct {
 }
 
 func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: fileIsTerminal}
+	return &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: fileIsTerminal, stdinIsTerminal: readerIsTerminal}
 }
 
 // fileIsTerminal reports whether w is a file attached to a terminal.

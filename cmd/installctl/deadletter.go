@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -148,8 +149,9 @@ func (a *app) deadletterReplayCmd() *cobra.Command {
 		Short: "Publish dead letters again on the request subject",
 		Long: `Publish each dead letter again on the request subject, with its body byte for byte and its
 original headers (its own Nats-Msg-Id restored), without Installer-Error. With --delete, a replayed dead letter is removed
-from INSTALL_DEADLETTER.`,
-		Example: "  installctl deadletter replay 7 --delete",
+from INSTALL_DEADLETTER, after a confirmation on the terminal (--force: without asking; required
+when standard input is not a terminal).`,
+		Example: "  installctl deadletter replay 7\n  installctl deadletter replay 7 8 --delete --force",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			seqs := make([]uint64, len(args))
@@ -159,6 +161,11 @@ from INSTALL_DEADLETTER.`,
 					return err
 				}
 				seqs[i] = seq
+			}
+			if del {
+				if err := a.confirm(cmd, "replay and delete dead letters "+strings.Join(args, " ")); err != nil {
+					return err
+				}
 			}
 			c, err := a.connect()
 			if err != nil {
@@ -174,6 +181,7 @@ from INSTALL_DEADLETTER.`,
 		},
 	}
 	cmd.Flags().BoolVar(&del, "delete", false, "remove each dead letter once replayed")
+	addForce(cmd)
 	return cmd
 }
 

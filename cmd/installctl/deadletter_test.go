@@ -55,7 +55,7 @@ func TestDeadLetter(t *testing.T) {
 		}
 	})
 	t.Run("replay", func(t *testing.T) {
-		res := e.run("", "deadletter", "replay", "1", "--delete")
+		res := e.run("", "deadletter", "replay", "1", "--delete", "--force")
 		if res.code != exitOK || !strings.Contains(res.stdout, "replayed dead letter 1") {
 			t.Fatalf("code %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
 		}

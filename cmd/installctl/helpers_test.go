@@ -28,6 +28,8 @@ type env struct {
 	subj    events.Subjects
 	environ map[string]string
 	tty     bool
+	// stdinTTY makes standard input a terminal, on which destructive commands ask.
+	stdinTTY bool
 	// world is the shared test environment: the NATS server, a sandbox, a fake clock, and
 	// installers when a test runs one.
 	world *installtest.Env
@@ -71,6 +73,7 @@ func (e *env) start(stdin string, args ...string) *running {
 	if e.tty {
 		a.isTerminal = func(w io.Writer) bool { return w == io.Writer(r.stdout) }
 	}
+	a.stdinIsTerminal = func(io.Reader) bool { return e.stdinTTY }
 	go func() { r.done <- a.run(ctx, append([]string{"--nats-url", e.url}, args...)) }()
 	e.t.Cleanup(cancel)
 	return r

@@ -50,5 +50,6 @@ Everyone can call the Atlassian APIs the installer uses:
 		a.deadletterCmd(),
 		a.apiCmd(),
 	)
+	a.confirmDeletes(root)
 	return root
 }
