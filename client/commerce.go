@@ -20,7 +20,7 @@ func (s *CommerceService) GetEntitlementDetails(ctx context.Context, entitlement
 	if err := required("entitlementID", entitlementID); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.client.newRequest(http.MethodGet, "commerce/api/v2/entitlements/"+seg(entitlementID)+"/details",
+	r, err := s.client.newRequest(http.MethodGet, EntitlementDetailsPath(entitlementID),
 		nil, nil, FamilyEntitlementDetails, retryIdempotent)
 	return call[EntitlementDetails](ctx, s.client, r, err)
 }
@@ -34,7 +34,7 @@ func (s *CommerceService) GetEntitlementDetails(ctx context.Context, entitlement
 // Install cookbook, "Place order for provisioned product(s) within 10
 // minutes": POST /commerce/api/v2/orders.
 func (s *CommerceService) CreateOrder(ctx context.Context, req *OrderRequest) (*OrderResponse, *Response, error) {
-	return s.createOrder(ctx, "commerce/api/v2/orders", req)
+	return s.createOrder(ctx, CreateOrderPath, req)
 }
 
 // CreateOrderV1 places an order through the v1 endpoint, which the cookbook

@@ -18,8 +18,7 @@ func (s *InstallationsService) ListProductEntitlements(ctx context.Context, orgI
 	if err := required("orgID", orgID, "productARI", productARI); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.client.newRequest(http.MethodGet,
-		"admin/installations/v2/orgs/"+seg(orgID)+"/products/"+seg(productARI)+"/entitlements",
+	r, err := s.client.newRequest(http.MethodGet, ProductEntitlementsPath(orgID, productARI),
 		nil, nil, FamilyInstallations, retryIdempotent)
 	return call[ProductEntitlements](ctx, s.client, r, err)
 }
@@ -40,8 +39,7 @@ func (s *InstallationsService) ProvisionProducts(ctx context.Context, orgID stri
 	if err := requiredBody("req", req); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.client.newRequest(http.MethodPost,
-		"admin/installations/v2/orgs/"+seg(orgID)+"/products",
+	r, err := s.client.newRequest(http.MethodPost, ProvisionProductsPath(orgID),
 		nil, req, FamilyInstallations, retryUnsent)
 	return call[ProvisionResponse](ctx, s.client, r, err)
 }
@@ -58,8 +56,7 @@ func (s *InstallationsService) ProvisionApp(ctx context.Context, orgID, productA
 	if err := requiredBody("req", req); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.client.newRequest(http.MethodPost,
-		"admin/installations/v2/orgs/"+seg(orgID)+"/products/"+seg(productARI)+"/apps",
+	r, err := s.client.newRequest(http.MethodPost, ProvisionAppPath(orgID, productARI),
 		nil, req, FamilyInstallations, retryUnsent)
 	return call[ProvisionResponse](ctx, s.client, r, err)
 }

@@ -26,7 +26,7 @@ func (s *WorkspacesService) Query(ctx context.Context, orgID string, q *Workspac
 	if q != nil {
 		body = q
 	}
-	r, err := s.client.newRequest(http.MethodPost, "admin/v2/orgs/"+seg(orgID)+"/workspaces",
+	r, err := s.client.newRequest(http.MethodPost, WorkspacesPath(orgID),
 		nil, body, FamilyWorkspaces, retryIdempotent)
 	return call[WorkspacePage](ctx, s.client, r, err)
 }

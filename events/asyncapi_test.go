@@ -115,9 +115,8 @@ func TestAsyncAPIDocument(t *testing.T) {
 	}
 
 	s := events.NewSubjects("")
-	// The contract's subjects; planned is named by string while the installer's Subjects may not
-	// list it yet.
-	want := []string{s.Requested(), s.Ordered(), s.Provisioned(), s.Failed(), "atlassian.install.planned", s.DeadLetter()}
+	// The contract's subjects.
+	want := []string{s.Requested(), s.Ordered(), s.Provisioned(), s.Failed(), s.Planned(), s.DeadLetter()}
 	for _, o := range s.Outcomes() {
 		if !slices.Contains(want, o) {
 			want = append(want, o)

@@ -105,6 +105,7 @@ func (d *decoder) request(obj map[string]json.RawMessage) *Request {
 		}
 	}
 	d.str(obj, "", "familyContainerOfferingId", &r.FamilyContainerOfferingID)
+	d.boolean(obj, "", "dryRun", &r.DryRun)
 	return r
 }
 

@@ -89,6 +89,45 @@ type Entitlement struct {
 	Version string `json:"version"`
 }
 
+// Planned is the data of the planned event, a dry run's terminal event: what the journey would
+// send, and what its look-ups found. Nothing was provisioned or ordered.
+type Planned struct {
+	RequestID string   `json:"requestId"`
+	OrgID     string   `json:"orgId"`
+	Site      *SiteRef `json:"site,omitempty"`
+	// Provisioning is the provisioning request the journey would send.
+	Provisioning PlannedCall `json:"provisioning"`
+	// Order is the order the journey would send, without orderId and
+	// metadata.provisionRequestId (known only once provisioning is answered).
+	Order PlannedCall `json:"order"`
+	// Lookups are the journey's look-ups, in the order it made them.
+	Lookups []Lookup `json:"lookups"`
+}
+
+// PlannedCall is an Atlassian call as it would be sent: its body is the JSON sent, byte for
+// byte.
+type PlannedCall struct {
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	Body   json.RawMessage `json:"body"`
+}
+
+// Lookup is one look-up of a journey: the call made ("GET /commerce/api/v2/entitlements/…/
+// details") and what the journey took from its answer.
+type Lookup struct {
+	Call  string `json:"call"`
+	Found string `json:"found"`
+}
+
+// MarshalJSON writes an absent look-up list as [].
+func (p Planned) MarshalJSON() ([]byte, error) {
+	type plain Planned
+	if p.Lookups == nil {
+		p.Lookups = []Lookup{}
+	}
+	return json.Marshal(plain(p))
+}
+
 // Failed is the data of the failed event: the journey ended without success.
 type Failed struct {
 	RequestID string `json:"requestId"`

@@ -24,6 +24,9 @@ type Request struct {
 	Billing *Billing `json:"billing,omitempty"`
 	// FamilyContainerOfferingID overrides DefaultFamilyContainerOfferingID.
 	FamilyContainerOfferingID string `json:"familyContainerOfferingId,omitempty"`
+	// DryRun runs the journey's look-ups only and ends it with the planned event: nothing is
+	// provisioned or ordered, and the request id is spent.
+	DryRun bool `json:"dryRun,omitempty"`
 }
 
 // Site names the site to create or the organization's existing site to use.

@@ -22,7 +22,7 @@ func TestEnsureStreamsCreates(t *testing.T) {
 	}
 	want := map[string][]string{
 		events.StreamRequests:   {"atlassian.install.requested"},
-		events.StreamEvents:     {"atlassian.install.ordered", "atlassian.install.provisioned", "atlassian.install.failed"},
+		events.StreamEvents:     {"atlassian.install.ordered", "atlassian.install.provisioned", "atlassian.install.failed", "atlassian.install.planned"},
 		events.StreamDeadLetter: {"atlassian.install.deadletter"},
 	}
 	for name, subjects := range want {

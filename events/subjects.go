@@ -9,7 +9,8 @@ import (
 const (
 	// StreamRequests holds the install requests published by procurement systems.
 	StreamRequests = "INSTALL_REQUESTS"
-	// StreamEvents holds the outcomes (ordered, provisioned, failed) for any number of subscribers.
+	// StreamEvents holds the outcomes (ordered, provisioned, failed, planned) for any number of
+	// subscribers.
 	StreamEvents = "INSTALL_EVENTS"
 	// StreamDeadLetter holds, byte for byte, the messages that were not CloudEvents.
 	StreamDeadLetter = "INSTALL_DEADLETTER"
@@ -71,12 +72,16 @@ func (s Subjects) Provisioned() string { return s.name("provisioned") }
 // Failed is the subject and event type published when a journey ended without success.
 func (s Subjects) Failed() string { return s.name("failed") }
 
+// Planned is the subject and event type published when a dry run's look-ups succeeded: what
+// the journey would have sent.
+func (s Subjects) Planned() string { return s.name("planned") }
+
 // DeadLetter is the subject of messages that could not be read as a CloudEvent.
 func (s Subjects) DeadLetter() string { return s.name("deadletter") }
 
 // Outcomes returns the subjects of the events stream, in the order a journey produces them.
 func (s Subjects) Outcomes() []string {
-	return []string{s.Ordered(), s.Provisioned(), s.Failed()}
+	return []string{s.Ordered(), s.Provisioned(), s.Failed(), s.Planned()}
 }
 
 // IsOutcome reports whether eventType is one of the outcome types.

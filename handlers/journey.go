@@ -278,12 +278,21 @@ func (j *journey) lease() Lease {
 	return Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.cfg.AckWait)}
 }
 
+// lookUpStep runs the look-ups; a dry run ends there, with its plan as outcome.
 func (j *journey) lookUpStep(ctx context.Context) error {
 	plan, err := j.lookUp(ctx)
 	if err != nil {
 		return err
 	}
-	j.st.Plan, j.st.Step = plan, StepLookedUp
+	st := j.st
+	st.Plan, st.Step = plan, StepLookedUp
+	if st.Request.DryRun {
+		out, err := j.in.outcomePlanned(st)
+		if err != nil {
+			return err
+		}
+		st.Outcome, st.Step, st.Status, st.CompletedAt = out, StepDone, StatusPlanned, j.in.now()
+	}
 	return j.save(ctx)
 }
 

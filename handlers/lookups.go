@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/procurement/atlassian-installer/client"
@@ -25,14 +27,17 @@ func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
 	if r.Billing != nil {
 		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
 	} else { // validation makes sure a product names one
-		det, err := j.entitlementDetails(ctx, r.FirstParentEntitlementID())
+		id := r.FirstParentEntitlementID()
+		det, err := j.entitlementDetails(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
+		plan.found(http.MethodGet, client.EntitlementDetailsPath(id), "billing of parent entitlement %s: transactionAccountId %s, invoiceGroupId %s",
+			id, det.TransactionAccountID, det.InvoiceGroupID)
 	}
 	if r.Site != nil && !r.Site.Create && hasJiraFamily(r.Products) {
-		id, err := j.existingFamilyContainer(ctx, r.Site.Name)
+		id, err := j.existingFamilyContainer(ctx, plan, r.Site.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +48,8 @@ func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
 
 // existingFamilyContainer returns the Jira family container of an existing site, or ""
 // when the site has no Jira-family product yet (the order then creates a container).
-func (j *journey) existingFamilyContainer(ctx context.Context, site string) (string, error) {
+func (j *journey) existingFamilyContainer(ctx context.Context, plan *Plan, site string) (string, error) {
+	query := client.WorkspacesPath(j.st.Request.OrgID)
 	for ws, err := range j.workspaces(ctx, site) {
 		if err != nil {
 			return "", apiFailure(events.StageLookup, err)
@@ -51,14 +57,19 @@ func (j *journey) existingFamilyContainer(ctx context.Context, site string) (str
 		if !sameSite(ws, site) || !strings.HasPrefix(ws.Attributes.TypeKey, "jira-") || len(ws.Relationships.Entitlement) == 0 {
 			continue
 		}
-		det, err := j.entitlementDetails(ctx, ws.Relationships.Entitlement[0].ID)
+		ent := ws.Relationships.Entitlement[0].ID
+		plan.found(http.MethodPost, query, "site %s: %s workspace %s, entitlement %s", site, ws.Attributes.TypeKey, ws.ID, ent)
+		det, err := j.entitlementDetails(ctx, ent)
 		if err != nil {
 			return "", err
 		}
 		if id := det.FamilyContainerID(); id != "" {
+			plan.found(http.MethodGet, client.EntitlementDetailsPath(ent), "Jira family container %s: the order relates to it", id)
 			return id, nil
 		}
+		plan.found(http.MethodGet, client.EntitlementDetailsPath(ent), "no Jira family container")
 	}
+	plan.found(http.MethodPost, query, "site %s has no Jira family container: the order creates one", site)
 	return "", nil
 }
 
@@ -85,6 +96,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
 		if plan.ProductARI == "" {
 			return nil, fail(events.StageLookup, events.CodeNotFound, false, "site %q has no %s workspace to host the app", site, app.HostProduct)
 		}
+		plan.found(http.MethodPost, client.WorkspacesPath(r.OrgID), "site %s: %s workspace %s", site, app.HostProduct, plan.ProductARI)
 	}
 	ents, _, err := j.api.Installations.ListProductEntitlements(ctx, r.OrgID, plan.ProductARI)
 	if err != nil {
@@ -94,21 +106,27 @@ func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
 		return nil, fail(events.StageLookup, events.CodeNotFound, false, "product %s has no entitlement", plan.ProductARI)
 	}
 	host := ents.Entitlements[0].EntitlementID
+	plan.found(http.MethodGet, client.ProductEntitlementsPath(r.OrgID, plan.ProductARI), "host entitlement %s", host)
 	det, err := j.entitlementDetails(ctx, host)
 	if err != nil {
 		return nil, err
 	}
+	billing := "billing as requested"
 	if r.Billing != nil {
 		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
 	} else {
 		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
+		billing = fmt.Sprintf("billing: transactionAccountId %s, invoiceGroupId %s", det.TransactionAccountID, det.InvoiceGroupID)
 	}
 	plan.NextBillingAnchorTimestamp = det.BillingAnchorTimestamp()
 	// A Jira-family host's apps depend on its family container; Confluence's on itself.
 	plan.DependsOnEntitlementID = det.FamilyContainerID()
+	depends := "its Jira family container"
 	if plan.DependsOnEntitlementID == "" {
-		plan.DependsOnEntitlementID = host
+		plan.DependsOnEntitlementID, depends = host, "the host itself"
 	}
+	plan.found(http.MethodGet, client.EntitlementDetailsPath(host), "%s; billing anchor %d; the app depends on %s, entitlement %s",
+		billing, plan.NextBillingAnchorTimestamp, depends, plan.DependsOnEntitlementID)
 	return plan, nil
 }
 
@@ -140,4 +158,10 @@ func hasJiraFamily(ps []events.Product) bool {
 // sameSite guards against a workspaces answer that did not apply the name filter.
 func sameSite(ws client.Workspace, site string) bool {
 	return strings.EqualFold(ws.Attributes.Name, site)
+}
+
+// found records a look-up and what the journey took from its answer, for the plan of a dry
+// run and for operators reading the journey.
+func (p *Plan) found(method, path, format string, args ...any) {
+	p.Lookups = append(p.Lookups, events.Lookup{Call: method + " " + path, Found: fmt.Sprintf(format, args...)})
 }

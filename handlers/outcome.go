@@ -1,8 +1,13 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 )
 
@@ -37,4 +42,67 @@ func (in *Installer) outcomeProvisioned(st *State, now time.Time) *Outcome {
 		p.Site = events.NewSiteRef(r.Site.Name)
 	}
 	return &Outcome{Type: in.subjects.Provisioned(), Provisioned: p}
+}
+
+// outcomePlanned is a dry run's plan: the provisioning request and the order the journey
+// would send, built by the code that sends them, and what the look-ups found.
+func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
+	r := st.Request
+	provisioning := events.PlannedCall{Method: http.MethodPost, Path: client.ProvisionProductsPath(r.OrgID)}
+	if r.App != nil {
+		provisioning.Path = client.ProvisionAppPath(r.OrgID, st.Plan.ProductARI)
+	}
+	var err error
+	if provisioning.Body, err = json.Marshal(provisionRequest(r)); err != nil {
+		return nil, fmt.Errorf("plan the provisioning request: %w", err)
+	}
+	// The orderId and the provisionRequestId are left empty: known only once provisioning is
+	// answered, they are not part of the plan.
+	order, err := json.Marshal(orderRequest(&State{Request: r, Plan: st.Plan}))
+	if err != nil {
+		return nil, fmt.Errorf("plan the order: %w", err)
+	}
+	if order, err = withoutKey(order, "orderId"); err != nil {
+		return nil, fmt.Errorf("plan the order: %w", err)
+	}
+	p := &events.Planned{
+		RequestID:    st.RequestID,
+		OrgID:        r.OrgID,
+		Provisioning: provisioning,
+		Order:        events.PlannedCall{Method: http.MethodPost, Path: client.CreateOrderPath, Body: order},
+		Lookups:      st.Plan.Lookups,
+	}
+	if r.Site != nil {
+		site := events.NewSiteRef(r.Site.Name)
+		p.Site = &site
+	}
+	return &Outcome{Type: in.subjects.Planned(), Planned: p}, nil
+}
+
+// withoutKey removes a member of a JSON object, keeping the others as they are, in order.
+func withoutKey(obj []byte, key string) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, err
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if k == key {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		name, _ := json.Marshal(k)
+		out = append(append(append(out, name...), ':'), v...)
+	}
+	return append(out, '}'), nil
 }

@@ -46,6 +46,8 @@ const (
 	StatusRunning     Status = "running"
 	StatusProvisioned Status = "provisioned"
 	StatusFailed      Status = "failed"
+	// StatusPlanned: a dry run whose look-ups succeeded; nothing was provisioned or ordered.
+	StatusPlanned Status = "planned"
 )
 
 // State is the durable state of one journey: the JSON value under Key(requestID) in the
@@ -117,6 +119,8 @@ type Plan struct {
 	ProductARI                 string `json:"productAri,omitempty"`
 	DependsOnEntitlementID     string `json:"dependsOnEntitlementId,omitempty"`
 	NextBillingAnchorTimestamp int64  `json:"nextBillingAnchorTimestamp,omitempty"`
+	// Lookups are the look-ups made, in order, and what each found.
+	Lookups []events.Lookup `json:"lookups,omitempty"`
 }
 
 // OrderAnswer is what the order POST (or, after a crash, the order GET) answered.
@@ -127,17 +131,20 @@ type OrderAnswer struct {
 
 // Outcome is the terminal event of a journey, recorded before it is published.
 type Outcome struct {
-	// Type is the event type (the provisioned or failed subject).
+	// Type is the event type (the provisioned, failed or planned subject).
 	Type        string              `json:"type"`
 	Provisioned *events.Provisioned `json:"provisioned,omitempty"`
 	Failed      *events.Failed      `json:"failed,omitempty"`
+	Planned     *events.Planned     `json:"planned,omitempty"`
 }
 
-// data is the outcome's event data.
-// Data is the outcome event's data: the failed or the provisioned event.
+// Data is the outcome event's data: the failed, the planned or the provisioned event.
 func (o *Outcome) Data() any {
-	if o.Failed != nil {
+	switch {
+	case o.Failed != nil:
 		return o.Failed
+	case o.Planned != nil:
+		return o.Planned
 	}
 	return o.Provisioned
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -74,5 +75,45 @@ func TestEndToEndWithInstaller(t *testing.T) {
 				t.Errorf("%d orders placed, want 1", n)
 			}
 		})
+	}
+}
+
+// installctl plan publishes a dry run of the example and prints the installer's plan: the
+// look-ups and both calls, with nothing provisioned or ordered; --json prints the event's data.
+func TestPlanWithInstaller(t *testing.T) {
+	e := setup(t)
+	sandbox := e.world.Sandbox
+	e.world.StartDefault()
+
+	res := finish(t, e.start("", "plan", "../../examples/new-site-jira.json"), e.world.Clock)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d; stdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	for _, w := range []string{
+		"dry run: nothing was provisioned or ordered",
+		"GET /commerce/api/v2/entitlements/" + atlassiantest.JiraParentEntitlementID + "/details",
+		"transactionAccountId " + atlassiantest.TransactionAccountID,
+		"POST /admin/installations/v2/orgs/" + atlassiantest.OrgID + "/products",
+		"POST /commerce/api/v2/orders",
+		`"offeringId": "` + atlassiantest.JiraFamilyContainerOfferingID + `"`,
+	} {
+		if !strings.Contains(res.stdout, w) {
+			t.Errorf("plan lacks %q:\n%s", w, res.stdout)
+		}
+	}
+	res = finish(t, e.start("", "plan", "--json", "../../examples/existing-site-add-jsm.json"), e.world.Clock)
+	var p events.Planned
+	if res.code != exitOK || json.Unmarshal([]byte(res.stdout), &p) != nil || len(p.Lookups) != 3 || p.Order.Path != "/commerce/api/v2/orders" {
+		t.Fatalf("plan --json: exit code %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if sandbox.ProvisionRequests() != 0 || len(sandbox.Orders()) != 0 {
+		t.Fatal("a plan provisioned or ordered")
+	}
+
+	bad := writeFile(t, "bad.json", `{"orgId": "`+atlassiantest.OrgID+`", "adminEmail": "a@b.example", "site": {"name": "x", "create": true, "timezone": "UTC"},
+		"products": [{"offeringId": "`+atlassiantest.JiraOfferingID+`", "family": "jira", "chargeElement": "user", "quantity": 1, "parentEntitlementId": "9f0e5a1c-0000-4000-8000-000000000000"}]}`)
+	res = finish(t, e.start("", "plan", bad), e.world.Clock)
+	if res.code != exitFailed || !strings.Contains(res.stdout, "failed at lookup: not_found") {
+		t.Fatalf("failing look-up: exit code %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

@@ -27,7 +27,7 @@ func newFollower(ctx context.Context, c *conn, subj events.Subjects, requestID s
 	if err != nil {
 		return nil, err
 	}
-	cfg.FilterSubjects = []string{subj.Ordered(), subj.Provisioned(), subj.Failed()}
+	cfg.FilterSubjects = subj.Outcomes()
 	cons, err := s.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", events.StreamEvents, err)

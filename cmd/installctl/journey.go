@@ -58,7 +58,7 @@ func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
 	if s.Request != nil {
 		j.OrgID = s.Request.OrgID
 	}
-	if o := s.Outcome; o != nil && (o.Failed != nil || o.Provisioned != nil) {
+	if o := s.Outcome; o != nil && (o.Failed != nil || o.Provisioned != nil || o.Planned != nil) {
 		j.outcome = o
 		if o.Failed != nil {
 			j.Failed = o.Failed

@@ -159,6 +159,8 @@ func (a *app) printJourney(j *journeyView) error {
 		row("Outcome", fmt.Sprintf("failed at %s: %s: %s", j.Failed.Stage, j.Failed.Code, j.Failed.Message))
 	case j.Status == string(handlers.StatusProvisioned):
 		row("Outcome", strings.TrimSpace("provisioned "+j.SiteURL))
+	case j.Status == string(handlers.StatusPlanned):
+		row("Outcome", "planned (dry run: nothing provisioned or ordered)")
 	}
 	row("Updated", formatTime(j.UpdatedAt))
 	row("Revision", fmt.Sprint(j.Revision))

@@ -16,6 +16,7 @@ const (
 	kindOrdered     = "ordered"
 	kindProvisioned = "provisioned"
 	kindFailed      = "failed"
+	kindPlanned     = "planned"
 )
 
 // outcome is one outcome event read from INSTALL_EVENTS, with its data decoded by kind.
@@ -30,10 +31,13 @@ type outcome struct {
 	Ordered     *events.Ordered
 	Provisioned *events.Provisioned
 	Failed      *events.Failed
+	Planned     *events.Planned
 }
 
 // terminal reports whether the outcome ends its request's journey.
-func (o *outcome) terminal() bool { return o.Kind == kindProvisioned || o.Kind == kindFailed }
+func (o *outcome) terminal() bool {
+	return o.Kind == kindProvisioned || o.Kind == kindFailed || o.Kind == kindPlanned
+}
 
 // decodeOutcome reads an outcome event from a stream message.
 func decodeOutcome(subj events.Subjects, msg jetstream.Msg) (*outcome, error) {
@@ -85,6 +89,9 @@ func outcomeOf(subj events.Subjects, ev *cloudevents.Event) (*outcome, error) {
 	case subj.Failed():
 		o.Kind, o.Failed = kindFailed, &events.Failed{}
 		target = o.Failed
+	case subj.Planned():
+		o.Kind, o.Planned = kindPlanned, &events.Planned{}
+		target = o.Planned
 	default:
 		return nil, fmt.Errorf("event %s: unexpected type %q", ev.ID(), ev.Type())
 	}
@@ -105,6 +112,8 @@ func (o *outcome) dataRequestID() string {
 		return o.Provisioned.RequestID
 	case o.Failed != nil:
 		return o.Failed.RequestID
+	case o.Planned != nil:
+		return o.Planned.RequestID
 	}
 	return ""
 }
@@ -128,6 +137,9 @@ func (o *outcome) summary() string {
 		return s
 	case o.Failed != nil:
 		return fmt.Sprintf("failed at %s: %s: %s", o.Failed.Stage, o.Failed.Code, o.Failed.Message)
+	case o.Planned != nil:
+		return fmt.Sprintf("planned (dry run, nothing provisioned or ordered): %s %s, then %s %s, after %d look-up(s)",
+			o.Planned.Provisioning.Method, o.Planned.Provisioning.Path, o.Planned.Order.Method, o.Planned.Order.Path, len(o.Planned.Lookups))
 	}
 	return o.Kind
 }
@@ -137,7 +149,7 @@ func (o *outcome) phaseReached() phase {
 	switch {
 	case o.Ordered != nil:
 		return phaseWait
-	case o.Provisioned != nil:
+	case o.Provisioned != nil, o.Planned != nil:
 		return phaseDone
 	case o.Failed != nil:
 		return phaseOfStage(o.Failed.Stage)

@@ -29,6 +29,8 @@ type requestOptions struct {
 	watch      bool
 	asJSON     bool
 	timeout    time.Duration
+	// dryRun publishes the request as a dry run and prints its plan (installctl plan).
+	dryRun bool
 }
 
 func (a *app) requestCmd() *cobra.Command {
@@ -73,6 +75,11 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 	if err := validateRequest(data); err != nil {
 		a.reportInvalid(err, o.asJSON)
 		return &exitError{code: exitInvalid}
+	}
+	if o.dryRun {
+		if data, err = withDryRun(data); err != nil {
+			return invalid(err)
+		}
 	}
 	id := o.id
 	if id == "" {
@@ -129,6 +136,9 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 		}
 	}
 	r := a.newRenderer(o.asJSON, true)
+	if o.dryRun {
+		r = &planRenderer{w: a.stdout, errw: a.stderr, asJSON: o.asJSON}
+	}
 	r.published(id, ack)
 	return a.follow(ctx, f, r, id, o.timeout)
 }

@@ -44,6 +44,7 @@ Everyone can call the Atlassian APIs the installer uses:
 
 	root.AddCommand(
 		a.requestCmd(),
+		a.planCmd(),
 		a.watchCmd(),
 		a.statusCmd(),
 		a.listCmd(),

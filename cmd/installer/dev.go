@@ -76,7 +76,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fmt.Errorf("temporary credentials file: %w", err)
 	}
 	return serve(ctx, cfg, getenv, log, func(e endpoints) {
-		printBanner(stdout, e, sandbox.URL, cfg.CredentialsFile, installctlRequest(e.NATSURL, cfg.SubjectPrefix))
+		printBanner(stdout, e, sandbox.URL, cfg.CredentialsFile, installctlCommands(e.NATSURL, cfg.SubjectPrefix))
 	})
 }
 
@@ -87,7 +87,7 @@ func devCredentials() []byte {
 }
 
 // printBanner tells the person who started dev where everything is and how to send a request.
-func printBanner(w io.Writer, e endpoints, sandboxURL, credentialsFile, request string) {
+func printBanner(w io.Writer, e endpoints, sandboxURL, credentialsFile string, cmds [2]string) {
 	fmt.Fprintf(w, `
 Atlassian installer (dev) is running.
   NATS JetStream     %[1]s
@@ -96,25 +96,30 @@ Atlassian installer (dev) is running.
   Credentials        %[7]s
   Health, metrics    http://%[3]s/healthz  http://%[3]s/readyz  http://%[3]s/metrics
 
-Publish a request and follow it, in another terminal at the top of the repository:
+In another terminal at the top of the repository, see what a request would buy, then publish
+it and follow it:
   %[8]s
+  %[9]s
 
 Stop with Ctrl-C.
 `, e.NATSURL, sandboxURL, e.HTTP, atlassiantest.OrgID, atlassiantest.SecondOrgID, atlassiantest.SecondSiteName,
-		credentialsFile, request)
+		credentialsFile, cmds[0], cmds[1])
 }
 
-// installctlRequest is the installctl command that sends the first example to this system,
-// naming the NATS URL and subject prefix only where they are not installctl's defaults, which
-// are the installer's own.
-func installctlRequest(natsURL, prefix string) string {
+// installctlCommands are the installctl commands that plan and then send the first example
+// to this system, naming the NATS URL and subject prefix only where they are not installctl's
+// defaults, which are the installer's own.
+func installctlCommands(natsURL, prefix string) [2]string {
 	def := defaultConfig()
-	cmd := "go run ./cmd/installctl request"
+	opts := ""
 	if natsURL != "nats://"+def.NATSListen {
-		cmd += " --nats-url " + natsURL
+		opts += " --nats-url " + natsURL
 	}
 	if prefix != def.SubjectPrefix {
-		cmd += " --prefix " + prefix
+		opts += " --prefix " + prefix
 	}
-	return cmd + " examples/new-site-jira.json --watch"
+	return [2]string{
+		"go run ./cmd/installctl plan" + opts + " examples/new-site-jira.json",
+		"go run ./cmd/installctl request" + opts + " examples/new-site-jira.json --watch",
+	}
 }

@@ -318,7 +318,7 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
-// The banner's command works as written: installctl's defaults are the installer's, so only
+// The banner's commands work as written: installctl's defaults are the installer's, so only
 // a dev system started elsewhere needs them named.
 func TestDevBannerCommand(t *testing.T) {
 	for _, c := range []struct{ url, prefix, want string }{
@@ -326,15 +326,18 @@ func TestDevBannerCommand(t *testing.T) {
 		{"nats://127.0.0.1:4333", "atlassian", "go run ./cmd/installctl request --nats-url nats://127.0.0.1:4333 examples/new-site-jira.json --watch"},
 		{"nats://127.0.0.1:4222", "acme", "go run ./cmd/installctl request --prefix acme examples/new-site-jira.json --watch"},
 	} {
-		if got := installctlRequest(c.url, c.prefix); got != c.want {
-			t.Errorf("installctlRequest(%q, %q) = %q, want %q", c.url, c.prefix, got, c.want)
+		cmds := installctlCommands(c.url, c.prefix)
+		if cmds[1] != c.want || cmds[0] != strings.Replace(strings.TrimSuffix(c.want, " --watch"), " request", " plan", 1) {
+			t.Errorf("installctlCommands(%q, %q) = %q, want the plan and %q", c.url, c.prefix, cmds, c.want)
 		}
 	}
 	var b strings.Builder
 	printBanner(&b, endpoints{NATSURL: "nats://127.0.0.1:4222", HTTP: "127.0.0.1:8080"}, "http://127.0.0.1:8081", "/tmp/credentials.json",
-		installctlRequest("nats://127.0.0.1:4222", "atlassian"))
-	if !strings.Contains(b.String(), "\n  go run ./cmd/installctl request examples/new-site-jira.json --watch\n") {
-		t.Errorf("banner:\n%s", b.String())
+		installctlCommands("nats://127.0.0.1:4222", "atlassian"))
+	for _, want := range []string{"\n  go run ./cmd/installctl plan examples/new-site-jira.json\n", "\n  go run ./cmd/installctl request examples/new-site-jira.json --watch\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, b.String())
+		}
 	}
 }
 

@@ -153,9 +153,10 @@ func Of(all []Message, requestID string) []Message {
 	return out
 }
 
-// IsTerminal reports whether m ends a journey (default subjects).
+// IsTerminal reports whether m ends a journey (default subjects): provisioned or failed, or
+// planned for a dry run.
 func IsTerminal(m Message) bool {
-	return m.Type == Subjects.Provisioned() || m.Type == Subjects.Failed()
+	return m.Type == Subjects.Provisioned() || m.Type == Subjects.Failed() || m.Type == Subjects.Planned()
 }
 
 // Terminal waits for the request's terminal event and returns it. A failed event whose
