@@ -25,6 +25,7 @@ type config struct {
 	logLimit       int
 	printFixtures  bool
 	rateLimits     bool
+	organizations  bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -60,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		fs.StringVar(&raw[i], d.flag, env(d.env, d.def.String()), d.usage+" ("+d.env+")")
 	}
 	var seed, limit, limits string
+	fs.BoolVar(&cfg.organizations, "organizations", false, "serve two organizations, each with its own API key, as installer dev does (SANDBOX_ORGANIZATIONS)")
 	fs.StringVar(&limits, "rate-limits", env("SANDBOX_RATE_LIMITS", "false"), "answer 429 beyond the documented limits: orders and quotes 600/min, entitlement details 3,000/min (SANDBOX_RATE_LIMITS)")
 	fs.StringVar(&seed, "seed", env("SANDBOX_SEED", "1"), "seed of the random fault shares (SANDBOX_SEED)")
 	fs.StringVar(&limit, "request-log-limit", env("SANDBOX_REQUEST_LOG_LIMIT", "50000"), "requests kept in the request log; 0 turns it off (SANDBOX_REQUEST_LOG_LIMIT)")
@@ -88,6 +90,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if cfg.rateLimits, err = strconv.ParseBool(limits); err != nil {
 		return nil, fmt.Errorf("%w: -rate-limits (SANDBOX_RATE_LIMITS): %q is not true or false", errUsage, limits)
 	}
+	if orgs := getenv("SANDBOX_ORGANIZATIONS"); orgs != "" && !set["organizations"] {
+		if cfg.organizations, err = strconv.ParseBool(orgs); err != nil {
+			return nil, fmt.Errorf("%w: -organizations (SANDBOX_ORGANIZATIONS): %q is not true or false", errUsage, orgs)
+		}
+	}
 	if cfg.seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: -seed (SANDBOX_SEED): %q is not a non-negative integer", errUsage, seed)
 	}
@@ -105,14 +112,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 
 // options turns the configuration into sandbox options, reading the fixtures file.
 func (cfg *config) options() ([]atlassiantest.Option, error) {
-	opts := []atlassiantest.Option{
+	var opts []atlassiantest.Option
+	if cfg.organizations { // before -fixtures, which replaces its fixtures
+		opts = append(opts, atlassiantest.WithOrganizations())
+	}
+	opts = append(opts,
 		atlassiantest.WithAPIKey(cfg.apiKey),
 		atlassiantest.WithProvisionDelay(cfg.provisionDelay),
 		atlassiantest.WithOrderProcessingDelay(cfg.orderDelay),
 		atlassiantest.WithOrderWindow(cfg.orderWindow),
 		atlassiantest.WithSeed(cfg.seed),
 		atlassiantest.WithRequestLogLimit(cfg.logLimit),
-	}
+	)
 	if cfg.email != "" {
 		opts = append(opts, atlassiantest.WithBasicAuth(cfg.email, cfg.token))
 	}

@@ -75,6 +75,11 @@ func serve(ctx context.Context, ln net.Listener, opts []atlassiantest.Option, cf
 		key = atlassiantest.DefaultAPIKey + " (the default)"
 	}
 	fixtures := "default fixtures (organization " + atlassiantest.OrgID + ")"
+	if cfg.organizations {
+		fixtures = fmt.Sprintf("organizations %s (API key %s) and %s (API key %s, or %s with API token %s)",
+			atlassiantest.OrgID, atlassiantest.OrgAPIKey, atlassiantest.SecondOrgID, atlassiantest.SecondOrgAPIKey,
+			atlassiantest.SecondOrgAdminEmail, atlassiantest.SecondOrgAPIToken)
+	}
 	if cfg.fixtures != "" {
 		fixtures = "fixtures from " + cfg.fixtures
 	}

@@ -33,6 +33,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{[]string{"-api-key", ""}, nil, "SANDBOX_API_KEY"},
 		{[]string{"extra"}, nil, "unexpected argument"},
 		{nil, map[string]string{"SANDBOX_RATE_LIMITS": "sometimes"}, "SANDBOX_RATE_LIMITS"},
+		{nil, map[string]string{"SANDBOX_ORGANIZATIONS": "two"}, "SANDBOX_ORGANIZATIONS"},
 	}
 	for _, tc := range cases {
 		_, err := parseConfig(tc.args, envOf(tc.env), io.Discard)
@@ -146,5 +147,33 @@ func TestRunPrintsWhereItListens(t *testing.T) {
 	}
 	if err := run(ctx, []string{"-fixtures", filepath.Join(t.TempDir(), "missing.json")}, envOf(nil), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "SANDBOX_FIXTURES") {
 		t.Fatalf("missing fixtures file: %v", err)
+	}
+}
+
+// -organizations serves the two organizations of installer dev, each with its own key.
+func TestServeOrganizations(t *testing.T) {
+	cfg, err := parseConfig([]string{"-organizations"}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := cfg.options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := atlassiantest.NewServer(opts...)
+	defer s.Close()
+	status := func(org, key string) int {
+		req, _ := http.NewRequest("POST", s.URL+"/admin/v2/orgs/"+org+"/workspaces", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b, c := status(atlassiantest.SecondOrgID, atlassiantest.SecondOrgAPIKey), status(atlassiantest.SecondOrgID, atlassiantest.OrgAPIKey),
+		status(atlassiantest.OrgID, atlassiantest.DefaultAPIKey); a != 200 || b != 401 || c != 200 {
+		t.Fatalf("own key %d, other organization's key %d, -api-key %d; want 200, 401, 200", a, b, c)
 	}
 }
