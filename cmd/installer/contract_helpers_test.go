@@ -409,7 +409,7 @@ func (c *ctCollector) waitTerminal(t *testing.T, prefix, requestID string) ctMsg
 	installtest.EventuallyWithin(t, waitTimeout, "the terminal event of "+requestID, func() bool {
 		term = c.where(func(m ctMsg) bool {
 			return m.ce("subject") == requestID &&
-				(m.Subject == prefix+".install.provisioned" || m.Subject == prefix+".install.failed")
+				(m.Subject == prefix+".install.provisioned" || m.Subject == prefix+".install.failed" || m.Subject == prefix+".install.planned")
 		})
 		return len(term) > 0
 	})
@@ -838,6 +838,7 @@ func (o *ctOutcomes) published(requestID string) []ctMsg {
 func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
 	t.Helper()
 	ordered, provisioned, failed := o.prefix+".install.ordered", o.prefix+".install.provisioned", o.prefix+".install.failed"
+	planned := o.prefix + ".install.planned"
 	for _, m := range o.stream.all() {
 		ctCheckBinding(t, m, o.source)
 		for _, s := range append(secrets, ctAPIKey) {
@@ -853,13 +854,17 @@ func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
 			ctCheckProvisionedShape(t, d)
 		case failed:
 			ctCheckFailedShape(t, d)
+		case planned:
+			if err := ctKeys(d, []string{"requestId", "orgId", "provisioning", "order", "lookups"}, []string{"site"}); err != nil {
+				t.Errorf("planned event of %s: %v", m.ce("subject"), err)
+			}
 		default:
 			t.Errorf("event on unexpected subject %s in %s", m.Subject, ctStreamEvents)
 		}
 	}
 	ids := map[string]bool{}
 	for _, m := range o.sent.all() {
-		if m.Subject == ordered || m.Subject == provisioned || m.Subject == failed {
+		if m.Subject == ordered || m.Subject == provisioned || m.Subject == failed || m.Subject == planned {
 			ids[m.ce("subject")] = true
 		}
 	}
@@ -871,7 +876,8 @@ func (o *ctOutcomes) check(t *testing.T, secrets ...string) {
 		switch {
 		case slices.Equal(seq, []string{"ordered", "provisioned"}),
 			slices.Equal(seq, []string{"ordered", "failed"}),
-			slices.Equal(seq, []string{"failed"}):
+			slices.Equal(seq, []string{"failed"}),
+			slices.Equal(seq, []string{"planned"}):
 		default:
 			t.Errorf("request %s: outcomes published %v, want [ordered] then exactly one of provisioned or failed (ordered before provisioned)", id, seq)
 		}
@@ -975,7 +981,7 @@ func ctCheckStreams(t *testing.T, p *ctInstaller, prefix string) {
 	t.Helper()
 	want := map[string][]string{
 		ctStreamRequests:   {prefix + ".install.requested"},
-		ctStreamEvents:     {prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
+		ctStreamEvents:     {prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed", prefix + ".install.planned"},
 		ctStreamDeadLetter: {prefix + ".install.deadletter"},
 	}
 	for name, subjects := range want {

@@ -524,7 +524,7 @@ func TestContractCustomPrefixAndSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: ctStreamEvents, Description: "operator's",
-		Subjects: []string{prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed"},
+		Subjects: []string{prefix + ".install.ordered", prefix + ".install.provisioned", prefix + ".install.failed", prefix + ".install.planned"},
 		MaxAge:   72 * time.Hour, Duplicates: time.Minute}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +136,63 @@ func TestContractBadCredentialsFileStopsStartup(t *testing.T) {
 			t.Errorf("%s: the installer started", content)
 		}
 	}
+}
+
+// A dry run through the installer binary: the planned event, no provisioning or order sent,
+// and a plan equal to what the real request then sends.
+func TestContractDryRun(t *testing.T) {
+	t.Parallel()
+	sandbox := ctSandbox(t)
+	p := ctStart(t, sandbox, nil)
+	o := ctFollow(t, p, ctPrefix, ctSource)
+	req := ctNewSiteJira(ctSiteName())
+	dry := maps.Clone(req)
+	dry["dryRun"] = true
+	plan := uuid.NewString()
+	p.publishBinary(t, ctRequested, plan, ctRequested, dry)
+	m := o.stream.waitTerminal(t, ctPrefix, plan)
+	if m.Subject != ctPrefix+".install.planned" {
+		t.Fatalf("dry run: %s %s", m.Subject, m.Data)
+	}
+	var planned struct {
+		Provisioning, Order struct {
+			Method, Path string
+			Body         json.RawMessage
+		}
+	}
+	if err := json.Unmarshal(m.Data, &planned); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sandbox.Requests() {
+		if r.Method == "POST" && r.Endpoint != atlassiantest.EndpointWorkspaces {
+			t.Errorf("the dry run sent %s %s", r.Method, r.Path)
+		}
+	}
+	real := uuid.NewString()
+	p.publishBinary(t, ctRequested, real, ctRequested, req)
+	if m := o.stream.waitTerminal(t, ctPrefix, real); m.Subject != ctPrefix+".install.provisioned" {
+		t.Fatalf("real request: %s %s", m.Subject, m.Data)
+	}
+	strip := func(body []byte) map[string]any {
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatal(err)
+		}
+		delete(v, "orderId")
+		delete(v["metadata"].(map[string]any), "provisionRequestId")
+		return v
+	}
+	for _, r := range sandbox.Requests() {
+		switch r.Endpoint {
+		case atlassiantest.EndpointProvisionProducts:
+			if r.Path != planned.Provisioning.Path || r.Body != string(planned.Provisioning.Body) {
+				t.Errorf("provisioning sent %s %s, planned %s %s", r.Path, r.Body, planned.Provisioning.Path, planned.Provisioning.Body)
+			}
+		case atlassiantest.EndpointCreateOrder:
+			if !reflect.DeepEqual(strip([]byte(r.Body)), strip(planned.Order.Body)) {
+				t.Errorf("order sent %s, planned %s", r.Body, planned.Order.Body)
+			}
+		}
+	}
+	o.check(t)
 }
