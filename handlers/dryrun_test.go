@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/url"
 	"reflect"
@@ -195,5 +196,25 @@ func TestDryRunFailsAndSpendsItsID(t *testing.T) {
 	}
 	if e.Sandbox.ProvisionRequests() != 0 || len(e.Sandbox.Orders()) != 0 {
 		t.Error("a dry run id provisioned or ordered")
+	}
+}
+
+// A dry run whose plan could not be carried by an event is invalid before any call, although
+// its other outcomes would fit.
+func TestDryRunTooLargeToPlan(t *testing.T) {
+	e := newEnv(t)
+	e.StartDefault()
+	many := make([]obj, 120)
+	for i := range many {
+		many[i] = product(atlassiantest.JiraOfferingID, "jira", "user", atlassiantest.JiraParentEntitlementID)
+		many[i]["pricingPlanId"] = strings.Repeat("p", 200)
+	}
+	e.Publish("plan-huge", dryRun(productsRequest(newSite("huge"), many...)))
+	term := e.Terminal("plan-huge")
+	if term.Type != subjects.Failed() || term.Data["code"] != events.CodeInvalidRequest || !strings.Contains(fmt.Sprint(term.Data["errors"]), "planned event") {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	if n := len(e.Sandbox.Requests()); n != 0 {
+		t.Errorf("%d Atlassian calls", n)
 	}
 }

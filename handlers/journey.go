@@ -113,6 +113,9 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 		// Before any Atlassian call: every outcome this journey may publish can be carried.
 		err = j.in.pub.CheckOutcomes(j.id, req)
 	}
+	if err == nil && req.DryRun {
+		err = j.in.checkPlan(j.id, req)
+	}
 	if err != nil {
 		orgID := ""
 		if req != nil {

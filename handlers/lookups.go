@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
@@ -160,8 +161,26 @@ func sameSite(ws client.Workspace, site string) bool {
 	return strings.EqualFold(ws.Attributes.Name, site)
 }
 
+// Bounds of the look-ups a plan records, so that a plan always fits its event (checkPlan):
+// a journey makes a handful; more (a site with many Jira workspaces) are left out.
+const (
+	maxLookups    = 12
+	maxLookupText = 256
+)
+
 // found records a look-up and what the journey took from its answer, for the plan of a dry
 // run and for operators reading the journey.
 func (p *Plan) found(method, path, format string, args ...any) {
-	p.Lookups = append(p.Lookups, events.Lookup{Call: method + " " + path, Found: fmt.Sprintf(format, args...)})
+	if len(p.Lookups) < maxLookups {
+		p.Lookups = append(p.Lookups, events.Lookup{
+			Call: truncate(method+" "+path, maxLookupText), Found: truncate(fmt.Sprintf(format, args...), maxLookupText)})
+	}
+}
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/procurement/atlassian-installer/client"
@@ -105,4 +107,34 @@ func withoutKey(obj []byte, key string) ([]byte, error) {
 		out = append(append(append(out, name...), ':'), v...)
 	}
 	return append(out, '}'), nil
+}
+
+// checkPlan refuses, before any Atlassian call, a dry run whose plan could not be carried: it
+// builds the largest plan the journey may make, every value its look-ups add as long as an
+// Atlassian answer may make it and every look-up recorded, and checks its data fits an
+// outcome event. Requests that fit their other outcomes are far from this bound.
+func (in *Installer) checkPlan(requestID string, r *events.Request) error {
+	long := strings.Repeat("x", 256)
+	plan := &Plan{TransactionAccountID: long, InvoiceGroupID: long, FamilyContainerEntitlementID: long,
+		ProductARI: long, DependsOnEntitlementID: long, NextBillingAnchorTimestamp: math.MaxInt64}
+	if r.App != nil && r.App.ProductARI != "" {
+		plan.ProductARI = r.App.ProductARI
+	}
+	for range maxLookups {
+		// A path is URL-escaped; what a look-up found may hold what JSON escapes ("<": 6 bytes).
+		plan.Lookups = append(plan.Lookups, events.Lookup{Call: strings.Repeat("x", maxLookupText), Found: strings.Repeat("<", maxLookupText)})
+	}
+	out, err := in.outcomePlanned(&State{RequestID: requestID, Request: r, Plan: plan})
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(out.Planned)
+	if err != nil {
+		return err
+	}
+	if n := len(data); n > events.MaxOutcomeData {
+		return &events.ValidationError{Errors: []events.FieldError{{Field: "products",
+			Message: fmt.Sprintf("the planned event would carry %d bytes of data, more than the %d an outcome may carry", n, events.MaxOutcomeData)}}}
+	}
+	return nil
 }
