@@ -428,6 +428,7 @@ func (c *ctCollector) waitFailed(t *testing.T, prefix, requestID, stage, code st
 	if d["stage"] != stage || d["code"] != code {
 		t.Fatalf("request %s failed with %v/%v, want %s/%s:\n%s", requestID, d["stage"], d["code"], stage, code, m.Data)
 	}
+	installtest.CheckFailedMessage(t, installtest.Message{Subject: requestID, Data: d}, "")
 	ctCheckFailedShape(t, d)
 	return d
 }

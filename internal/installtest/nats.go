@@ -12,7 +12,8 @@ import (
 
 // AwaitTerminal waits, at most limit, until INSTALL_EVENTS read over js holds a terminal
 // event of every request, and returns those events by request id (each id given once). It only reads: the
-// installer under test runs on its own clock, as a separate process does.
+// installer under test runs on its own clock, as a separate process does. A failed event
+// whose message names an address fails the test (CheckFailedMessage).
 func AwaitTerminal(t testing.TB, js jetstream.JetStream, limit time.Duration, requestIDs ...string) map[string]Message {
 	t.Helper()
 	got := make(map[string]Message, len(requestIDs))
@@ -31,5 +32,10 @@ func AwaitTerminal(t testing.TB, js jetstream.JetStream, limit time.Duration, re
 		}
 		return len(got) == len(requestIDs)
 	})
+	for _, m := range got {
+		if m.Type == Subjects.Failed() {
+			CheckFailedMessage(t, m, "")
+		}
+	}
 	return got
 }

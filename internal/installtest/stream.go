@@ -180,8 +180,8 @@ func (e *Env) Terminal(requestID string) Message {
 }
 
 // CheckFailedMessage fails the test when a failed event's message carries what belongs in
-// the installer's logs only: a URL, the API's address, or a Go network error. baseURL is
-// the Atlassian API's.
+// the installer's logs only: a URL, the API's address, or a Go network error. baseURL, when
+// known, is the Atlassian API's.
 func CheckFailedMessage(t testing.TB, m Message, baseURL string) {
 	t.Helper()
 	msg, _ := m.Data["message"].(string)
