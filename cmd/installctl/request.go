@@ -112,11 +112,6 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 		return err
 	}
 
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	// The follower is positioned before the request is published, so that an outcome the
 	// installer publishes quickly cannot be missed.
 	f, err := newFollower(ctx, c, subj, id, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy})
@@ -140,6 +135,13 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 		r = &planRenderer{w: a.stdout, errw: a.stderr, asJSON: o.asJSON}
 	}
 	r.published(id, ack)
+	// --timeout counts from the publication: it bounds the wait for the outcome, never
+	// the setting up of the follower or the publish, which end on their own.
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
 	return a.follow(ctx, f, r, id, o.timeout)
 }
 
