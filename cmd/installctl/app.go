@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,8 @@ type app struct {
 	isTerminal func(w io.Writer) bool
 	// stdinIsTerminal says whether destructive commands can ask for confirmation on r.
 	stdinIsTerminal func(r io.Reader) bool
+	// clock times the live display's phases and drives its refresh.
+	clock clockwork.Clock
 
 	natsURL string
 	prefix  string
@@ -36,7 +39,8 @@ type app struct {
 }
 
 func newApp(getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: fileIsTerminal, stdinIsTerminal: readerIsTerminal}
+	return &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: fileIsTerminal, stdinIsTerminal: readerIsTerminal,
+		clock: clockwork.NewRealClock()}
 }
 
 // fileIsTerminal reports whether w is a file attached to a terminal.

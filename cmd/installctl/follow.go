@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -66,6 +67,14 @@ func (f *follower) run(ctx context.Context, r renderer) (*outcome, error) {
 	}
 	defer msgs.Stop()
 
+	var ticks <-chan time.Time
+	rr, refreshing := r.(refresher)
+	if refreshing {
+		tk := rr.ticker()
+		defer tk.Stop()
+		ticks = tk.Chan()
+	}
+
 	evCh := make(chan jetstream.Msg)
 	errCh := make(chan error, 1)
 	go func() {
@@ -92,6 +101,8 @@ func (f *follower) run(ctx context.Context, r renderer) (*outcome, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-ticks:
+			rr.refresh()
 		case err := <-errCh:
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil {
 				return nil, ctx.Err()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
@@ -30,6 +31,8 @@ type env struct {
 	tty     bool
 	// stdinTTY makes standard input a terminal, on which destructive commands ask.
 	stdinTTY bool
+	// clock, when set, is installctl's clock instead of the real one.
+	clock *clockwork.FakeClock
 	// world is the shared test environment: the NATS server, a sandbox, a fake clock, and
 	// installers when a test runs one.
 	world *installtest.Env
@@ -74,6 +77,9 @@ func (e *env) start(stdin string, args ...string) *running {
 		a.isTerminal = func(w io.Writer) bool { return w == io.Writer(r.stdout) }
 	}
 	a.stdinIsTerminal = func(io.Reader) bool { return e.stdinTTY }
+	if e.clock != nil {
+		a.clock = e.clock
+	}
 	go func() { r.done <- a.run(ctx, append([]string{"--nats-url", e.url}, args...)) }()
 	e.t.Cleanup(cancel)
 	return r

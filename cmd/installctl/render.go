@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -20,6 +21,13 @@ type renderer interface {
 	warn(err error)
 }
 
+// refresher is a renderer whose display changes with time alone: while the follower waits for
+// events, it calls refresh on every tick of the renderer's ticker.
+type refresher interface {
+	ticker() clockwork.Ticker
+	refresh()
+}
+
 // newRenderer picks the output form: JSON when asked, the live display when stdout is a
 // terminal and one request is followed, plain lines otherwise.
 func (a *app) newRenderer(asJSON, single bool) renderer {
@@ -27,7 +35,7 @@ func (a *app) newRenderer(asJSON, single bool) renderer {
 	case asJSON:
 		return &jsonRenderer{w: a.stdout, errw: a.stderr}
 	case single && a.isTerminal(a.stdout):
-		return newTTYRenderer(a.stdout, a.stderr)
+		return newTTYRenderer(a.stdout, a.stderr, a.clock)
 	default:
 		return &lineRenderer{w: a.stdout, errw: a.stderr}
 	}

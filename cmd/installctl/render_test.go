@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
@@ -11,7 +12,7 @@ import (
 
 func TestTTYRendererMarksTheFailedPhase(t *testing.T) {
 	var out strings.Builder
-	r := newTTYRenderer(&out, &out)
+	r := newTTYRenderer(&out, &out, clockwork.NewFakeClock())
 	r.published("req-1", &jetstream.PubAck{Stream: events.StreamRequests, Sequence: 1})
 	r.progress(&journeyView{RequestID: "req-1", Phase: phaseOrder, ProvisionRequestID: "prov-1"})
 	r.outcome(&outcome{Kind: kindFailed, RequestID: "req-1",

@@ -6,23 +6,32 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ttyRenderer redraws a small block in place: one line per phase, marked done, current,
-// failed or pending, and the outcome underneath.
+// failed or pending, the current phase with the time it has taken so far, and the outcome
+// underneath.
 type ttyRenderer struct {
 	w, errw   io.Writer
+	clock     clockwork.Clock
 	requestID string
-	reached   phase // the phase in progress
-	failed    bool  // the journey failed, in phase failedAt
+	reached   phase     // the phase in progress
+	since     time.Time // when the display saw the phase in progress begin
+	failed    bool      // the journey failed, in phase failedAt
 	failedAt  phase
 	detail    [len(phaseNames)]string
 	result    string // the terminal line
 	drawn     int    // lines drawn last time, to move the cursor back over them
 }
 
-func newTTYRenderer(w, errw io.Writer) *ttyRenderer { return &ttyRenderer{w: w, errw: errw} }
+func newTTYRenderer(w, errw io.Writer, clock clockwork.Clock) *ttyRenderer {
+	return &ttyRenderer{w: w, errw: errw, clock: clock}
+}
+
+// refreshEvery is how often the elapsed time of the phase in progress is redrawn.
+const refreshEvery = time.Second
 
 const (
 	markDone    = "✔"
@@ -38,7 +47,11 @@ func (r *ttyRenderer) draw() {
 	}
 	lines := []string{fmt.Sprintf("request %s", r.requestID)}
 	for p := phaseLookup; p <= phaseDone; p++ {
-		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %s %-13s %s", r.mark(p), p, r.detail[p]), " "))
+		text := r.detail[p]
+		if p == r.reached && r.running() {
+			text = r.clock.Since(r.since).Round(time.Second).String() + "  " + text
+		}
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("  %s %-13s %s", r.mark(p), p, text), " "))
 	}
 	if r.result != "" {
 		lines = append(lines, r.result)
@@ -67,8 +80,20 @@ func (r *ttyRenderer) mark(p phase) string {
 	return markPending
 }
 
+// running reports whether a phase is still in progress, its time counting.
+func (r *ttyRenderer) running() bool { return !r.failed && r.reached < phaseDone && r.result == "" }
+
+func (r *ttyRenderer) ticker() clockwork.Ticker { return r.clock.NewTicker(refreshEvery) }
+
+func (r *ttyRenderer) refresh() {
+	if r.running() {
+		r.draw()
+	}
+}
+
 func (r *ttyRenderer) published(requestID string, ack *jetstream.PubAck) {
 	r.requestID = requestID
+	r.advance(phaseLookup)
 	if ack.Duplicate {
 		r.detail[phaseLookup] = "(already published: following its earlier journey)"
 	}
@@ -77,7 +102,10 @@ func (r *ttyRenderer) published(requestID string, ack *jetstream.PubAck) {
 
 func (r *ttyRenderer) advance(p phase) {
 	if p > r.reached && !r.failed {
-		r.reached = p
+		r.reached, r.since = p, r.clock.Now()
+	}
+	if r.since.IsZero() {
+		r.since = r.clock.Now() // the first phase seen counts from when it was seen
 	}
 }
 

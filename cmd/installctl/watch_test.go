@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
@@ -156,6 +158,32 @@ func TestRequestWatchTerminal(t *testing.T) {
 	}
 	if !strings.Contains(final, "provisioned https://acme-jira.atlassian.net") {
 		t.Errorf("final drawing lacks the outcome:\n%s", final)
+	}
+}
+
+func TestRequestWatchTerminalShowsPhaseElapsed(t *testing.T) {
+	e := setup(t)
+	e.tty = true
+	e.clock = clockwork.NewFakeClock()
+	id := "watch-elapsed"
+	r := e.start(validRequest, "request", "-", "--id", id, "--watch")
+	e.waitForRequest(1)
+	e.putJourney(handlers.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: handlers.StatusRunning,
+		Step: handlers.StepLookedUp, UpdatedAt: e.clock.Now()})
+	current := markCurrent + " provisioning  "
+	installtest.Eventually(t, "provisioning shown in progress", func() bool { return strings.Contains(r.stdout.String(), current+"0s") })
+
+	// No event arrives while the phase waits: the display's ticker alone redraws it.
+	e.clock.Advance(90 * time.Second)
+	installtest.Eventually(t, "the elapsed time redrawn", func() bool { return strings.Contains(r.stdout.String(), current+"1m30s") })
+
+	e.journey(id, false)
+	res := r.wait(t)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", res.code, res.stderr)
+	}
+	if final := res.stdout[strings.LastIndex(res.stdout, "request "+id):]; strings.Contains(final, "1m30s") {
+		t.Errorf("the final drawing still counts time:\n%s", final)
 	}
 }
 
