@@ -14,7 +14,7 @@ import (
 )
 
 // clusterReady bounds how long a cluster may take to elect its JetStream meta leader.
-const clusterReady = 30 * time.Second
+const clusterReady = 60 * time.Second
 
 // natsCluster is the compose file's three-node JetStream cluster in one process: each node on
 // 127.0.0.1 with random ports, its own store, fsync on every write, routes to every node.

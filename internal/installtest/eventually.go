@@ -8,7 +8,7 @@ import (
 )
 
 // Timeout bounds every wait: a deadline for a hung system, not a speed expectation.
-const Timeout = 20 * time.Second
+const Timeout = 60 * time.Second
 
 // Step is how far Env's waits move the fake clock between two checks: short beside the
 // poll intervals of Config, so no timer is skipped over.
