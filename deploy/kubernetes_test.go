@@ -372,6 +372,9 @@ func TestKubernetesBase(t *testing.T) {
 	if _, ok := cm.Data["NATS_CREDS"]; !ok {
 		t.Error("no NATS_CREDS: the installer would connect to NATS unauthenticated")
 	}
+	if got, want := cm.Data["NATS_INBOX_PREFIX"], inboxPrefixes["installer"]; got != want {
+		t.Errorf("NATS_INBOX_PREFIX %q: the installer user of nats/accounts.conf may subscribe to %s.> only", got, want)
+	}
 	if _, ok := cm.Data["NATS_CA"]; ok {
 		for _, u := range strings.Split(cm.Data["NATS_URL"], ",") {
 			if !strings.HasPrefix(u, "tls://") {
