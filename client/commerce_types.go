@@ -68,9 +68,10 @@ type BillingPeriodDetails struct {
 }
 
 // OrderRequest is the body of POST /commerce/api/v2/orders (and v1). OrderID is
-// the caller's idempotency key.
+// the caller's idempotency key; left empty, it is left out (an order not yet sent, as
+// a dry run shows it).
 type OrderRequest struct {
-	OrderID              string        `json:"orderId"`
+	OrderID              string        `json:"orderId,omitempty"`
 	TransactionAccountID string        `json:"transactionAccountId"`
 	InvoiceGroupID       string        `json:"invoiceGroupId"`
 	Items                []OrderItem   `json:"items"`

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -58,13 +57,10 @@ func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
 	if provisioning.Body, err = json.Marshal(provisionRequest(r)); err != nil {
 		return nil, fmt.Errorf("plan the provisioning request: %w", err)
 	}
-	// The orderId and the provisionRequestId are left empty: known only once provisioning is
-	// answered, they are not part of the plan.
+	// The orderId and the provisionRequestId are left empty, and so out of the body: known
+	// only once provisioning is answered, they are not part of the plan.
 	order, err := json.Marshal(orderRequest(&State{Request: r, Plan: st.Plan}))
 	if err != nil {
-		return nil, fmt.Errorf("plan the order: %w", err)
-	}
-	if order, err = withoutKey(order, "orderId"); err != nil {
 		return nil, fmt.Errorf("plan the order: %w", err)
 	}
 	p := &events.Planned{
@@ -79,34 +75,6 @@ func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
 		p.Site = &site
 	}
 	return &Outcome{Type: in.subjects.Planned(), Planned: p}, nil
-}
-
-// withoutKey removes a member of a JSON object, keeping the others as they are, in order.
-func withoutKey(obj []byte, key string) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	if _, err := dec.Token(); err != nil { // {
-		return nil, err
-	}
-	out := []byte{'{'}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		if k == key {
-			continue
-		}
-		if len(out) > 1 {
-			out = append(out, ',')
-		}
-		name, _ := json.Marshal(k)
-		out = append(append(append(out, name...), ':'), v...)
-	}
-	return append(out, '}'), nil
 }
 
 // checkPlan refuses, before any Atlassian call, a dry run whose plan could not be carried: it
