@@ -69,6 +69,9 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 	}
 	result, delay := FaultRetried, in.retryDelay(delivered)
 	if st.Faults >= MaxFaults && !st.Terminal() {
+		if st.Step == StepOrdering {
+			in.orderAtFault(ctx, st, log)
+		}
 		f := internalError(st)
 		st.Outcome = in.outcomeFailed(st, f)
 		st.Step, st.Status, st.CompletedAt = StepDone, StatusFailed, in.now()
@@ -132,6 +135,27 @@ func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*State, uint64
 		return nil, 0, nil
 	}
 	return st, rev, nil
+}
+
+// orderAtFault reads, before a journey at StepOrdering ends internal_error, the order that
+// may have been placed: found, it is recorded, to be announced before the failure. Not
+// found, or not read (a read may lag the write), the failure says it may exist. A panic of
+// the read is no reason to go on: it counts as not read.
+func (in *Installer) orderAtFault(ctx context.Context, st *State, log *slog.Logger) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("reading the order panicked", "order_id", st.OrderID, "panic", r)
+		}
+	}()
+	// Without credentials for the organization the read fails, and the journey ends all the same.
+	cctx, _ := (&journey{in: in, st: st}).withCredentials(ctx)
+	o, _, err := in.api.Commerce.GetOrder(cctx, st.OrderID, st.Plan.TransactionAccountID)
+	if err != nil {
+		log.Warn("the order was not seen before the journey ends; it may exist", "order_id", st.OrderID, "read_error", err)
+		return
+	}
+	st.Order = orderAnswerFromRead(orderRequest(st), o)
+	log.Info("ordered", "order_id", st.OrderID, "slug", st.Order.Slug, "provision_request_id", st.ProvisionRequestID)
 }
 
 // internalError is the failure of a journey that failed the same way MaxFaults times. Once the

@@ -259,3 +259,62 @@ func TestDuplicateFaultsLeaveTheJourney(t *testing.T) {
 	}
 	e.Settled()
 }
+
+// panicAtOrder panics at every order, after sending it to Atlassian when send is set: a bug
+// that loses the answer of an accepted order, or one that may come after the order went out.
+type panicAtOrder struct {
+	handlers.Commerce
+	send bool
+}
+
+func (p panicAtOrder) CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error) {
+	if p.send {
+		if _, _, err := p.Commerce.CreateOrder(ctx, req); err != nil {
+			return nil, nil, err
+		}
+	}
+	panic("bug at the order")
+}
+
+// TestFaultsAtOrderingReadTheOrder: a journey that faults at every delivery once its order
+// may have been sent reads the order before it ends internal_error. Found, ordered is
+// published first; not found, the failure says the order may exist. Either way it keeps the
+// orderId and is not retryable, and the order is placed at most once.
+func TestFaultsAtOrderingReadTheOrder(t *testing.T) {
+	for _, sent := range []bool{true, false} {
+		name := map[bool]string{true: "order accepted", false: "order never sent"}[sent]
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			faults := newFaultCounts()
+			api := handlers.ClientAPI(e.Client)
+			api.Commerce = panicAtOrder{Commerce: e.Client.Commerce, send: sent}
+			e.Start(e.JS, api, e.faultConfig(faults))
+			id := "faults-ordering-1"
+			e.Publish(id, jiraOnNewSite("faults-ordering"))
+			term := e.Terminal(id)
+			f := term.Data
+			if term.Type != subjects.Failed() || f["code"] != events.CodeInternalError || f["stage"] != events.StageOrder ||
+				f["retryable"] != false || f["orderId"] != handlers.OrderID(id) {
+				t.Fatalf("%s %v", term.Type, f)
+			}
+			want := map[bool]string{true: "the order was accepted", false: "the order may have been placed"}[sent]
+			if msg, _ := f["message"].(string); !strings.Contains(msg, want) || strings.Contains(msg, "nothing was") {
+				t.Errorf("message %q", msg)
+			}
+			evs := installtest.Of(e.Outcomes(), id)
+			if sent && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || evs[0].Data["orderId"] != handlers.OrderID(id)) {
+				t.Errorf("events %v, want ordered then failed", types(evs))
+			}
+			if !sent && len(evs) != 1 {
+				t.Errorf("events %v, want failed only", types(evs))
+			}
+			e.Settled()
+			if n, want := len(e.OrdersOf(id)), map[bool]int{true: 1, false: 0}[sent]; n != want {
+				t.Errorf("%d orders, want %d", n, want)
+			}
+			if d := faults[handlers.FaultEnded].Load(); d != 1 {
+				t.Errorf("%d journeys ended by faults", d)
+			}
+		})
+	}
+}
