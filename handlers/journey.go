@@ -164,9 +164,10 @@ func (j *journey) claim(ctx context.Context) (done bool, err error) {
 func (j *journey) next(ctx context.Context) error {
 	st := j.st
 	// An accepted order is announced even past the journey timeout: ordered means the
-	// order was accepted, and a subscriber must learn of what was bought.
+	// order was accepted, and a subscriber must learn of what was bought. It is announced
+	// at once, holding no slot: it never queues behind journeys waiting on the API.
 	if st.Step == StepOrdered && !st.published(j.in.subjects.Ordered()) {
-		return j.d.step(ctx, j.observed(StepNamePublishOrdered, j.publishOrdered))
+		return j.observed(StepNamePublishOrdered, j.publishOrdered)(ctx)
 	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
 		if st.Step == StepOrdering {

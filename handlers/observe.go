@@ -21,7 +21,7 @@ type StepInfo struct {
 }
 
 // StepObserver is called as each journey step starts, once it holds its concurrency
-// slot. The step runs on the returned context, and end is called with the step's result.
+// slot (publish_ordered holds none: outcomes never wait for a slot). The step runs on the returned context, and end is called with the step's result.
 // Tracing and metrics hook in here (Config.Observe), so that journey code imports neither.
 // It must be safe for concurrent use.
 type StepObserver func(ctx context.Context, s StepInfo) (_ context.Context, end func(error))
