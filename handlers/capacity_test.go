@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,16 +69,21 @@ func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 	}
 }
 
-// TestAckWaitFollowsConfig: a process started with another AckWait changes the existing
-// consumer's, so that its heartbeat (every AckWait/3) always comes before the consumer's
-// ack wait ends.
-func TestAckWaitFollowsConfig(t *testing.T) {
+// TestOneConsumerConfiguration: a second installer configured with another AckWait and
+// MaxAckPending leaves the consumer as the first created it, says so, and follows the
+// consumer's: its leases last twice the consumer's ack wait, not its own.
+func TestOneConsumerConfiguration(t *testing.T) {
 	e := newEnv(t)
 	first := e.StartDefault()
-	first.Stop(t)
+	var logs installtest.LogBuffer
 	cfg := e.Config()
-	cfg.AckWait = 2 * time.Second
-	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+	cfg.AckWait, cfg.MaxAckPending = 2*time.Second, 100
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	h := newHeldCall(false)
+	h.Installations, h.Commerce = e.Client.Installations, e.Client.Commerce
+	e.Start(e.JS, handlers.API{Installations: h, Commerce: h, Workspaces: e.Client.Workspaces}, cfg)
+	first.Stop(t) // the second installer runs the journey
+
 	stream, err := e.JS.Stream(context.Background(), events.StreamRequests)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +92,30 @@ func TestAckWaitFollowsConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cons.CachedInfo().Config.AckWait; got != 2*time.Second {
-		t.Errorf("consumer ack wait %s, want 2s", got)
+	want := e.Config().AckWait
+	if cc := cons.CachedInfo().Config; cc.AckWait != want || cc.MaxAckPending != handlers.DefaultMaxAckPending {
+		t.Errorf("consumer ack wait %s, max ack pending %d; want the first installer's %s, %d", cc.AckWait, cc.MaxAckPending, want, handlers.DefaultMaxAckPending)
+	}
+	for _, s := range []string{"level=WARN", "ack_wait=30s configured_ack_wait=2s", "max_ack_pending=20000 configured_max_ack_pending=100", "nats consumer edit"} {
+		if !strings.Contains(logs.String(), s) {
+			t.Errorf("log lacks %q:\n%s", s, logs.String())
+		}
+	}
+
+	e.Publish("follows", jiraOnNewSite("follows"))
+	e.Eventually("provisioning sent", func() bool {
+		select {
+		case <-h.sent:
+			return true
+		default:
+			return false
+		}
+	})
+	if st := e.Journey("follows"); st.Lease.Until.Sub(st.ProvisionSentAt) != 2*want {
+		t.Errorf("lease of %s, want twice the consumer's ack wait %s", st.Lease.Until.Sub(st.ProvisionSentAt), want)
+	}
+	close(h.release)
+	if term := e.Terminal("follows"); term.Type != subjects.Provisioned() {
+		t.Errorf("terminal event %s %v", term.Type, term.Data)
 	}
 }

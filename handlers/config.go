@@ -63,11 +63,14 @@ type Config struct {
 	MaxPollInterval time.Duration
 	// JourneyTimeout, counted from the journey's first sight, ends it with deadline_exceeded.
 	JourneyTimeout time.Duration
-	// AckWait of the durable consumer (INSTALLER_ACK_WAIT), set on an existing one too; a
-	// held message is marked in progress every AckWait/3, and a step's lease lasts
-	// 2×AckWait, so a crashed process's journeys resume within about 3×AckWait.
+	// AckWait of the durable consumer (INSTALLER_ACK_WAIT) when the installer creates it;
+	// an existing consumer keeps its own, which the installer follows (and logs when it
+	// differs). A held message is marked in progress every third of the consumer's ack
+	// wait, and a step's lease lasts twice it, so a crashed process's journeys resume
+	// within about three times it.
 	AckWait time.Duration
-	// MaxAckPending bounds the messages held at once, waiting journeys included.
+	// MaxAckPending bounds the messages held at once, waiting journeys included; like
+	// AckWait, set when the installer creates the consumer.
 	MaxAckPending int
 	// DrainTimeout bounds how long Run waits for running steps once its context ends.
 	DrainTimeout time.Duration

@@ -23,7 +23,7 @@ type Handler func(ctx context.Context, d *Delivery) error
 type Middleware func(Handler) Handler
 
 // Delivery is one delivery of a message from INSTALL_REQUESTS. While a handler holds it,
-// the runtime marks it in progress every AckWait/3, including while the journey waits
+// the runtime marks it in progress every third of the consumer's AckWait, including while the journey waits
 // between polls, so JetStream never redelivers a message that is being worked on.
 type Delivery struct {
 	// Msg is the JetStream message.
@@ -91,7 +91,7 @@ func (d *Delivery) settle(f func() error) error {
 
 // heartbeat marks the message in progress until it is settled or the handler returns.
 func (d *Delivery) heartbeat(stop <-chan struct{}) {
-	t := d.in.clock.NewTicker(d.in.cfg.AckWait / 3)
+	t := d.in.clock.NewTicker(d.in.ackWaitOf() / 3)
 	defer t.Stop()
 	for {
 		select {

@@ -34,6 +34,7 @@ type Installer struct {
 	draining chan struct{}
 	ready    atomic.Bool
 	running  atomic.Bool
+	ackWait  atomic.Int64 // the consumer's, which may differ from cfg.AckWait
 }
 
 // NewInstaller checks the configuration; Run does the work. It returns an error wrapping
@@ -75,6 +76,9 @@ func (in *Installer) Ready() bool {
 }
 
 func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
+
+// ackWaitOf is the ack wait of the consumer, which heartbeats and leases keep to.
+func (in *Installer) ackWaitOf() time.Duration { return time.Duration(in.ackWait.Load()) }
 
 // Run creates the streams, the journey bucket and the durable consumer when missing
 // (existing ones are left as they are), trying again while JetStream is not ready to

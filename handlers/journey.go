@@ -279,7 +279,7 @@ func (j *journey) save(ctx context.Context) error {
 // lease marks the journey as being stepped by this delivery, so that a redelivery of the
 // same message elsewhere does not run the step too.
 func (j *journey) lease() Lease {
-	return Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.cfg.AckWait)}
+	return Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
 }
 
 // lookUpStep runs the look-ups; a dry run ends there, with its plan as outcome.

@@ -206,8 +206,11 @@ func (in *Installer) reportLimits(ctx context.Context) time.Duration {
 	return in.cfg.JourneyRetention
 }
 
-// ensureConsumer looks the durable consumer up, creating it when missing, and gives it
-// the configured ack wait.
+// ensureConsumer looks the durable consumer up, creating it with the configured settings
+// when missing. An existing consumer keeps its settings: one configuration for every
+// instance, not that of whichever started last. A configuration that differs is logged,
+// and the installer follows the consumer's (its heartbeats and leases keep to the
+// consumer's ack wait).
 func (in *Installer) ensureConsumer(ctx context.Context, requests jetstream.Stream) (jetstream.Consumer, error) {
 	cons, err := requests.Consumer(ctx, in.cfg.Consumer)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -231,14 +234,18 @@ func (in *Installer) ensureConsumer(ctx context.Context, requests jetstream.Stre
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", in.cfg.Consumer, err)
 	}
-	// The consumer's ack wait follows the configuration: a held message is marked in
-	// progress every AckWait/3, which must come before the consumer's own ack wait ends.
-	if cc := cons.CachedInfo().Config; cc.AckWait != in.cfg.AckWait {
-		cc.AckWait = in.cfg.AckWait
-		if cons, err = requests.UpdateConsumer(ctx, cc); err != nil {
-			return nil, fmt.Errorf("consumer %s: ack wait: %w", in.cfg.Consumer, err)
-		}
-		in.log.Info("consumer ack wait changed", "consumer", in.cfg.Consumer, "ack_wait", in.cfg.AckWait)
+	cc := cons.CachedInfo().Config
+	var differ []any
+	if cc.AckWait != in.cfg.AckWait {
+		differ = append(differ, "ack_wait", cc.AckWait, "configured_ack_wait", in.cfg.AckWait)
 	}
+	if cc.MaxAckPending != in.cfg.MaxAckPending {
+		differ = append(differ, "max_ack_pending", cc.MaxAckPending, "configured_max_ack_pending", in.cfg.MaxAckPending)
+	}
+	if differ != nil {
+		in.log.Warn("the consumer's settings differ from this installer's configuration: following the consumer's "+
+			"(change them for every instance with nats consumer edit)", append([]any{"consumer", in.cfg.Consumer}, differ...)...)
+	}
+	in.ackWait.Store(int64(cc.AckWait))
 	return cons, nil
 }
