@@ -41,18 +41,15 @@ func (in *Installer) consume(ctx context.Context, cons jetstream.Consumer, deliv
 	}
 }
 
-// fetch runs one message iterator until it fails for good, and returns why.
+// fetchRetryPause spaces the pull requests that follow a failed one.
+const fetchRetryPause = 250 * time.Millisecond
+
+// fetch pulls requests and hands each to deliver until pulling fails for good, and
+// returns why. It pulls only as many messages as it has room for (see room): a backlog
+// stays on the server, for every instance to take its share, instead of waiting in one
+// instance's buffer. Each pull expires after pullExpiry with heartbeats, so that a pull
+// request lost with a NATS node is noticed within seconds.
 func (in *Installer) fetch(ctx context.Context, cons jetstream.Consumer, deliver func(jetstream.Msg), first bool) error {
-	it, err := cons.Messages(
-		jetstream.PullMaxMessages(min(max(2*in.cfg.Concurrency, 16), 1000)),
-		jetstream.PullExpiry(pullExpiry),
-	)
-	if err != nil {
-		return fmt.Errorf("consume %s: %w", in.cfg.Consumer, err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
-	defer stop()
 	in.ready.Store(true)
 	if first {
 		in.log.Info("consuming install requests", "consumer", in.cfg.Consumer, "concurrency", in.cfg.Concurrency)
@@ -60,22 +57,89 @@ func (in *Installer) fetch(ctx context.Context, cons jetstream.Consumer, deliver
 		in.log.Info("consuming install requests again", "consumer", in.cfg.Consumer)
 	}
 	for {
-		msg, err := it.Next()
-		if err == nil {
-			deliver(msg)
-			continue
+		n := in.room(ctx)
+		if n == 0 {
+			return ctx.Err()
 		}
-		if ctx.Err() != nil || in.js.Conn().IsClosed() {
-			return err
+		batch, err := cons.Fetch(n, jetstream.FetchMaxWait(pullExpiry), jetstream.FetchHeartbeat(pullExpiry*2/5))
+		if err == nil {
+			err = in.take(ctx, batch, deliver)
 		}
 		switch {
-		case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrMsgIteratorClosed),
-			errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound),
-			errors.Is(err, jetstream.ErrBadRequest):
+		case err == nil:
+			continue
+		case ctx.Err() != nil || in.js.Conn().IsClosed():
 			return err
 		}
-		// A leadership change or a reconnect: the iterator pulls again by itself.
-		in.log.Warn("fetching install requests", "error", err)
+		lost := errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, jetstream.ErrConsumerDeleted) ||
+			errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrBadRequest) ||
+			errors.Is(err, nats.ErrNoResponders)
+		if !lost {
+			// A leadership change or a reconnect: pull again.
+			in.log.Warn("fetching install requests", "error", err)
+		}
+		t := time.NewTimer(fetchRetryPause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		if lost {
+			return err
+		}
+	}
+}
+
+// take hands the messages of one pull to deliver as they arrive. When ctx ends first, the
+// rest are handed back to the consumer at once.
+func (in *Installer) take(ctx context.Context, batch jetstream.MessageBatch, deliver func(jetstream.Msg)) error {
+	msgs := batch.Messages()
+	for {
+		select {
+		case msg, ok := <-msgs:
+			if !ok {
+				err := batch.Error()
+				if errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrBatchCompleted) {
+					return nil
+				}
+				return err
+			}
+			in.unstarted.Add(1)
+			deliver(msg)
+		case <-ctx.Done():
+			go func() {
+				for msg := range msgs {
+					_ = msg.Nak()
+				}
+			}()
+			return ctx.Err()
+		}
+	}
+}
+
+// room waits until this instance can work on more messages, and says on how many: its
+// free concurrency slots, less the messages it holds whose journeys have not yet begun a
+// step. Journeys waiting between polls hold their messages but no slot, and take no room.
+// It returns 0 once ctx ends.
+func (in *Installer) room(ctx context.Context) int {
+	for {
+		if n := in.cfg.Concurrency - len(in.slots) - int(in.unstarted.Load()); n > 0 {
+			return n
+		}
+		select {
+		case <-in.roomMade:
+		case <-ctx.Done():
+			return 0
+		}
+	}
+}
+
+// makeRoom wakes room: a slot was given back, or a message began its journey.
+func (in *Installer) makeRoom() {
+	select {
+	case in.roomMade <- struct{}{}:
+	default:
 	}
 }
 

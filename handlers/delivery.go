@@ -31,6 +31,8 @@ type Delivery struct {
 	meta *jetstream.MsgMetadata
 	in   *Installer
 
+	begun bool // the handler took a slot or returned: the message takes no more fetching room
+
 	mu      sync.Mutex
 	settled bool
 	done    chan struct{} // closed once settled: the heartbeat stops
@@ -126,13 +128,27 @@ func (d *Delivery) step(ctx context.Context, f func(context.Context) error) erro
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	defer func() { <-d.in.slots }()
+	d.begin()
+	defer func() {
+		<-d.in.slots
+		d.in.makeRoom()
+	}()
 	select {
 	case <-d.in.draining:
 		return ErrDraining // both were ready: draining wins
 	default:
 	}
 	return f(ctx)
+}
+
+// begin marks the delivery's journey as begun, the first time: the fetch may take one
+// more message in its place. Only the handler's goroutine calls it.
+func (d *Delivery) begin() {
+	if !d.begun {
+		d.begun = true
+		d.in.unstarted.Add(-1)
+		d.in.makeRoom()
+	}
 }
 
 // wait waits on the installer's clock, holding no slot.

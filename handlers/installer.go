@@ -35,6 +35,10 @@ type Installer struct {
 	ready    atomic.Bool
 	running  atomic.Bool
 	ackWait  atomic.Int64 // the consumer's, which may differ from cfg.AckWait
+	// unstarted counts the messages fetched whose journeys have not begun a step; roomMade
+	// wakes the fetch when they begin or slots are given back.
+	unstarted atomic.Int64
+	roomMade  chan struct{}
 }
 
 // NewInstaller checks the configuration; Run does the work. It returns an error wrapping
@@ -61,6 +65,7 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		instance: uuid.NewString()[:8],
 		slots:    make(chan struct{}, cfg.Concurrency),
 		draining: make(chan struct{}),
+		roomMade: make(chan struct{}, 1),
 	}
 	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
@@ -132,6 +137,8 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		in.log.Error("message without JetStream metadata", "subject", msg.Subject(), "error", err)
 		_ = msg.Term()
+		in.unstarted.Add(-1)
+		in.makeRoom()
 		return
 	}
 	d := &Delivery{Msg: msg, meta: meta, in: in, done: make(chan struct{})}
@@ -140,6 +147,7 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 	defer close(stop)
 
 	err = in.handler(ctx, d)
+	d.begin()
 	if d.Settled() {
 		if err != nil {
 			in.log.Warn("after settling", "seq", meta.Sequence.Stream, "error", err)
