@@ -21,22 +21,28 @@ const (
 )
 
 // CheckOutcomes builds, without publishing, the largest outcome events the journey of request
-// r (id requestID) may publish — ordered, provisioned, and failed with the longest message —
-// with values of maxAPIValue characters wherever Atlassian's answers add one, and checks that
-// each one's data is at most MaxOutcomeData. Data no outcome could carry returns a
-// *ValidationError naming the field to blame: the longest value the request adds, when
-// leaving it out would make the event fit, otherwise "products" (too many of them). The
-// event's attributes need no check here: CheckRequestEvent bounds the id, the installer sets
-// the source, an invalid traceparent is dropped.
-func (p *Publisher) CheckOutcomes(requestID string, r *Request) error {
-	for _, o := range largestOutcomes(requestID, r) {
+// r (id requestID) may publish — ordered, provisioned, failed with the longest message and, for a
+// dry run, planned — with values of maxAPIValue characters wherever Atlassian's answers add one,
+// and checks that each one's data is at most MaxOutcomeData. The largest plan of a dry run is
+// the caller's to build (handlers.CheckOutcomes: the journey's own code builds plans); nil
+// leaves planned out. Data no outcome could carry returns a *ValidationError naming the field
+// to blame: the longest value the request adds to that event, when leaving it out would make
+// the event fit, otherwise "products" (too many of them). The event's attributes need no check
+// here: CheckRequestEvent bounds the id, the installer sets the source, an invalid traceparent
+// is dropped.
+func (p *Publisher) CheckOutcomes(requestID string, r *Request, largestPlan *Planned) error {
+	outcomes := largestOutcomes(requestID, r)
+	if largestPlan != nil {
+		outcomes = append(outcomes, outcome{"planned", Subjects.Planned, largestPlan})
+	}
+	for _, o := range outcomes {
 		e, err := p.NewOutcome(requestID, o.typ(p.subj), o.data, "")
 		if err != nil {
 			return err
 		}
 		if n := len(e.Data()); n > MaxOutcomeData {
 			var fe fieldErrors
-			fe.add(blame(r, n-MaxOutcomeData), "the %s event would carry %d bytes of data, more than the %d an outcome may carry",
+			fe.add(blame(r, n-MaxOutcomeData, o.name == "planned"), "the %s event would carry %d bytes of data, more than the %d an outcome may carry",
 				o.name, n, MaxOutcomeData)
 			return fe.err()
 		}
@@ -89,8 +95,9 @@ func largestOutcomes(requestID string, r *Request) []outcome {
 }
 
 // blame names the field of r whose value, left out, would save more than over bytes: the
-// longest value the request adds to its outcomes; "products" when none would.
-func blame(r *Request, over int) string {
+// longest value the request adds to its outcomes (with planned, also those only a plan's
+// provisioning and order bodies carry); "products" when none would.
+func blame(r *Request, over int, planned bool) string {
 	field, longest := "products", 0
 	consider := func(name, v string) {
 		if n := jsonLen(v); n > longest {
@@ -105,9 +112,25 @@ func blame(r *Request, over int) string {
 	consider("familyContainerOfferingId", r.FamilyContainerOfferingID)
 	for i, p := range r.Products {
 		consider(fmt.Sprintf("products[%d].offeringId", i), p.OfferingID)
+		if planned {
+			consider(fmt.Sprintf("products[%d].location", i), p.Location)
+			consider(fmt.Sprintf("products[%d].chargeElement", i), p.ChargeElement)
+			consider(fmt.Sprintf("products[%d].parentEntitlementId", i), p.ParentEntitlementID)
+			consider(fmt.Sprintf("products[%d].pricingPlanId", i), p.PricingPlanID)
+		}
 	}
 	if r.App != nil {
 		consider("app.offeringId", r.App.OfferingID)
+		if planned {
+			consider("app.appKey", r.App.AppKey)
+			consider("app.productAri", r.App.ProductARI)
+			consider("app.chargeElement", r.App.ChargeElement)
+			consider("app.pricingPlanId", r.App.PricingPlanID)
+			consider("app.promotionCode", r.App.PromotionCode)
+		}
+	}
+	if planned {
+		consider("adminEmail", r.AdminEmail)
 	}
 	if longest <= over {
 		return "products"

@@ -36,7 +36,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		cpu := work(func() {
 			r, err = events.DecodeRequest(data, testNow)
 			if err == nil {
-				err = fuzzPub.CheckOutcomes("req-1", r)
+				err = fuzzPub.CheckOutcomes("req-1", r, nil)
 			}
 		})
 		if limit := 200*time.Millisecond + time.Duration(len(data))*100*time.Microsecond; cpu > limit {
@@ -83,7 +83,7 @@ func FuzzRequestMessage(f *testing.F) {
 		}
 		r, err := events.RequestFromEvent(ev, testNow)
 		if err == nil {
-			err = fuzzPub.CheckOutcomes(ev.ID(), r)
+			err = fuzzPub.CheckOutcomes(ev.ID(), r, nil)
 		}
 		checkAnswer(t, ev.ID(), r, err, events.Traceparent(ev))
 	})

@@ -111,10 +111,7 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 	req, err := events.RequestFromEvent(ev, now)
 	if err == nil {
 		// Before any Atlassian call: every outcome this journey may publish can be carried.
-		err = j.in.pub.CheckOutcomes(j.id, req)
-	}
-	if err == nil && req.DryRun {
-		err = j.in.checkPlan(j.id, req)
+		err = CheckOutcomes(j.in.pub, j.id, req)
 	}
 	if err != nil {
 		orgID := ""

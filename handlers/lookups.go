@@ -161,7 +161,7 @@ func sameSite(ws client.Workspace, site string) bool {
 	return strings.EqualFold(ws.Attributes.Name, site)
 }
 
-// Bounds of the look-ups a plan records, so that a plan always fits its event (checkPlan):
+// Bounds of the look-ups a plan records, so that a plan always fits its event (largestPlan):
 // a journey makes a handful; more (a site with many Jira workspaces) are left out.
 const (
 	maxLookups    = 12

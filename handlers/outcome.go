@@ -45,9 +45,18 @@ func (in *Installer) outcomeProvisioned(st *State, now time.Time) *Outcome {
 	return &Outcome{Type: in.subjects.Provisioned(), Provisioned: p}
 }
 
-// outcomePlanned is a dry run's plan: the provisioning request and the order the journey
-// would send, built by the code that sends them, and what the look-ups found.
+// outcomePlanned is a dry run's outcome: its plan.
 func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
+	p, err := planned(st)
+	if err != nil {
+		return nil, err
+	}
+	return &Outcome{Type: in.subjects.Planned(), Planned: p}, nil
+}
+
+// planned is a dry run's plan: the provisioning request and the order the journey would send,
+// built by the code that sends them, and what the look-ups found.
+func planned(st *State) (*events.Planned, error) {
 	r := st.Request
 	provisioning := events.PlannedCall{Method: http.MethodPost, Path: client.ProvisionProductsPath(r.OrgID)}
 	if r.App != nil {
@@ -74,14 +83,29 @@ func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
 		site := events.NewSiteRef(r.Site.Name)
 		p.Site = &site
 	}
-	return &Outcome{Type: in.subjects.Planned(), Planned: p}, nil
+	return p, nil
 }
 
-// checkPlan refuses, before any Atlassian call, a dry run whose plan could not be carried: it
-// builds the largest plan the journey may make, every value its look-ups add as long as an
-// Atlassian answer may make it and every look-up recorded, and checks its data fits an
-// outcome event. Requests that fit their other outcomes are far from this bound.
-func (in *Installer) checkPlan(requestID string, r *events.Request) error {
+// CheckOutcomes checks, before the first Atlassian call, that every outcome event the journey
+// of request r (id requestID) may publish fits NATS's limits (events.Publisher.CheckOutcomes):
+// ordered, provisioned, failed and, for a dry run, planned, with the largest plan its look-ups
+// may make. The installer refuses a request that does not fit as invalid_request; installctl
+// runs the same check before it publishes one. pub only builds the events.
+func CheckOutcomes(pub *events.Publisher, requestID string, r *events.Request) error {
+	var plan *events.Planned
+	if r.DryRun {
+		var err error
+		if plan, err = largestPlan(requestID, r); err != nil {
+			return err
+		}
+	}
+	return pub.CheckOutcomes(requestID, r, plan)
+}
+
+// largestPlan is the largest plan the dry run of r may make: every value its look-ups add as
+// long as an Atlassian answer may make it, and every look-up recorded. Requests that fit their
+// other outcomes are far from this bound.
+func largestPlan(requestID string, r *events.Request) (*events.Planned, error) {
 	long := strings.Repeat("x", 256)
 	plan := &Plan{TransactionAccountID: long, InvoiceGroupID: long, FamilyContainerEntitlementID: long,
 		ProductARI: long, DependsOnEntitlementID: long, NextBillingAnchorTimestamp: math.MaxInt64}
@@ -92,17 +116,5 @@ func (in *Installer) checkPlan(requestID string, r *events.Request) error {
 		// A path is URL-escaped; what a look-up found may hold what JSON escapes ("<": 6 bytes).
 		plan.Lookups = append(plan.Lookups, events.Lookup{Call: strings.Repeat("x", maxLookupText), Found: strings.Repeat("<", maxLookupText)})
 	}
-	out, err := in.outcomePlanned(&State{RequestID: requestID, Request: r, Plan: plan})
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(out.Planned)
-	if err != nil {
-		return err
-	}
-	if n := len(data); n > events.MaxOutcomeData {
-		return &events.ValidationError{Errors: []events.FieldError{{Field: "products",
-			Message: fmt.Sprintf("the planned event would carry %d bytes of data, more than the %d an outcome may carry", n, events.MaxOutcomeData)}}}
-	}
-	return nil
+	return planned(&State{RequestID: requestID, Request: r, Plan: plan})
 }

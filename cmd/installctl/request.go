@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers"
 )
 
 // defaultSource is the CloudEvents source of the requests installctl publishes.
@@ -40,7 +41,9 @@ func (a *app) requestCmd() *cobra.Command {
 		Short: "Validate an install request, publish it, and optionally watch it to its outcome",
 		Long: `Validate an install request (JSON as in the contract's atlassian.install.requested) with the
 installer's own rules, then publish it as a CloudEvent on the request subject and print its
-request id. Every wrong field is listed, and nothing is published, when the request is invalid.
+request id. Every wrong field is listed, and nothing is published, when the request is invalid,
+or when the installer would refuse it: an outcome event its journey could not publish (the field
+to blame is named), a request id or source it would dead-letter.
 
 With --watch, follow the request to its terminal event: a live display of its steps
 (look-ups, provisioning, order, waiting, done) on a terminal, plain lines otherwise, one JSON
@@ -72,7 +75,8 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 	if err != nil {
 		return invalid(err)
 	}
-	if err := validateRequest(data); err != nil {
+	req, err := events.DecodeRequest(data, time.Now()) // the installer's own decoding, which validates every field
+	if err != nil {
 		a.reportInvalid(err, o.asJSON)
 		return &exitError{code: exitInvalid}
 	}
@@ -80,6 +84,7 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 		if data, err = withDryRun(data); err != nil {
 			return invalid(err)
 		}
+		req.DryRun = true
 	}
 	id := o.id
 	if id == "" {
@@ -89,6 +94,12 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 	msg, err := requestMessage(subj, id, o.source, data, o.structured)
 	if err != nil {
 		return invalid(err)
+	}
+	// The installer's own check that every outcome of the journey can be published: what it
+	// would answer invalid_request is not published.
+	if err := handlers.CheckOutcomes(events.NewPublisher(nil, subj, ""), id, req); err != nil {
+		a.reportInvalid(err, o.asJSON)
+		return &exitError{code: exitInvalid}
 	}
 
 	c, err := a.connect()
@@ -176,12 +187,6 @@ func (a *app) readInput(name string) ([]byte, error) {
 	return b, nil
 }
 
-// validateRequest applies the installer's own decoding, which validates every field.
-func validateRequest(data []byte) error {
-	_, err := events.DecodeRequest(data, time.Now())
-	return err
-}
-
 // reportInvalid lists every field error on stderr, or as one JSON object on stdout.
 func (a *app) reportInvalid(err error, asJSON bool) {
 	ve, isValidation := errors.AsType[*events.ValidationError](err)
@@ -224,6 +229,9 @@ func requestMessage(subj events.Subjects, id, source string, data []byte, struct
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, fmt.Errorf("event: %w", err)
+	}
+	if err := events.CheckRequestEvent(&ev); err != nil {
+		return nil, fmt.Errorf("the installer would dead-letter this request (see --id and --source): %w", err)
 	}
 	if !structured {
 		return events.ToNATS(subj.Requested(), &ev)

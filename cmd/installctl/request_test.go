@@ -174,3 +174,66 @@ func TestRequestWithoutStreamsExplains(t *testing.T) {
 		t.Errorf("exit code %d, stderr %q; want 1 and a hint to start the installer", res.code, res.stderr)
 	}
 }
+
+// TestRequestRefusesWhatTheInstallerWouldNot: a request that passes validation but that the
+// installer would refuse — an outcome too large to publish (invalid_request), a dry run whose
+// plan is too large, an id the installer would dead-letter — exits 2 naming the field, and
+// nothing is published.
+func TestRequestRefusesWhatTheInstallerWouldNot(t *testing.T) {
+	var req map[string]any
+	if err := json.Unmarshal([]byte(validRequest), &req); err != nil {
+		t.Fatal(err)
+	}
+	with := func(change func(map[string]any)) string {
+		var r map[string]any
+		b, _ := json.Marshal(req)
+		_ = json.Unmarshal(b, &r)
+		change(r)
+		b, _ = json.Marshal(r)
+		return string(b)
+	}
+	longBilling := with(func(r map[string]any) {
+		r["billing"] = map[string]any{"transactionAccountId": strings.Repeat("t", 70_000), "invoiceGroupId": "ig-1"}
+	})
+	manyPlans := with(func(r map[string]any) {
+		p := r["products"].([]any)[0].(map[string]any)
+		p["pricingPlanId"] = strings.Repeat("p", 200)
+		var many []any
+		for range 120 {
+			many = append(many, p)
+		}
+		r["products"] = many
+	})
+	longPromotion := `{"orgId": "o-1", "adminEmail": "admin@acme.example", "site": {"name": "acme", "create": false},
+		"app": {"appKey": "com.vendor.app", "offeringId": "off-1", "hostProduct": "jira-software", "promotionCode": "` + strings.Repeat("P", 70_000) + `"}}`
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string // in stderr
+	}{
+		{"outcome too large", longBilling, []string{"request", "-"}, "billing.transactionAccountId: the ordered event would carry"},
+		{"plan too large", manyPlans, []string{"plan", "-", "--timeout", "10s"}, "products: the planned event would carry"},
+		{"the same request, not a dry run", manyPlans, []string{"request", "-"}, ""},
+		{"plan too large by one value", longPromotion, []string{"plan", "-", "--timeout", "10s"}, "app.promotionCode: the planned event would carry"},
+		{"id too long", validRequest, []string{"request", "-", "--id", strings.Repeat("i", 257)}, "request id is 257 characters long"},
+		{"id with a line break", validRequest, []string{"request", "-", "--id", "a\r\nb"}, "request id \"a\\r\\nb\" holds a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			res := e.run(tc.stdin, tc.args...)
+			if tc.want == "" { // the same request, not a dry run: the installer would take it
+				if res.code != exitOK {
+					t.Fatalf("exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
+				}
+				return
+			}
+			if res.code != exitInvalid || !strings.Contains(res.stderr, tc.want) {
+				t.Fatalf("exit code %d, want %d; stderr (want %q):\n%s", res.code, exitInvalid, tc.want, res.stderr)
+			}
+			if n := e.streamMsgs(events.StreamRequests); n != 0 {
+				t.Errorf("%d messages on %s, want none", n, events.StreamRequests)
+			}
+		})
+	}
+}
