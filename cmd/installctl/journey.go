@@ -13,8 +13,12 @@ import (
 )
 
 // journeyBucket is the installer's KV bucket of journey states (handlers.State), one key
-// per request (handlers.Key).
-const journeyBucket = handlers.DefaultBucket
+// per request (handlers.Key); finishedBucket keeps the compact records of finished journeys,
+// in the same form, after their states expire.
+const (
+	journeyBucket  = handlers.DefaultBucket
+	finishedBucket = handlers.DefaultFinishedBucket
+)
 
 // journeyView is what installctl shows of a journey state: the few fields a person looks at,
 // and the stored JSON as it is for --json.
@@ -28,9 +32,13 @@ type journeyView struct {
 	Phase              phase
 	Failed             *events.Failed // the failure, once the journey failed
 	SiteURL            string         // the site, once provisioned
+	Published          []string       // the event types published
+	CompletedAt        time.Time
 	UpdatedAt          time.Time
 	Revision           uint64
 	Raw                json.RawMessage
+	// Compact: this is the compact record of a finished journey whose state expired.
+	Compact bool
 
 	outcome *handlers.Outcome // set once the journey has its terminal outcome
 }
@@ -48,6 +56,8 @@ func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
 		OrderID:            s.OrderID,
 		ProvisionRequestID: s.ProvisionRequestID,
 		Phase:              phaseOfStep(s.Step),
+		Published:          s.Published,
+		CompletedAt:        s.CompletedAt,
 		UpdatedAt:          s.UpdatedAt,
 		Revision:           e.Revision(),
 		Raw:                json.RawMessage(e.Value()),

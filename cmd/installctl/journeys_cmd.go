@@ -23,7 +23,12 @@ func (a *app) statusCmd() *cobra.Command {
 		Use:   "status REQUEST_ID",
 		Short: "Show one journey as the installer last recorded it",
 		Long: `Show one journey from the installer's journey state (KV bucket INSTALL_JOURNEYS):
-its step, status, order and provisioning request. --json prints the stored state as it is.`,
+its step, status, order and provisioning request. --json prints the stored state as it is.
+
+A finished journey's state expires INSTALLER_JOURNEY_RETENTION (7 days) after its end; until
+INSTALLER_DUPLICATE_HORIZON (365 days) its compact record (KV bucket INSTALL_FINISHED) stays,
+and status shows what that knows: status, order, provisioning request, events published,
+times. It says so (on stderr with --json).`,
 		Example:           "  installctl status 5b0d2c1e-8f5e-4c1a-9d55-2f1c8f0e6a11 --json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeRequestIDs,
@@ -33,22 +38,14 @@ its step, status, order and provisioning request. --json prints the stored state
 				return err
 			}
 			defer c.Close()
-			kv, err := c.journeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			e, err := kv.Get(cmd.Context(), handlers.Key(args[0]))
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				return fmt.Errorf("no journey for request %q: %w", args[0], err)
-			}
-			if err != nil {
-				return fmt.Errorf("journey %s: %w", args[0], err)
-			}
-			j, err := decodeJourney(e)
+			j, err := c.journey(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if asJSON {
+				if j.Compact {
+					fmt.Fprintf(a.stderr, "installctl: %s\n", expiredNote)
+				}
 				return writeJSONLine(a.stdout, j.Raw)
 			}
 			return a.printJourney(j)
@@ -108,6 +105,53 @@ func (c *conn) journeys(ctx context.Context) (jetstream.KeyValue, error) {
 	return kv, nil
 }
 
+// expiredNote tells that a journey is shown from its compact record.
+const expiredNote = "the full record expired from " + journeyBucket + " (INSTALLER_JOURNEY_RETENTION after the journey ended); " +
+	"this is its compact record from " + finishedBucket
+
+// journey reads the journey of a request: its state, or once that expired, the compact record
+// of the finished journey (Compact set).
+func (c *conn) journey(ctx context.Context, requestID string) (*journeyView, error) {
+	kv, err := c.journeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := kv.Get(ctx, handlers.Key(requestID))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return c.finishedJourney(ctx, requestID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journey %s: %w", requestID, err)
+	}
+	return decodeJourney(e)
+}
+
+// finishedJourney reads the compact record of a finished journey whose state expired.
+func (c *conn) finishedJourney(ctx context.Context, requestID string) (*journeyView, error) {
+	none := fmt.Errorf("no journey for request %q in %s or %s: never seen, or finished beyond the duplicate horizon: %w",
+		requestID, journeyBucket, finishedBucket, jetstream.ErrKeyNotFound)
+	kv, err := c.js.KeyValue(ctx, finishedBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, none
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", finishedBucket, err)
+	}
+	e, err := kv.Get(ctx, handlers.Key(requestID))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, none
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finished journey %s: %w", requestID, err)
+	}
+	j, err := decodeJourney(e)
+	if err != nil {
+		return nil, err
+	}
+	j.Compact = true
+	return j, nil
+}
+
 func (a *app) listJourneys(ctx context.Context, c *conn, state string) ([]*journeyView, error) {
 	kv, err := c.journeys(ctx)
 	if err != nil {
@@ -157,13 +201,25 @@ func (a *app) printJourney(j *journeyView) error {
 	switch {
 	case j.Failed != nil:
 		row("Outcome", fmt.Sprintf("failed at %s: %s: %s", j.Failed.Stage, j.Failed.Code, j.Failed.Message))
+	case j.Compact && j.Status == string(handlers.StatusFailed):
+		row("Outcome", "failed (its stage, code and message expired with the full record)")
 	case j.Status == string(handlers.StatusProvisioned):
 		row("Outcome", strings.TrimSpace("provisioned "+j.SiteURL))
 	case j.Status == string(handlers.StatusPlanned):
 		row("Outcome", "planned (dry run: nothing provisioned or ordered)")
 	}
+	if len(j.Published) > 0 {
+		row("Published", strings.Join(j.Published, ", "))
+	}
+	if !j.CompletedAt.IsZero() {
+		row("Completed", formatTime(j.CompletedAt))
+	}
 	row("Updated", formatTime(j.UpdatedAt))
-	row("Revision", fmt.Sprint(j.Revision))
+	if j.Compact {
+		row("Record", expiredNote)
+	} else {
+		row("Revision", fmt.Sprint(j.Revision))
+	}
 	return tw.Flush()
 }
 

@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 func TestStatusAndList(t *testing.T) {
@@ -73,5 +78,53 @@ func TestListWithoutBucketExplains(t *testing.T) {
 	res := e.run("", "list")
 	if res.code != exitFailed || !strings.Contains(res.stderr, "the installer creates it") {
 		t.Errorf("code %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// TestStatusAfterTheJourneyExpired: once a finished journey's state has expired from
+// INSTALL_JOURNEYS (retention of a second here), status shows its compact record from
+// INSTALL_FINISHED, what it still knows, and says that the full record expired.
+func TestStatusAfterTheJourneyExpired(t *testing.T) {
+	e := setup(t)
+	// The installer creates the journey bucket with per-key TTLs; setup's has none.
+	if err := e.js.DeleteKeyValue(e.ctx, handlers.DefaultBucket); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.world.Config()
+	cfg.JourneyRetention, cfg.DuplicateHorizon = time.Second, time.Hour
+	e.world.Start(e.js, handlers.ClientAPI(e.world.Client), cfg)
+	var req map[string]any
+	if err := json.Unmarshal([]byte(validRequest), &req); err != nil {
+		t.Fatal(err)
+	}
+	id := "expired-1"
+	e.world.Publish(id, req)
+	term := e.world.Terminal(id)
+	if term.Type != e.subj.Provisioned() {
+		t.Fatalf("%s %v", term.Type, term.Data)
+	}
+	orderID := term.Data["orderId"].(string)
+	installtest.EventuallyWithin(t, 30*time.Second, "the journey's state expired", func() bool {
+		_, err := e.kv.Get(e.ctx, handlers.Key(id))
+		return errors.Is(err, jetstream.ErrKeyNotFound)
+	})
+
+	res := e.run("", "status", id)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", res.code, res.stderr)
+	}
+	for _, w := range []string{id, "provisioned", orderID, "Completed:", "the full record expired"} {
+		if !strings.Contains(res.stdout, w) {
+			t.Errorf("status lacks %q:\n%s", w, res.stdout)
+		}
+	}
+	res = e.run("", "status", id, "--json")
+	var st handlers.State
+	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil || res.code != exitOK || st.RequestID != id ||
+		st.Status != handlers.StatusProvisioned || st.OrderID != orderID || st.CompletedAt.IsZero() {
+		t.Fatalf("code %d, state %+v, err %v, stdout %s", res.code, st, err, res.stdout)
+	}
+	if !strings.Contains(res.stderr, "the full record expired") {
+		t.Errorf("--json: stderr %q does not say the full record expired", res.stderr)
 	}
 }
