@@ -45,7 +45,7 @@ func runPolling(ctx context.Context, d time.Duration) (*pollingResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock})
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock, ServerClock: clock})
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func runStorm(ctx context.Context, n int) (*stormResult, error) {
 		steps.Add(1)
 		return ctx, func(error) { steps.Add(-1) }
 	}
-	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock, OrderWindow: stormWindow, Observe: observe})
+	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock, ServerClock: clock, OrderWindow: stormWindow, Observe: observe})
 	if err != nil {
 		return nil, err
 	}

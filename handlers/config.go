@@ -15,6 +15,9 @@ import (
 // clockwork.NewFakeClock() in tests, so that waiting journeys are tested without sleeping.
 type Clock = clockwork.Clock
 
+// ServerClock tells the time on the NATS server's clock (see Config.ServerClock).
+type ServerClock interface{ Now() time.Time }
+
 // Defaults of the Config fields left zero; they follow the contract's configuration table.
 const (
 	DefaultConsumer         = "installer"
@@ -106,8 +109,16 @@ type Config struct {
 	// OnFault, when set, is told of every faulty delivery and what became of it (see
 	// MaxFaults and FaultObserver).
 	OnFault FaultObserver
-	// Clock drives every wait, timer and timestamp.
+	// Clock drives every wait and timer, and measures time within this process.
 	Clock Clock
+	// ServerClock tells the time on the NATS server's clock. Every time a journey records
+	// or compares is read on it (its start, the provisioning and the order sent, a lease's
+	// end, its completion), so that instances whose clocks disagree agree on the order
+	// window, leases and the journey timeout. Nil: estimated from the timestamps of the
+	// JetStream answers of the server that stamps the journeys' records (internal/servertime:
+	// sampled before Run consumes, then every 30s). A test whose installers run on a fake
+	// Clock while its embedded server stamps real time sets it to that Clock.
+	ServerClock ServerClock
 	// Logger receives the installer's logs; never a secret.
 	Logger *slog.Logger
 }

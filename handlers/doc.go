@@ -38,6 +38,18 @@
 // only if it had never been published. The same id from another source is a collision:
 // dead-lettered, the first journey untouched.
 //
+// # Time
+//
+// Every time a journey records or compares (CreatedAt for JourneyTimeout, ProvisionSentAt
+// for the order window, OrderSentAt, Lease.Until, CompletedAt) is on the NATS server's
+// clock, Config.ServerClock: records written by one instance are read by another, whose
+// own clock may be minutes off. By default it is estimated from the time stamps of the
+// stream info answers of the journeys' bucket (internal/servertime), sampled before Run
+// consumes and every 30s, then carried forward on the local monotonic clock; its error is
+// half a sample's round trip, inside the order window's margin. A KV write's answer
+// carries no time, so the records' own stamps would each cost a read-back and still leave
+// "now" to estimate. Waits, call deadlines and the drain are durations on Config.Clock.
+//
 // # Consuming
 //
 // Run sets up while JetStream cannot answer yet (a cluster starting, leaders being
@@ -69,8 +81,8 @@
 // sent again); once provisioning was answered, the order is re-sent with its orderId
 // after PollInterval (or the Retry-After the API named, if longer) while the window is
 // open, and status polls simply try again at the next round; JourneyTimeout bounds both
-// (deadline_exceeded). The order call, the client's retries included, has a deadline on
-// the Clock at the window's end less a tenth of it (at most 30s), or after
+// (deadline_exceeded). The order call, the client's retries included, has a deadline at
+// the window's end less a tenth of it (at most 30s), or after
 // OrderCallTimeout, whichever comes first. An order that may have been placed (a call
 // that failed after an attempt that may have been processed, or a journey resumed at
 // StepOrdering) is read: found, it is announced; not seen (a 404 included: reads may lag),

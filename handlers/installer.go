@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/internal/servertime"
 )
 
 // Installer consumes INSTALL_REQUESTS and runs a journey for each request.
@@ -22,6 +23,8 @@ type Installer struct {
 	api      API
 	cfg      Config
 	clock    clockwork.Clock
+	server   ServerClock
+	sampled  *servertime.Clock // the estimate server is, unless Config gave one
 	log      *slog.Logger
 	subjects events.Subjects
 	pub      *events.Publisher
@@ -59,6 +62,7 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		api:      api,
 		cfg:      cfg,
 		clock:    cfg.Clock,
+		server:   cfg.ServerClock,
 		log:      cfg.Logger,
 		subjects: cfg.Subjects,
 		pub:      events.NewPublisher(js, cfg.Subjects, cfg.Source, events.WithClock(cfg.Clock)),
@@ -66,6 +70,10 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		slots:    make(chan struct{}, cfg.Concurrency),
 		draining: make(chan struct{}),
 		roomMade: make(chan struct{}, 1),
+	}
+	if in.server == nil {
+		in.sampled = servertime.New(js, cfg.Clock, "KV_"+cfg.Bucket, servertime.WithLogger(cfg.Logger))
+		in.server = in.sampled
 	}
 	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
@@ -80,7 +88,9 @@ func (in *Installer) Ready() bool {
 	return in.ready.Load() && in.js.Conn().IsConnected()
 }
 
-func (in *Installer) now() time.Time { return in.clock.Now().UTC() }
+// now is the time on the NATS server's clock: every time a journey records or compares.
+// Waits and call deadlines are durations on the local clock (in.clock).
+func (in *Installer) now() time.Time { return in.server.Now().UTC() }
 
 // ackWaitOf is the ack wait of the consumer, which heartbeats and leases keep to.
 func (in *Installer) ackWaitOf() time.Duration { return time.Duration(in.ackWait.Load()) }
@@ -108,6 +118,11 @@ func (in *Installer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stopSampling, err := in.sampleServerClock(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopSampling()
 	// Steps run on a context that outlives ctx by at most DrainTimeout.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()

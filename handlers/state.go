@@ -51,7 +51,8 @@ const (
 )
 
 // State is the durable state of one journey: the JSON value under Key(requestID) in the
-// INSTALL_JOURNEYS bucket. Every write is a compare-and-set on the entry's revision.
+// INSTALL_JOURNEYS bucket. Every write is a compare-and-set on the entry's revision. Its
+// times, but RequestedAt, are on the NATS server's clock (Config.ServerClock).
 type State struct {
 	RequestID string `json:"requestId"`
 	// Source is the request's CloudEvents source: with RequestID, the request's identity.
@@ -101,7 +102,8 @@ type State struct {
 	CompletedAt time.Time `json:"completedAt,omitzero"`
 }
 
-// Lease is held by the delivery running a step; it lapses at Until.
+// Lease is held by the delivery running a step; it lapses at Until, on the NATS server's
+// clock.
 type Lease struct {
 	Owner string    `json:"owner,omitempty"`
 	Until time.Time `json:"until,omitzero"`

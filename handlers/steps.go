@@ -101,12 +101,10 @@ func (j *journey) orderStep(ctx context.Context) error {
 			return err
 		}
 	}
-	callEnd := sendBy
-	if bound := j.in.now().Add(j.in.cfg.OrderCallTimeout); bound.Before(callEnd) {
-		callEnd = bound
-	}
-	// The drain never cuts the order POST, only its deadline does.
-	wctx, cancel := withDeadline(context.WithoutCancel(ctx), j.in.clock, callEnd)
+	// The drain never cuts the order POST, only its deadline does: sendBy on the server's
+	// clock, as time left on the local one.
+	left := min(sendBy.Sub(j.in.now()), j.in.cfg.OrderCallTimeout)
+	wctx, cancel := withDeadline(context.WithoutCancel(ctx), j.in.clock, j.in.clock.Now().Add(left))
 	defer cancel()
 	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
 	if err == nil {

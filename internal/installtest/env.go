@@ -83,7 +83,9 @@ func (e *Env) Config() handlers.Config {
 		level = slog.LevelDebug
 	}
 	return handlers.Config{
-		Clock:           e.Clock,
+		Clock: e.Clock,
+		// The embedded server stamps real time: the fake clock stands for its clock too.
+		ServerClock:     e.Clock,
 		Concurrency:     8,
 		PollInterval:    time.Second,
 		MaxPollInterval: 4 * time.Second,
