@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-	"golang.org/x/time/rate"
 )
 
 const defaultUserAgent = "atlassian-installer-client"
@@ -30,7 +29,7 @@ type Client struct {
 	maxAttempts int
 	maxBackoff  time.Duration
 	timeout     time.Duration
-	limiters    map[Family]*rate.Limiter
+	limiter     Limiter
 	userAgent   string
 	onRetry     func(RetryEvent)
 
@@ -71,7 +70,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		maxAttempts: DefaultMaxAttempts,
 		maxBackoff:  DefaultMaxBackoff,
 		timeout:     DefaultTimeout,
-		limits:      defaultLimits(),
+		limits:      DefaultLimits(),
 		userAgent:   defaultUserAgent,
 	}
 	for _, opt := range opts {
@@ -81,6 +80,9 @@ func NewClient(opts ...Option) (*Client, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.limiter == nil {
+		cfg.limiter = NewLocalLimiter(cfg.limits)
 	}
 	hc := &http.Client{}
 	if cfg.httpClient != nil {
@@ -99,7 +101,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		maxAttempts: cfg.maxAttempts,
 		maxBackoff:  cfg.maxBackoff,
 		timeout:     cfg.timeout,
-		limiters:    newLimiters(cfg.limits),
+		limiter:     cfg.limiter,
 		userAgent:   cfg.userAgent,
 		onRetry:     cfg.onRetry,
 	}
@@ -144,12 +146,13 @@ const (
 // request is one API call, built once and sent as often as retries need; the
 // body is kept as bytes so that every attempt sends it intact.
 type request struct {
-	method string
-	url    *url.URL
-	header http.Header
-	body   []byte
-	family Family
-	class  retryClass
+	method   string
+	url      *url.URL
+	header   http.Header
+	body     []byte
+	family   Family
+	priority Priority
+	class    retryClass
 }
 
 // newRequest resolves path (already escaped, relative to the base URL) and

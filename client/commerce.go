@@ -53,6 +53,9 @@ func (s *CommerceService) createOrder(ctx context.Context, path string, req *Ord
 		return nil, nil, err
 	}
 	r, err := s.client.newRequest(http.MethodPost, path, nil, req, FamilyOrders, retryIdempotent)
+	if err == nil {
+		r.priority = PriorityCreate
+	}
 	r, err = withHeader(r, err, headerTransactionAccount, req.TransactionAccountID)
 	return call[OrderResponse](ctx, s.client, r, err)
 }

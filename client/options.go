@@ -37,6 +37,7 @@ type config struct {
 	maxBackoff  time.Duration
 	timeout     time.Duration
 	limits      map[Family]int
+	limiter     Limiter
 	userAgent   string
 	onRetry     func(RetryEvent)
 }
@@ -190,13 +191,26 @@ func WithRetry(maxAttempts int, maxBackoff time.Duration) Option {
 // commerce orders and quotes, 3,000/min for entitlement details.
 func WithRateLimit(family Family, perMinute int) Option {
 	return func(c *config) error {
-		if !family.valid() {
+		if !family.Valid() {
 			return invalid("WithRateLimit", "unknown family %q", string(family))
 		}
 		if perMinute < 0 {
 			return invalid("WithRateLimit", "perMinute must not be negative, got %d", perMinute)
 		}
 		c.limits[family] = perMinute
+		return nil
+	}
+}
+
+// WithLimiter hands out the turns of the API's rate limits with l instead of the client's own
+// token buckets (NewLocalLimiter over the limits of WithRateLimit, which then play no part),
+// e.g. a quota shared by several processes.
+func WithLimiter(l Limiter) Option {
+	return func(c *config) error {
+		if l == nil {
+			return invalid("WithLimiter", "limiter is nil")
+		}
+		c.limiter = l
 		return nil
 	}
 }

@@ -29,12 +29,12 @@ func TestNewClientDefaults(t *testing.T) {
 	}
 	// The documented limits: 600/min for orders and quotes, 3,000/min for entitlement details.
 	for f, perSecond := range map[Family]rate.Limit{FamilyOrders: 10, FamilyQuotes: 10, FamilyEntitlementDetails: 50} {
-		lim := c.limiters[f]
+		lim := c.limiter.(*LocalLimiter).buckets[f]
 		if lim == nil || lim.Limit() != perSecond {
 			t.Errorf("%s limiter = %v, want %v/s", f, lim, perSecond)
 		}
 	}
-	if c.limiters[FamilyInstallations] != nil {
+	if c.limiter.(*LocalLimiter).buckets[FamilyInstallations] != nil {
 		t.Errorf("installations should be unlimited by default")
 	}
 	if c.httpClient.CheckRedirect == nil {

@@ -37,7 +37,7 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 		return resp, &unprocessedError{err}
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.waitTurn(ctx, r.family); err != nil {
+		if err := c.waitTurn(ctx, r, attempt); err != nil {
 			return result(nil, err)
 		}
 		if err := ctx.Err(); err != nil {
@@ -54,6 +54,10 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 		}
 		reached = reached || mayHaveBeenProcessed(httpResp, err)
 		wait, retry := c.retryable(r, httpResp, err)
+		if httpResp != nil && httpResp.StatusCode == http.StatusTooManyRequests && wait > 0 {
+			// The API's quota is spent for the organization: every caller of the limiter waits.
+			c.limiter.Pause(OrganizationFrom(ctx), r.family, wait)
+		}
 		if !retry || attempt >= c.maxAttempts || ctx.Err() != nil {
 			return result(resp, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/credfile"
@@ -61,6 +62,9 @@ type Config struct {
 	// JourneyRetention keeps a finished journey's state, DuplicateHorizon its compact record.
 	EventsMaxAge, DeadLetterMaxAge     time.Duration
 	JourneyRetention, DuplicateHorizon time.Duration
+	// RateLimits are the per-minute quotas of the Atlassian API families, shared by every
+	// instance on the same NATS (INSTALLER_API_RATE_LIMITS); a family at 0 is not limited.
+	RateLimits map[client.Family]int
 	// AckWait is the request consumer's ack wait: how long a message held by a process that
 	// died stays undelivered, and (twice it) the lease of a step cut short.
 	AckWait time.Duration
@@ -90,6 +94,7 @@ func defaultConfig() Config {
 		DeadLetterMaxAge: events.DefaultRetention.DeadLetter,
 		JourneyRetention: handlers.DefaultJourneyRetention,
 		DuplicateHorizon: handlers.DefaultDuplicateHorizon,
+		RateLimits:       client.DefaultLimits(),
 		HTTPAddr:         "127.0.0.1:8080",
 		LogLevel:         slog.LevelInfo,
 		LogFormat:        "auto",
@@ -133,6 +138,7 @@ var settings = []setting{
 	{"INSTALLER_DEADLETTER_MAX_AGE", "deadletter-max-age", "how long a new INSTALL_DEADLETTER stream keeps dead letters", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.DeadLetterMaxAge })},
 	{"INSTALLER_JOURNEY_RETENTION", "journey-retention", "how long a finished journey's state is kept once its outcome is published", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.JourneyRetention })},
 	{"INSTALLER_DUPLICATE_HORIZON", "duplicate-horizon", "how long a finished journey's compact record is kept: until then its request id never orders again", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.DuplicateHorizon })},
+	{"INSTALLER_API_RATE_LIMITS", "api-rate-limits", "per-minute quotas of the API families shared by every instance (orders=600,quotes=600,entitlement-details=3000), or off", setRateLimits},
 	{"INSTALLER_HTTP_ADDR", "http-addr", "address of /healthz, /readyz and /metrics", hostPort(func(c *Config) *string { return &c.HTTPAddr })},
 	{"INSTALLER_LOG_LEVEL", "log-level", "debug, info, warn or error", setLogLevel},
 	{"INSTALLER_LOG_FORMAT", "log-format", "auto (text on a terminal, else JSON), json or text", setLogFormat},
@@ -342,6 +348,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("deadletter_max_age", c.DeadLetterMaxAge.String()),
 		slog.String("journey_retention", c.JourneyRetention.String()),
 		slog.String("duplicate_horizon", c.DuplicateHorizon.String()),
+		slog.String("api_rate_limits", formatRateLimits(c.RateLimits)),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
@@ -409,6 +416,61 @@ func setCredentialsFile(c *Config, v string) error {
 	}
 	c.CredentialsFile = v
 	return nil
+}
+
+// setRateLimits reads family=perMinute pairs over the documented limits, or "off".
+func setRateLimits(c *Config, v string) error {
+	limits := client.DefaultLimits()
+	if strings.TrimSpace(v) == "off" {
+		for f := range limits {
+			limits[f] = 0
+		}
+		c.RateLimits = limits
+		return nil
+	}
+	seen := map[client.Family]bool{}
+	for item := range strings.SplitSeq(v, ",") {
+		name, value, ok := strings.Cut(strings.TrimSpace(item), "=")
+		f := client.Family(strings.TrimSpace(name))
+		switch {
+		case !ok:
+			return fmt.Errorf("%q is not family=perMinute (such as orders=600), nor off", item)
+		case !f.Valid():
+			return fmt.Errorf("%q is not an API family (%s)", name, familyNames())
+		case seen[f]:
+			return fmt.Errorf("family %s is given twice", f)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > 1_000_000 {
+			return fmt.Errorf("%s: %q is not a whole number of calls a minute from 0 (no limit) to 1000000", f, value)
+		}
+		seen[f], limits[f] = true, n
+	}
+	c.RateLimits = limits
+	return nil
+}
+
+// formatRateLimits writes the limited families as INSTALLER_API_RATE_LIMITS reads them, in
+// the order of client.Families; "off" when none is limited.
+func formatRateLimits(limits map[client.Family]int) string {
+	var parts []string
+	for _, f := range client.Families() {
+		if n := limits[f]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", f, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "off"
+	}
+	return strings.Join(parts, ",")
+}
+
+func familyNames() string {
+	var names []string
+	for _, f := range client.Families() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
 }
 
 func setAPIURL(c *Config, v string) error {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procurement/atlassian-installer/client"
 )
 
 // env is a getenv over a map.
@@ -92,6 +94,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		"INSTALLER_JOURNEY_RETENTION":  "1h",
 		"INSTALLER_DUPLICATE_HORIZON":  "8760h",
 		"INSTALLER_HTTP_ADDR":          ":9090",
+		"INSTALLER_API_RATE_LIMITS":    "orders=300, quotes=0",
 		"INSTALLER_LOG_LEVEL":          "debug",
 		"INSTALLER_LOG_FORMAT":         "text",
 	})
@@ -122,8 +125,11 @@ func TestConfigFromEnvironment(t *testing.T) {
 		JourneyRetention: time.Hour,
 		DuplicateHorizon: 8760 * time.Hour,
 		HTTPAddr:         ":9090",
-		LogLevel:         slog.LevelDebug,
-		LogFormat:        "text",
+		RateLimits: map[client.Family]int{client.FamilyInstallations: 0, client.FamilyWorkspaces: 0,
+			client.FamilyEntitlementDetails: 3000, client.FamilyOrders: 300, client.FamilyQuotes: 0,
+			client.FamilyPromotions: 0, client.FamilyCSM: 0},
+		LogLevel:  slog.LevelDebug,
+		LogFormat: "text",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -200,6 +206,12 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"INSTALLER_JOURNEY_RETENTION": "500ms"}, "INSTALLER_JOURNEY_RETENTION"},
 		{map[string]string{"INSTALLER_DUPLICATE_HORIZON": "never"}, "INSTALLER_DUPLICATE_HORIZON"},
 		{map[string]string{"INSTALLER_DUPLICATE_HORIZON": "24h", "INSTALLER_JOURNEY_RETENTION": "48h"}, "INSTALLER_DUPLICATE_HORIZON"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "orders"}, "INSTALLER_API_RATE_LIMITS"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "orders=fast"}, "INSTALLER_API_RATE_LIMITS"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "orders=-1"}, "INSTALLER_API_RATE_LIMITS"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "order=600"}, "INSTALLER_API_RATE_LIMITS"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "orders=600,orders=300"}, "INSTALLER_API_RATE_LIMITS"},
+		{map[string]string{"INSTALLER_API_RATE_LIMITS": "Off"}, "INSTALLER_API_RATE_LIMITS"},
 		{map[string]string{"INSTALLER_HTTP_ADDR": "localhost"}, "INSTALLER_HTTP_ADDR"},
 		{map[string]string{"INSTALLER_HTTP_ADDR": "127.0.0.1:99999"}, "INSTALLER_HTTP_ADDR"},
 		{map[string]string{"INSTALLER_LOG_LEVEL": "loud"}, "INSTALLER_LOG_LEVEL"},
@@ -215,6 +227,31 @@ func TestConfigBadValues(t *testing.T) {
 				t.Fatalf("error %q does not name %s", err, tt.name)
 			}
 		})
+	}
+}
+
+// INSTALLER_API_RATE_LIMITS: the documented quotas by default, a family left out keeps its
+// default, off lifts every limit; the start-up log writes them back as the variable reads them.
+func TestConfigRateLimits(t *testing.T) {
+	tests := []struct{ value, want string }{
+		{"", "entitlement-details=3000,orders=600,quotes=600"},
+		{"orders=120", "entitlement-details=3000,orders=120,quotes=600"},
+		{" quotes = 60 , entitlement-details=0 ", "orders=600,quotes=60"},
+		{"off", "off"},
+		{"installations=100", "installations=100,entitlement-details=3000,orders=600,quotes=600"},
+	}
+	for _, tt := range tests {
+		c, err := parse(t, map[string]string{"INSTALLER_API_RATE_LIMITS": tt.value})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.value, err)
+		}
+		if got := formatRateLimits(c.RateLimits); got != tt.want {
+			t.Errorf("%q: limits %s, want %s", tt.value, got, tt.want)
+		}
+	}
+	c, err := parse(t, nil, "--api-rate-limits", "off")
+	if err != nil || formatRateLimits(c.RateLimits) != "off" {
+		t.Errorf("flag: limits %v, err %v", c.RateLimits, err)
 	}
 }
 

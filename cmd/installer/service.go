@@ -41,6 +41,9 @@ type endpoints struct {
 // newClient builds the Atlassian client: the API key when set, else the site-admin credentials.
 func newClient(cfg Config, opts ...client.Option) (*client.Client, error) {
 	opts = append([]client.Option{client.WithBaseURL(cfg.APIURL)}, opts...)
+	for f, perMinute := range cfg.RateLimits {
+		opts = append(opts, client.WithRateLimit(f, perMinute))
+	}
 	switch {
 	case cfg.APIKey.IsSet():
 		opts = append(opts, client.WithAPIKey(cfg.APIKey.Reveal()))
