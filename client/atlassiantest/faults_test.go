@@ -383,3 +383,32 @@ func TestDocumentedRateLimits(t *testing.T) {
 		t.Fatalf("quotes: %d", status)
 	}
 }
+
+// Each organization has its own quota, as Atlassian counts them, and the sandbox counts the
+// 429s of its rate limits per family.
+func TestRateLimitsPerOrganization(t *testing.T) {
+	f := setup(t, atlassiantest.WithOrganizations(), atlassiantest.WithDocumentedRateLimits())
+	order := func(key string) int {
+		return f.do("GET", "/commerce/api/v2/orders/nope", nil, nil, bearer(key)...)
+	}
+	// 600 a minute with two seconds of burst: 20 at once for each organization.
+	for i := range 20 {
+		if status := order(atlassiantest.OrgAPIKey); status == 429 {
+			t.Fatalf("first organization, request %d: 429", i)
+		}
+		if status := order(atlassiantest.SecondOrgAPIKey); status == 429 {
+			t.Fatalf("second organization, request %d: 429", i)
+		}
+	}
+	for _, key := range []string{atlassiantest.OrgAPIKey, atlassiantest.SecondOrgAPIKey} {
+		if status := order(key); status != 429 {
+			t.Errorf("beyond the burst: %d, want 429", status)
+		}
+	}
+	if got := f.s.RateLimited(client.FamilyOrders); got != 2 {
+		t.Errorf("RateLimited(orders) = %d, want 2", got)
+	}
+	if got := f.s.RateLimited(client.FamilyEntitlementDetails); got != 0 {
+		t.Errorf("RateLimited(entitlement-details) = %d, want 0", got)
+	}
+}

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Server is a sandbox of the Atlassian APIs listening on a loopback port, or,
@@ -32,7 +30,7 @@ type Server struct {
 	listener net.Listener
 	srv      *http.Server
 	traceSeq atomic.Uint64
-	limiters map[Endpoint]*rate.Limiter
+	limits   *limits
 }
 
 // call is what the middleware hands every endpoint handler.
@@ -132,7 +130,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 	if fx == nil {
 		fx = DefaultFixtures()
 	}
-	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit), limiters: newLimiters(cfg.rateLimits)}
+	s := &Server{cfg: cfg, faults: newFaultSet(cfg.seed, cfg.faults), log: newRequestLog(cfg.logLimit), limits: newLimits(cfg.rateLimits)}
 	s.st = newState(fx, cfg.seed)
 	mux := http.NewServeMux()
 	shared := map[string]http.Handler{}
@@ -241,7 +239,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			writeError(sw, http.StatusUnauthorized, "UNAUTHORIZED", "the credentials are not valid for organization "+id)
 			return
 		}
-		if wait, ok := s.admit(rt.endpoint, s.cfg.clock.Now()); !ok {
+		quotaOrg := org
+		if quotaOrg == "" {
+			quotaOrg = r.PathValue("orgId")
+		}
+		if wait, ok := s.admit(rt.endpoint, quotaOrg, s.cfg.clock.Now()); !ok {
 			sw.Header().Set("Retry-After", retryAfterValue(wait))
 			writeError(sw, http.StatusTooManyRequests, "RATE_LIMITED", "rate limit exceeded")
 			return
