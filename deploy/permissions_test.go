@@ -17,6 +17,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/quota"
 )
 
 // passwords of the users in nats/accounts.conf, which reads them from the environment.
@@ -98,17 +99,36 @@ func TestLeastPrivilegeInstallerRunsJourneys(t *testing.T) {
 
 	var installerErrs violations
 	_, ijs := connectAs(t, s, "installer", &installerErrs)
-	api, err := client.NewClient(client.WithBaseURL(sandbox.URL), client.WithAPIKey(atlassiantest.DefaultAPIKey))
+	ctx, cancel := context.WithCancel(context.Background())
+	// The shared API quota, led by one instance and asked for turns by another.
+	var quotas []*quota.Quota
+	for range 2 {
+		_, qjs := connectAs(t, s, "installer", &installerErrs)
+		q, err := quota.New(ctx, qjs, quota.Config{Prefix: events.DefaultSubjectPrefix, Limits: client.DefaultLimits()})
+		if err != nil {
+			t.Fatalf("quota: %v (permission violations: %v)", err, installerErrs.list())
+		}
+		qdone := make(chan struct{})
+		go func() { defer close(qdone); _ = q.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-qdone; _ = q.Close() })
+		quotas = append(quotas, q)
+	}
+	waitFor(t, clusterReady, "a quota leader", func() bool { return quotas[0].Leader() || quotas[1].Leader() })
+	asker := quotas[0]
+	if asker.Leader() {
+		asker = quotas[1]
+	}
+	asker.Pause("", client.FamilyQuotes, time.Millisecond)
+	api, err := client.NewClient(client.WithBaseURL(sandbox.URL), client.WithAPIKey(atlassiantest.DefaultAPIKey), client.WithLimiter(asker))
 	if err != nil {
 		t.Fatal(err)
 	}
 	in, err := handlers.NewInstaller(ijs, handlers.API{
 		Installations: api.Installations, Commerce: api.Commerce, Workspaces: api.Workspaces,
-	}, handlers.Config{Subjects: subjects, PollInterval: pollInterval, MaxPollInterval: 4 * pollInterval})
+	}, handlers.Config{Subjects: subjects, PollInterval: pollInterval, MaxPollInterval: 4 * pollInterval, Limiter: asker})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })

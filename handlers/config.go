@@ -106,6 +106,11 @@ type Config struct {
 	// have provisioned waits for them instead, until its timeout (what it ordered must be
 	// announced). Nil: every call uses the client's own credentials.
 	Credentials func(orgID string) (cr client.Credentials, ok bool)
+	// Limiter, when set, is the limiter of the Atlassian client's calls (client.WithLimiter),
+	// such as a quota shared by every instance: a journey takes its order's turn from it
+	// before it sends the provisioning request, so that the order follows the provisioning
+	// answer at once. Nil: the order waits for its turn in its call, as every other call does.
+	Limiter client.Limiter
 	// OnFault, when set, is told of every faulty delivery and what became of it (see
 	// MaxFaults and FaultObserver).
 	OnFault FaultObserver

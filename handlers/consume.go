@@ -120,11 +120,12 @@ func (in *Installer) take(ctx context.Context, batch jetstream.MessageBatch, del
 
 // room waits until this instance can work on more messages, and says on how many: its
 // free concurrency slots, less the messages it holds whose journeys have not yet begun a
-// step. Journeys waiting between polls hold their messages but no slot, and take no room.
+// step, and the steps waiting for a turn of the API's quota. Journeys waiting between polls
+// hold their messages but no slot, and take no room.
 // It returns 0 once ctx ends.
 func (in *Installer) room(ctx context.Context) int {
 	for {
-		if n := in.cfg.Concurrency - len(in.slots) - int(in.unstarted.Load()); n > 0 {
+		if n := in.cfg.Concurrency - len(in.slots) - int(in.unstarted.Load()) - int(in.quotaWaits.Load()); n > 0 {
 			return n
 		}
 		select {

@@ -138,7 +138,7 @@ func (d *Delivery) step(ctx context.Context, f func(context.Context) error) erro
 		return ErrDraining // both were ready: draining wins
 	default:
 	}
-	return f(ctx)
+	return f(d.slotFreeWhileWaiting(ctx))
 }
 
 // begin marks the delivery's journey as begun, the first time: the fetch may take one

@@ -41,7 +41,10 @@ type Installer struct {
 	// unstarted counts the messages fetched whose journeys have not begun a step; roomMade
 	// wakes the fetch when they begin or slots are given back.
 	unstarted atomic.Int64
-	roomMade  chan struct{}
+	// quotaWaits counts the steps whose calls wait for a turn of the API's quota, their slots
+	// given back: they make no room for more messages.
+	quotaWaits atomic.Int64
+	roomMade   chan struct{}
 }
 
 // NewInstaller checks the configuration; Run does the work. It returns an error wrapping

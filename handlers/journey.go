@@ -206,6 +206,7 @@ func (j *journey) next(ctx context.Context) error {
 // Without any, nothing is called: before provisioning the journey fails unauthorized; once
 // provisioning may have been sent, it waits for credentials to come back.
 func (j *journey) withCredentials(ctx context.Context) (context.Context, error) {
+	ctx = client.ContextWithOrganization(ctx, j.st.Request.OrgID) // its quotas
 	pick := j.in.cfg.Credentials
 	if pick == nil {
 		return ctx, nil

@@ -30,6 +30,10 @@ func (j *journey) provisionStep(ctx context.Context) error {
 		}
 		j.log.Warn("the provisioning answer was never recorded: sending the provisioning request once more")
 	}
+	ctx, err := j.takeOrderTurn(ctx)
+	if err != nil {
+		return err
+	}
 	st.Step, st.ProvisionSentAt, st.Lease = StepProvisioning, j.in.now(), j.lease()
 	st.ProvisionAttempts++
 	st.OrderID = OrderID(j.id)

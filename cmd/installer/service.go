@@ -10,13 +10,16 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/credfile"
 	"github.com/procurement/atlassian-installer/internal/natsconn"
+	"github.com/procurement/atlassian-installer/internal/quota"
 	"github.com/procurement/atlassian-installer/internal/redact"
+	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
 
 // drainGrace is added to INSTALLER_DRAIN_TIMEOUT and callGrace before the process gives up on
@@ -109,11 +112,6 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	defer closeWith(log, "telemetry", tel.Shutdown)
-	// As many idle connections to the API as steps run at once.
-	c, err := newClient(cfg, tel.ClientOptions(client.PooledHTTPClient(cfg.Concurrency))...)
-	if err != nil {
-		return err
-	}
 
 	natsCfg := cfg.NATS()
 	if cfg.Embedded() {
@@ -136,7 +134,22 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
+	// As many idle connections to the API as steps run at once.
+	opts := tel.ClientOptions(client.PooledHTTPClient(cfg.Concurrency))
 	hcfg := handlerConfig(cfg, log)
+	q, stopQuota, err := startQuota(ctx, cfg, js, tel, log)
+	if err != nil {
+		return err
+	}
+	defer stopQuota()
+	if q != nil {
+		opts = append(opts, client.WithLimiter(q))
+		hcfg.Limiter = q
+	}
+	c, err := newClient(cfg, opts...)
+	if err != nil {
+		return err
+	}
 	if hcfg.Credentials, err = orgCredentials(ctx, cfg, log); err != nil {
 		return err
 	}
@@ -164,6 +177,41 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		started(endpoints{NATSURL: redact.URL(strings.Split(natsCfg.URL, ",")[0]), HTTP: ops.Addr()})
 	}
 	return runInstaller(ctx, inst, cfg.DrainTimeout, log)
+}
+
+// startQuota runs the quota of INSTALLER_API_RATE_LIMITS that every instance on the same NATS
+// shares; nil when every limit is off. It outlives ctx until stop is called, so that a drain's
+// last calls still get their turns.
+func startQuota(ctx context.Context, cfg Config, js jetstream.JetStream, tel *telemetry.Telemetry, log *slog.Logger) (q *quota.Quota, stop func(), err error) {
+	limited := false
+	for _, n := range cfg.RateLimits {
+		limited = limited || n > 0
+	}
+	if !limited {
+		return nil, func() {}, nil
+	}
+	q, err = quota.New(ctx, js, quota.Config{
+		Prefix: cfg.SubjectPrefix, Replicas: cfg.Replicas, Limits: cfg.RateLimits, Logger: log,
+		Observe: quota.Observer{Turn: tel.QuotaTurn, Pause: tel.QuotaPause},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tel.ObserveQuota(q.Leader); err != nil {
+		_ = q.Close()
+		return nil, nil, err
+	}
+	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = q.Run(qctx)
+	}()
+	return q, func() {
+		cancel()
+		<-done
+		_ = q.Close()
+	}, nil
 }
 
 // readiness is /readyz: the connection is up and the installer is consuming.

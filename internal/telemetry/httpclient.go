@@ -64,7 +64,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err == nil {
 		status = strconv.Itoa(resp.StatusCode)
 		if resp.StatusCode == http.StatusTooManyRequests {
-			c.m.rateLimited.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", route)))
+			c.m.rateLimited.Add(ctx, 1, metric.WithAttributes(attribute.String("endpoint", route), attribute.String("family", string(Family(route)))))
 		}
 	}
 	c.m.calls.Add(ctx, 1, metric.WithAttributes(

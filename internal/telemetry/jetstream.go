@@ -96,7 +96,8 @@ func (j *tracedJetStream) count(ctx context.Context, m *nats.Msg) {
 // ObserveConsumer reports the durable consumer's lag at every metrics collection:
 // installer_consumer_pending_messages (NumPending: request messages not yet delivered) and
 // installer_consumer_ack_pending_messages (delivered, not settled; waiting journeys included).
-// A collection that cannot reach the server reports nothing rather than a stale value.
+// A collection that cannot reach the server reports nothing rather than a stale value, and
+// while a shared quota runs (ObserveQuota), only its leader reports.
 func (t *Telemetry) ObserveConsumer(js jetstream.JetStream, stream, consumer string) error {
 	pending, err := t.meter.Int64ObservableGauge(metricPending,
 		metric.WithDescription("Request messages not yet delivered to the installer's consumer (consumer lag)."))
@@ -110,6 +111,9 @@ func (t *Telemetry) ObserveConsumer(js jetstream.JetStream, stream, consumer str
 	}
 	labels := metric.WithAttributes(attribute.String("consumer", consumer))
 	_, err = t.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		if leader := t.leader.Load(); leader != nil && !(*leader)() {
+			return nil // the quota's leader reports the cluster's figures
+		}
 		ctx, cancel := context.WithTimeout(ctx, lagTimeout)
 		defer cancel()
 		c, err := js.Consumer(ctx, stream, consumer)

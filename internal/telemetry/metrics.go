@@ -25,7 +25,14 @@ import (
 //	atlassian_client_requests_total{endpoint,method,status}   Atlassian calls (each attempt)
 //	atlassian_client_request_duration_seconds{endpoint,method} their latency
 //	atlassian_client_retries_total{endpoint,reason}           attempts the client repeats
-//	atlassian_client_rate_limited_total{endpoint}             429 answers
+//	atlassian_client_rate_limited_total{endpoint,family}      429 answers
+//	installer_quota_turns_total{family,priority}              turns of the shared API quota taken
+//	installer_quota_wait_seconds{family,priority}             time a call waited for its turn
+//	installer_quota_pauses_total{family}                      429s with Retry-After that paused a family
+//	installer_quota_leader                                    1 on the instance handing out the turns
+//
+// The consumer's gauges count the whole cluster's messages: while a shared quota runs, only
+// its leader reports them, so that a sum over instances counts them once.
 //
 // endpoint is the route template ("/commerce/api/v2/orders/{orderId}"), never a raw id.
 const (
@@ -45,6 +52,10 @@ const (
 	metricCallTime    = "atlassian.client.request.duration"
 	metricRetries     = "atlassian.client.retries"
 	metricRateLimited = "atlassian.client.rate_limited"
+	metricQuotaTurns  = "installer.quota.turns"
+	metricQuotaWait   = "installer.quota.wait"
+	metricQuotaPauses = "installer.quota.pauses"
+	metricQuotaLeader = "installer.quota.leader"
 )
 
 // instruments are the installer's metrics.
@@ -55,6 +66,8 @@ type instruments struct {
 	redelivered, deadLetters, faults    metric.Int64Counter
 	calls, retries, rateLimited         metric.Int64Counter
 	callTime                            metric.Float64Histogram
+	quotaTurns, quotaPauses             metric.Int64Counter
+	quotaWait                           metric.Float64Histogram
 }
 
 func newInstruments(m metric.Meter) (*instruments, error) {
@@ -80,6 +93,9 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 	i.calls = counter(metricCalls, "Atlassian API requests sent (every attempt), by route template and HTTP status.")
 	i.retries = counter(metricRetries, "Atlassian API attempts the client repeats, by route template and reason.")
 	i.rateLimited = counter(metricRateLimited, "Atlassian API answers 429 Too Many Requests, by route template.")
+	i.quotaTurns = counter(metricQuotaTurns, "Turns of the Atlassian API quota shared by every instance, by family and priority (create or read).")
+	i.quotaPauses = counter(metricQuotaPauses, "429 answers with Retry-After that paused a family of an organization on every instance.")
+	i.quotaWait = seconds(metricQuotaWait, "Time an Atlassian call waited for its turn of the shared quota, by family and priority.")
 	i.step = seconds(metricStep, "Duration of a journey step, once it holds its concurrency slot.")
 	i.gap = seconds(metricGap, "Time from the provisioning answer to sending the order.")
 	i.callTime = seconds(metricCallTime, "Duration of an Atlassian API request, by route template.")
@@ -98,5 +114,5 @@ func histogramViews() []sdkmetric.View {
 		return sdkmetric.NewView(sdkmetric.Instrument{Name: name},
 			sdkmetric.Stream{Aggregation: sdkmetric.AggregationExplicitBucketHistogram{Boundaries: bounds}})
 	}
-	return []sdkmetric.View{view(metricGap, fine), view(metricStep, coarse), view(metricCallTime, coarse)}
+	return []sdkmetric.View{view(metricGap, fine), view(metricStep, coarse), view(metricCallTime, coarse), view(metricQuotaWait, coarse)}
 }

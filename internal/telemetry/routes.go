@@ -1,6 +1,10 @@
 package telemetry
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/procurement/atlassian-installer/client"
+)
 
 // routes are the Atlassian endpoints the client calls, as route templates: metrics and span
 // names carry these, never the ids in a real path (an organization, an entitlement or an order
@@ -34,6 +38,31 @@ var routes = compileRoutes(
 	"/jsm/csm/cloudid/{cloudId}/api/v1/entitlement/{entitlementId}/details",
 	"/jsm/csm/cloudid/{cloudId}/api/v1/entitlements",
 )
+
+// Family is the API family of a route template (client.Family), whose quota its calls count
+// against; RouteOther's is "other".
+func Family(route string) client.Family {
+	for _, f := range []struct {
+		prefix string
+		family client.Family
+	}{
+		{"/admin/installations/", client.FamilyInstallations},
+		{"/admin/v2/orgs/{orgId}/workspaces", client.FamilyWorkspaces},
+		{"/commerce/api/v2/entitlements/", client.FamilyEntitlementDetails},
+		{"/commerce/api/v1/orders", client.FamilyOrders},
+		{"/commerce/api/v2/orders", client.FamilyOrders},
+		{"/commerce/api/v1/quotes", client.FamilyQuotes},
+		{"/commerce/api/v2/quotes", client.FamilyQuotes},
+		{"/commerce/api/v3/quotes", client.FamilyQuotes},
+		{"/marketplace/", client.FamilyPromotions},
+		{"/jsm/csm/", client.FamilyCSM},
+	} {
+		if strings.HasPrefix(route, f.prefix) {
+			return f.family
+		}
+	}
+	return RouteOther
+}
 
 // RouteOther is the endpoint label of a path that matches no known route.
 const RouteOther = "other"

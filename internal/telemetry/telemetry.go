@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,7 @@ type Telemetry struct {
 	meter    metric.Meter
 	clock    clockwork.Clock
 	m        *instruments
+	leader   atomic.Pointer[func() bool] // ObserveQuota's
 }
 
 // New builds the providers: spans always (so logs carry trace ids), exported only where the
