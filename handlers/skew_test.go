@@ -15,6 +15,24 @@ import (
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
+var realClock = clockwork.NewRealClock()
+
+// realTimeEnv is an Env in real time, whose embedded server stamps the machine's time: the
+// sandbox (with an order window, zero for the default, and no processing delays), a client,
+// and a Config with short polls whose ServerClock is estimated from the server, as in
+// production. Tests give each instance a Clock of its own.
+func realTimeEnv(t *testing.T, window time.Duration) (*env, *client.Client, handlers.Config) {
+	t.Helper()
+	e := newEnv(t, atlassiantest.WithClock(realClock), atlassiantest.WithOrderWindow(window),
+		atlassiantest.WithProvisionDelay(0), atlassiantest.WithOrderProcessingDelay(0))
+	c := e.NewClient(client.WithAPIKey(atlassiantest.DefaultAPIKey), client.WithClock(realClock))
+	cfg := e.Config()
+	cfg.ServerClock = nil
+	cfg.OrderWindow, cfg.PollInterval, cfg.MaxPollInterval = window, 100*time.Millisecond, 400*time.Millisecond
+	cfg.OrderCallTimeout = time.Minute
+	return e, c, cfg
+}
+
 // TestSkewedClocks runs a journey on two instances whose clocks disagree with each other
 // and with the NATS server by minutes or hours: the first sends the provisioning request
 // and is stopped before the order (its drain records the provisioning answer), the second
@@ -36,18 +54,10 @@ func TestSkewedClocks(t *testing.T) {
 			window: 3 * time.Second, code: "order_window_expired", orders: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			real := clockwork.NewRealClock()
-			e := newEnv(t, atlassiantest.WithClock(real), atlassiantest.WithOrderWindow(tc.window),
-				atlassiantest.WithProvisionDelay(0), atlassiantest.WithOrderProcessingDelay(0))
-			c := e.NewClient(client.WithAPIKey(atlassiantest.DefaultAPIKey), client.WithClock(real))
-			cfg := e.Config()
-			cfg.ServerClock = nil // estimated from the embedded server, as in production
-			cfg.OrderWindow, cfg.PollInterval, cfg.MaxPollInterval = tc.window, 100*time.Millisecond, 400*time.Millisecond
-			cfg.OrderCallTimeout = time.Minute
-
+			e, c, cfg := realTimeEnv(t, tc.window)
 			var logs installtest.LogBuffer
 			cfgA := cfg
-			cfgA.Clock, cfgA.DrainTimeout = installtest.Skewed(real, tc.a), 100*time.Millisecond
+			cfgA.Clock, cfgA.DrainTimeout = installtest.Skewed(realClock, tc.a), 100*time.Millisecond
 			cfgA.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			h := newHeldCall(false)
 			h.Installations, h.Commerce = c.Installations, c.Commerce
@@ -82,7 +92,7 @@ func TestSkewedClocks(t *testing.T) {
 			}
 
 			cfgB := cfg
-			cfgB.Clock = installtest.Skewed(real, tc.b)
+			cfgB.Clock = installtest.Skewed(realClock, tc.b)
 			e.Start(e.JS, handlers.ClientAPI(c), cfgB)
 			term := e.Terminal(id)
 			want := subjects.Provisioned()
@@ -100,5 +110,39 @@ func TestSkewedClocks(t *testing.T) {
 				t.Errorf("%d provisioning requests, want 1", n)
 			}
 		})
+	}
+}
+
+// TestLeaseOfAClockAhead: an instance whose clock is 15 minutes ahead dies holding a
+// journey's lease (provisioning sent, its answer lost); the next instance takes the journey
+// over once the lease has lapsed on the server's clock, after 2×AckWait, not 15 minutes later.
+func TestLeaseOfAClockAhead(t *testing.T) {
+	e, c, cfg := realTimeEnv(t, 0)
+	cfg.AckWait = time.Second // the dead instance's message comes back quickly
+	cfgA := cfg
+	cfgA.Clock = installtest.Skewed(realClock, 15*time.Minute)
+	k := &killSwitch{afterProvision: true}
+	nc, jsA := natstest.Connect(t, e.Server)
+	k.nc, k.Installations, k.Commerce = nc, c.Installations, c.Commerce
+	first := e.Start(jsA, handlers.API{Installations: k, Commerce: k, Workspaces: c.Workspaces}, cfgA)
+	id := "lease-1"
+	e.Publish(id, jiraOnNewSite(id))
+	awaitDeath(t, first)
+	if st := e.Journey(id); st.Step != handlers.StepProvisioning || st.Lease.Owner == "" {
+		t.Fatalf("journey at %s with lease %+v after the crash, want %s and a lease", st.Step, st.Lease, handlers.StepProvisioning)
+	}
+
+	cfgB := cfg
+	cfgB.Clock = realClock
+	e.Start(e.JS, handlers.ClientAPI(c), cfgB)
+	if term := e.Terminal(id); term.Type != subjects.Provisioned() {
+		t.Errorf("%s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	if n := len(e.OrdersOf(id)); n != 1 {
+		t.Errorf("%d orders, want 1", n)
+	}
+	if n := e.Sandbox.ProvisionRequests(); n != 2 {
+		t.Errorf("%d provisioning requests, want 2 (the answer of the first was lost)", n)
 	}
 }
