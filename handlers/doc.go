@@ -45,8 +45,9 @@
 // clock, Config.ServerClock: records written by one instance are read by another, whose
 // own clock may be minutes off. By default it is estimated from the time stamps of the
 // stream info answers of the journeys' bucket (internal/servertime), sampled before Run
-// consumes and every 30s, then carried forward on the local monotonic clock; its error is
-// half a sample's round trip, inside the order window's margin. A KV write's answer
+// consumes and every 30s, then carried forward on the local monotonic clock, and moved up
+// to the stamp of any journey record read that is ahead of it; its error is half a
+// sample's round trip, inside the order window's margin. A KV write's answer
 // carries no time, so the records' own stamps would each cost a read-back and still leave
 // "now" to estimate. Waits, call deadlines and the drain are durations on Config.Clock.
 //

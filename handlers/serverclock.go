@@ -8,7 +8,8 @@ import (
 
 // sampleServerClock takes the first sample of the NATS server's clock before anything is
 // consumed, trying again as setup does while JetStream cannot answer, then samples it
-// in the background until stop is called. With Config.ServerClock set, it does nothing.
+// in the background until stop is called, and moves it up to the stamp of any journey
+// record read that is ahead of it. With Config.ServerClock set, it does nothing.
 func (in *Installer) sampleServerClock(ctx context.Context) (stop func(), err error) {
 	if in.sampled == nil {
 		return func() {}, nil
@@ -28,6 +29,8 @@ func (in *Installer) sampleServerClock(ctx context.Context) (stop func(), err er
 			return nil, fmt.Errorf("read the NATS server's clock: %w", err)
 		}
 	}
+	// A journey record read was stamped by the same server: its clock has passed that.
+	in.store.seen = in.sampled.Observe
 	// Sampling outlives ctx: journeys run on through the drain.
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup

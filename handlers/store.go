@@ -20,6 +20,9 @@ type store struct {
 	js       jetstream.JetStream
 	bucket   string
 	ttl      time.Duration
+	// seen, when set, is told the server's stamp of every journey record read: a time the
+	// NATS server's clock has passed (servertime.Clock.Observe).
+	seen func(time.Time)
 }
 
 // get returns the journey state of a request and its revision, or nil when the request
@@ -40,6 +43,9 @@ func (s *store) get(ctx context.Context, requestID string) (*State, uint64, erro
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read journey %s: %w", requestID, err)
+	}
+	if s.seen != nil {
+		s.seen(e.Created())
 	}
 	st, err := decodeState(requestID, e.Value())
 	return st, e.Revision(), err

@@ -97,6 +97,25 @@ func (c *Clock) Now() time.Time {
 	return c.base.Add(c.local.Since(c.at)).UTC()
 }
 
+// Observe takes note of a time the server's clock has passed, such as the stamp of a
+// message it stored: an estimate behind it moves up to it at once (a move of more than Jump
+// is logged), rather than at the next sample. Before the first Sync it does nothing.
+func (c *Clock) Observe(server time.Time) {
+	c.mu.Lock()
+	now := c.local.Now()
+	behind := server.Sub(c.base.Add(now.Sub(c.at)))
+	if c.synced.IsZero() || behind <= 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.base, c.at = server, now
+	c.mu.Unlock()
+	if behind > Jump {
+		c.log.Warn("the estimate of the NATS server's clock was behind a time the server stamped: it moves up to it",
+			"moved", behind.Round(time.Millisecond))
+	}
+}
+
 // Sync samples the server's clock a few times and keeps the sample with the shortest round
 // trip. It fails only when no sample could be taken; the estimate is then unchanged.
 func (c *Clock) Sync(ctx context.Context) error {

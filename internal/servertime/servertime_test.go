@@ -128,6 +128,33 @@ func TestShortestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestObserve: a time the server stamped that is ahead of the estimate moves it up at
+// once; one behind it changes nothing; before the first sample nothing does.
+func TestObserve(t *testing.T) {
+	s := newServer(time.Minute)
+	var l logs
+	c := s.clock(&l)
+	c.Observe(s.local.Now().Add(time.Hour))
+	if got := c.Now(); !got.Equal(s.local.Now()) {
+		t.Errorf("before any sample Now is %s, want the local %s", got, s.local.Now())
+	}
+	if err := c.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Observe(s.local.Now().Add(time.Minute - 5*time.Second))
+	if got := c.Now().Sub(s.local.Now()); got != time.Minute {
+		t.Errorf("server minus local %s after a stamp behind the estimate, want 1m", got)
+	}
+	c.Observe(s.local.Now().Add(time.Minute + 10*time.Second))
+	s.local.Advance(time.Hour)
+	if got := c.Now().Sub(s.local.Now()); got != time.Minute+10*time.Second {
+		t.Errorf("server minus local %s after a stamp 10s ahead of the estimate, want 1m10s", got)
+	}
+	if !strings.Contains(l.String(), "moved=10s") {
+		t.Errorf("the move was not logged:\n%s", l.String())
+	}
+}
+
 // TestFailedSample: a Sync that takes no sample fails and keeps the estimate; an answer
 // without the server's stamp is no sample.
 func TestFailedSample(t *testing.T) {
