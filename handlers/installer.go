@@ -100,8 +100,9 @@ func (in *Installer) ackWaitOf() time.Duration { return time.Duration(in.ackWait
 
 // Run creates the streams, the journey bucket and the durable consumer when missing
 // (existing ones are left as they are), trying again while JetStream is not ready to
-// answer (a cluster starting or electing leaders; Ready reports false meanwhile), then
-// consumes until ctx ends. It then stops
+// answer (a cluster starting or electing leaders; Ready reports false meanwhile), reads
+// the NATS server's clock unless Config.ServerClock is set, then consumes until ctx
+// ends. It then stops
 // fetching, lets running steps finish within DrainTimeout, hands waiting journeys back
 // to JetStream (another instance resumes them from their recorded state), and returns
 // nil. A provisioning or order POST under way is never cut, even past DrainTimeout (the
@@ -110,7 +111,8 @@ func (in *Installer) ackWaitOf() time.Duration { return time.Duration(in.ackWait
 // answered after a node was lost, or the consumer deleted) is obtained again, and created
 // again if missing; Ready reports false until it delivers again.
 // It returns an error when setting up fails for good (a stream whose subjects
-// overlap another's, a permission denied), when ctx ends before it is set up (wrapping
+// overlap another's, a permission denied, a server that does not stamp its answers with
+// its time), when ctx ends before it is set up (wrapping
 // ctx's error), or when the NATS connection is closed under it (wrapping
 // nats.ErrConnectionClosed).
 func (in *Installer) Run(ctx context.Context) error {
