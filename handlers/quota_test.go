@@ -170,3 +170,62 @@ func TestNoProvisioningWithoutOrderTurn(t *testing.T) {
 		t.Errorf("%d orders", n)
 	}
 }
+
+// gate lets the first order turn through and holds the others until it is opened, waiting as
+// a shared quota does: it gives the step's slot back meanwhile (client.Waiting).
+type gate struct {
+	mu    sync.Mutex
+	taken int
+	open  chan struct{}
+}
+
+func (g *gate) Wait(ctx context.Context, t client.Turn) error {
+	g.mu.Lock()
+	g.taken++
+	first := g.taken == 1
+	g.mu.Unlock()
+	if first {
+		return nil
+	}
+	defer client.Waiting(ctx)()
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *gate) Pause(string, client.Family, time.Duration) {}
+
+// A journey waiting for its order's turn holds no concurrency slot: with one slot, another
+// journey's status polls run meanwhile, and it ends provisioned.
+func TestWaitingForQuotaHoldsNoSlot(t *testing.T) {
+	e := newEnv(t)
+	g := &gate{open: make(chan struct{})}
+	cfg := e.Config()
+	cfg.Concurrency = 1
+	cfg.Limiter = g
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+
+	e.Publish("first", jiraOnNewSite("first"))
+	e.EventuallyStep("first ordered", 0, func() bool {
+		return len(installtest.Of(e.Outcomes(), "first")) == 1
+	})
+	e.Publish("second", jiraOnNewSite("second"))
+	e.EventuallyStep("second waiting for its order's turn", 0, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.taken == 2
+	})
+	if got := e.Terminal("first"); got.Type != subjects.Provisioned() {
+		t.Fatalf("first ended %s", got.Type)
+	}
+	if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointProvisionProducts)); n != 1 {
+		t.Errorf("%d provisioning requests while the second journey waits for its order's turn, want 1", n)
+	}
+	close(g.open)
+	if got := e.Terminal("second"); got.Type != subjects.Provisioned() {
+		t.Fatalf("second ended %s", got.Type)
+	}
+}
