@@ -242,3 +242,41 @@ func TestNoLimits(t *testing.T) {
 		}
 	}
 }
+
+// Order creation comes before reads across instances: a creation asked of one instance while
+// another's reads fill the queue gets one of the next turns, not the turn after every read.
+func TestCreationBeforeReads(t *testing.T) {
+	s := natstest.StartServer(t)
+	limits := map[client.Family]int{client.FamilyOrders: 600} // 10 a second
+	reader, creator := start(t, s, limits), start(t, s, limits)
+	leader(t, reader, creator)
+	ctx, cancel := context.WithCancel(ctxT(t))
+	var reads atomic.Int64
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	const readers = 30 // three seconds of turns queued
+	for range readers {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if reader.q.Wait(ctx, client.Turn{Org: org, Family: client.FamilyOrders}) == nil {
+					reads.Add(1)
+				}
+			}
+		})
+	}
+	for reads.Load() < readers { // the burst is spent: every reader has asked at least once
+		if ctx.Err() != nil {
+			t.Fatal("the readers got no turns")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := range 3 {
+		before := reads.Load()
+		if err := creator.q.Wait(ctxT(t), client.Turn{Org: org, Family: client.FamilyOrders, Priority: client.PriorityCreate}); err != nil {
+			t.Fatal(err)
+		}
+		if between := reads.Load() - before; between > 3 {
+			t.Errorf("creation %d: %d reads were served before it, of %d queued", i, between, readers)
+		}
+	}
+}
