@@ -44,6 +44,7 @@ type options struct {
 	only         []string
 	timeout      time.Duration
 	cpuProfile   string
+	memProfile   string
 	noSync       bool
 	telemetry    bool
 }
@@ -89,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
 	fs.BoolVar(&o.telemetry, "telemetry", true, "instrument the installer as cmd/installer does (spans, never exported, and metrics); false: the handlers alone")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file at the end of the run (go tool pprof -sample_index=alloc_space for what the run allocated)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -185,7 +187,28 @@ func run(ctx context.Context, o *options, w io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	_, err := measure(ctx, o, w)
+	if o.memProfile != "" {
+		if perr := writeHeapProfile(o.memProfile); perr != nil {
+			return errors.Join(err, perr)
+		}
+	}
 	return err
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("-memprofile: %w", err)
+	}
+	return nil
 }
 
 // measure runs the chosen scenarios in turn, printing each table as soon as it is known.

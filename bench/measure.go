@@ -79,6 +79,7 @@ func resetPeakRSS() bool {
 // for the goroutine peak.
 type sampler struct {
 	stop      chan struct{}
+	stopOnce  sync.Once
 	wg        sync.WaitGroup
 	mu        sync.Mutex
 	peakRSS   int64
@@ -112,10 +113,13 @@ func (s *sampler) sample() {
 	s.lastRSS, s.lastGoros = rss, g
 }
 
+// finish takes a last sample and stops sampling; later calls do nothing.
 func (s *sampler) finish() {
-	s.sample()
-	close(s.stop)
-	s.wg.Wait()
+	s.stopOnce.Do(func() {
+		s.sample()
+		close(s.stop)
+		s.wg.Wait()
+	})
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
