@@ -127,12 +127,15 @@ func TestQuotaPerOrganization(t *testing.T) {
 		return ctx
 	}
 	for _, o := range []string{"org-a", "org-b"} {
-		if err := in.q.Wait(short(), client.Turn{Org: o, Family: client.FamilyOrders}); err != nil {
+		if err := in.q.Wait(ctxT(t), client.Turn{Org: o, Family: client.FamilyOrders}); err != nil {
 			t.Fatalf("%s: first turn: %v", o, err)
 		}
 	}
 	if err := in.q.Wait(short(), client.Turn{Org: "org-a", Family: client.FamilyOrders}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("org-a's second turn within 500ms: %v, want DeadlineExceeded", err)
+	}
+	if err := in.q.Wait(ctxT(t), client.Turn{Org: "org-b", Family: client.FamilyOrders}); err != nil {
+		t.Errorf("org-b's second turn: %v", err)
 	}
 	for range 100 {
 		if err := in.q.Wait(short(), client.Turn{Org: "org-a", Family: client.FamilyInstallations}); err != nil {
@@ -275,7 +278,9 @@ func TestCreationBeforeReads(t *testing.T) {
 		if err := creator.q.Wait(ctxT(t), client.Turn{Org: org, Family: client.FamilyOrders, Priority: client.PriorityCreate}); err != nil {
 			t.Fatal(err)
 		}
-		if between := reads.Load() - before; between > 3 {
+		// The reads answered while the request was on its way, at most: far fewer than the
+		// queue, which order of arrival alone would serve first.
+		if between := reads.Load() - before; between > 5 {
 			t.Errorf("creation %d: %d reads were served before it, of %d queued", i, between, readers)
 		}
 	}
