@@ -23,6 +23,7 @@ import (
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
+	"github.com/procurement/atlassian-installer/internal/quota"
 )
 
 // waitTimeout bounds every wait on a condition in these tests; it is a deadline for a hung
@@ -250,6 +251,13 @@ func TestServeWithExternalNATS(t *testing.T) {
 	if term := terms["invalid"]; term.Type != installtest.Subjects.Failed() || term.Data["code"] != events.CodeInvalidRequest {
 		t.Errorf("invalid request: %s %v", term.Type, term.Data)
 	}
+	// The documented quotas run a quota shared on this NATS, which this instance leads.
+	if _, err := js.KeyValue(context.Background(), quota.DefaultBucket); err != nil {
+		t.Errorf("quota bucket: %v", err)
+	}
+	if _, body := get(t, "http://"+addr+"/metrics"); !strings.Contains(body, "\ninstaller_quota_leader 1\n") {
+		t.Errorf("/metrics does not show this instance leading the quota")
+	}
 
 	if err := p.stop(t); err != nil {
 		t.Fatalf("run after cancel: %v", err)
@@ -259,6 +267,32 @@ func TestServeWithExternalNATS(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), `"atlassian_api_key":"[REDACTED]"`) {
 		t.Fatalf("configuration not logged:\n%s", p.stderr)
+	}
+}
+
+// INSTALLER_API_RATE_LIMITS=off runs no shared quota: no bucket, no leader.
+func TestRateLimitsOffRunsNoQuota(t *testing.T) {
+	ns := natstest.StartServer(t)
+	p := start(t, []string{"--http-addr=127.0.0.1:0", "--log-format=json"}, map[string]string{
+		"NATS_URL":                  "nats://" + ns.Addr().String(),
+		"ATLASSIAN_API_KEY":         "key",
+		"INSTALLER_API_RATE_LIMITS": "off",
+	})
+	var addr string
+	installtest.EventuallyWithin(t, waitTimeout, "the operator endpoints", func() bool {
+		m := opsLog.FindStringSubmatch(p.stderr.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	waitReady(t, addr)
+	_, js := natstest.Connect(t, ns)
+	if _, err := js.KeyValue(context.Background(), quota.DefaultBucket); !errors.Is(err, jetstream.ErrBucketNotFound) {
+		t.Errorf("quota bucket with the limits off: %v", err)
+	}
+	if _, body := get(t, "http://"+addr+"/metrics"); strings.Contains(body, "installer_quota_leader") {
+		t.Errorf("/metrics shows a quota leader with the limits off")
 	}
 }
 

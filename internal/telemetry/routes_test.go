@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"testing"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/internal/telemetry"
 )
 
@@ -35,6 +36,26 @@ func TestRoute(t *testing.T) {
 	for _, tt := range tests {
 		if got := telemetry.Route(tt.path); got != tt.want {
 			t.Errorf("Route(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
+
+// Each route template counts against its API family's quota.
+func TestFamily(t *testing.T) {
+	tests := map[string]client.Family{
+		"/admin/installations/v2/orgs/{orgId}/products":         client.FamilyInstallations,
+		"/admin/v2/orgs/{orgId}/workspaces":                     client.FamilyWorkspaces,
+		"/commerce/api/v2/entitlements/{entitlementId}/details": client.FamilyEntitlementDetails,
+		"/commerce/api/v1/orders":                               client.FamilyOrders,
+		"/commerce/api/v2/orders/{orderId}":                     client.FamilyOrders,
+		"/commerce/api/v3/quotes/{quoteId}/download":            client.FamilyQuotes,
+		"/marketplace/catalog/partners/{partnerId}/promotions":  client.FamilyPromotions,
+		"/jsm/csm/cloudid/{cloudId}/api/v1/entitlements":        client.FamilyCSM,
+		telemetry.RouteOther:                                    telemetry.RouteOther,
+	}
+	for route, want := range tests {
+		if got := telemetry.Family(route); got != want {
+			t.Errorf("Family(%q) = %q, want %q", route, got, want)
 		}
 	}
 }
