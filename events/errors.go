@@ -26,6 +26,12 @@ var (
 	// subjects (ordered, provisioned, failed): no stream would keep it.
 	ErrUnknownEventType = errors.New("events: unknown outcome event type")
 
+	// ErrSubjectNotInStream is returned by PublishOutcome, wrapped with the stream and subject,
+	// when the outcome stream exists but does not take the event's subject (a stream created by
+	// an older version, without the planned subject): no retry can publish it until an operator
+	// adds the subject (MissingSubjects).
+	ErrSubjectNotInStream = errors.New("events: the stream does not take the subject")
+
 	// ErrInvalidOption is returned, wrapped with the offending value, for bad configuration: a
 	// subject prefix that is not a valid NATS subject, a replica count below one, an empty source.
 	ErrInvalidOption = errors.New("events: invalid option")

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -97,9 +98,29 @@ func (p *Publisher) PublishOutcome(ctx context.Context, requestID, eventType str
 		return nil, err
 	}
 	if _, err := p.js.PublishMsg(ctx, m, jetstream.WithExpectStream(StreamEvents)); err != nil {
+		if errors.Is(err, jetstream.ErrNoStreamResponse) {
+			if err := p.subjectNotInStream(ctx, eventType); err != nil {
+				return nil, err
+			}
+		}
 		return nil, fmt.Errorf("events: publish %s for request %s: %w", eventType, requestID, err)
 	}
 	return e, nil
+}
+
+// subjectNotInStream tells, after a publish that no stream answered, a stream that is there
+// but does not take the subject (ErrSubjectNotInStream) from a stream that is away for now
+// (nil: an outage, to be retried).
+func (p *Publisher) subjectNotInStream(ctx context.Context, subject string) error {
+	s, err := p.js.Stream(ctx, StreamEvents)
+	if err != nil {
+		return nil
+	}
+	if missing := MissingSubjects(s.CachedInfo().Config, []string{subject}); len(missing) > 0 {
+		return fmt.Errorf("%w: stream %s does not take subject %s; add it with nats stream edit %s --subjects",
+			ErrSubjectNotInStream, StreamEvents, subject, StreamEvents)
+	}
+	return nil
 }
 
 // DeadLetter publishes a message that could not be read as a CloudEvent to the dead-letter

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -79,6 +81,35 @@ func MissingLimits(cfg jetstream.StreamConfig) []string {
 		return []string{"max_age: none, nor max_msgs or max_bytes, so messages are never deleted"}
 	}
 	return nil
+}
+
+// MissingSubjects returns those of subjects that an existing stream does not take (none of its
+// subjects, wildcards included, matches them): a stream created by an older version lacks the
+// subjects added since, such as the planned outcome's, and the installer changes no existing
+// stream. What is published on a missing subject has no stream to go to.
+func MissingSubjects(cfg jetstream.StreamConfig, subjects []string) []string {
+	var missing []string
+	for _, s := range subjects {
+		if !slices.ContainsFunc(cfg.Subjects, func(filter string) bool { return subjectMatches(filter, s) }) {
+			missing = append(missing, s)
+		}
+	}
+	return missing
+}
+
+// subjectMatches reports whether the literal subject matches filter, a NATS subject with the
+// wildcards "*" (one token) and ">" (one or more tokens, last).
+func subjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		switch {
+		case tok == ">":
+			return len(s) > i
+		case i >= len(s) || tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(f) == len(s)
 }
 
 // EnsureStreams creates whichever of the three streams is missing and leaves existing ones as

@@ -127,3 +127,47 @@ func TestEnsureStreamsErrors(t *testing.T) {
 		t.Errorf("error %q does not name the stream", err)
 	}
 }
+
+func TestMissingSubjects(t *testing.T) {
+	s := events.NewSubjects("")
+	for _, tc := range []struct {
+		stream []string
+		want   []string
+	}{
+		{s.Outcomes(), nil},
+		{[]string{s.Ordered(), s.Provisioned(), s.Failed()}, []string{s.Planned()}}, // an older version's stream
+		{[]string{"atlassian.install.*"}, nil},
+		{[]string{"atlassian.>"}, nil},
+		{[]string{">"}, nil},
+		{[]string{"atlassian.install"}, s.Outcomes()},
+		{[]string{"atlassian.install.x.>", "atlassian.*.planned", "*.install.failed"}, []string{s.Ordered(), s.Provisioned()}},
+		{[]string{"atlassian.install.planned.>"}, s.Outcomes()},
+		{nil, s.Outcomes()},
+	} {
+		if got := events.MissingSubjects(jetstream.StreamConfig{Subjects: tc.stream}, s.Outcomes()); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("stream %q: missing %q, want %q", tc.stream, got, tc.want)
+		}
+	}
+}
+
+// A stream without the event's subject refuses it for good (ErrSubjectNotInStream), which a
+// stream that is away for now does not.
+func TestPublishOutcomeSubjectNotInStream(t *testing.T) {
+	js := runJetStream(t)
+	ctx := context.Background()
+	s := events.NewSubjects("")
+	p := events.NewPublisher(js, s, "")
+	if _, err := p.PublishOutcome(ctx, "req-1", s.Planned(), events.Planned{}, ""); err == nil || errors.Is(err, events.ErrSubjectNotInStream) {
+		t.Errorf("no stream at all: %v, want an error other than ErrSubjectNotInStream", err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: events.StreamEvents, Subjects: []string{s.Ordered(), s.Provisioned(), s.Failed()}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.PublishOutcome(ctx, "req-1", s.Planned(), events.Planned{}, "")
+	if !errors.Is(err, events.ErrSubjectNotInStream) || errors.Is(err, jetstream.ErrNoStreamResponse) || !strings.Contains(err.Error(), s.Planned()) {
+		t.Errorf("stream without the planned subject: %v", err)
+	}
+	if _, err := p.PublishOutcome(ctx, "req-1", s.Failed(), events.Failed{}, ""); err != nil {
+		t.Errorf("a subject the stream takes: %v", err)
+	}
+}

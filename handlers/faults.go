@@ -42,7 +42,8 @@ func (in *Installer) outage(err error) bool {
 // fault settles a delivery whose handler failed other than by a NATS outage or the drain.
 // It counts the fault in the journey's record (Faults at FaultStep), releases the lease the
 // delivery held, and lets the message come again; at MaxFaults the journey ends
-// internal_error, and its outcome is published by the next delivery. A journey that has its
+// internal_error, and its outcome is published by the next delivery. A dry run whose plan
+// cannot be published in MaxFaults deliveries ends internal_error too. A journey that has its
 // outcome and still fails MaxFaults times more (the outcome cannot be published), or a
 // message with no journey (JetStream's delivery count), is dead-lettered. Every fault is
 // logged at ERROR.
@@ -55,7 +56,7 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 		in.nak(d, in.retryDelay(delivered))
 		return
 	}
-	if st == nil || st.Terminal() && st.FaultStep == StepDone && st.Faults+1 >= MaxFaults {
+	if st == nil || st.Terminal() && st.FaultStep == StepDone && st.Faults+1 >= MaxFaults && !planUnpublished(st) {
 		in.faultWithoutJourney(ctx, d, log, st != nil)
 		return
 	}
@@ -68,11 +69,11 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 		st.Lease = Lease{}
 	}
 	result, delay := FaultRetried, in.retryDelay(delivered)
-	if st.Faults >= MaxFaults && !st.Terminal() {
+	if st.Faults >= MaxFaults && (!st.Terminal() || planUnpublished(st)) {
 		if st.Step == StepOrdering {
 			in.orderAtFault(ctx, st, log)
 		}
-		f := internalError(st)
+		f := internalError(st, cause)
 		st.Outcome = in.outcomeFailed(st, f)
 		st.Step, st.Status, st.CompletedAt = StepDone, StatusFailed, in.now()
 		st.FaultStep, st.Faults = StepDone, 0
@@ -158,9 +159,25 @@ func (in *Installer) orderAtFault(ctx context.Context, st *State, log *slog.Logg
 	log.Info("ordered", "order_id", st.OrderID, "slug", st.Order.Slug, "provision_request_id", st.ProvisionRequestID)
 }
 
-// internalError is the failure of a journey that failed the same way MaxFaults times. Once the
-// order may have been sent it is not retryable: a new request could buy a second time.
-func internalError(st *State) *failure {
+// planUnpublished reports a dry run whose plan is recorded but was never published: when its
+// publication fails MaxFaults times (an events stream without the planned subject), the dry
+// run ends failed instead, which the stream may take.
+func planUnpublished(st *State) bool {
+	return st.Terminal() && st.Outcome.Planned != nil && !st.published(st.Outcome.Type)
+}
+
+// internalError is the failure of a journey that failed the same way MaxFaults times (cause, at
+// the last of them). Once the order may have been sent it is not retryable: a new request could
+// buy a second time.
+func internalError(st *State, cause error) *failure {
+	if st.Terminal() { // planUnpublished
+		why := ""
+		if errors.Is(cause, events.ErrSubjectNotInStream) {
+			why = fmt.Sprintf(": stream %s does not take subject %s, an operator must add it", events.StreamEvents, st.Outcome.Type)
+		}
+		return fail(events.StageCompletion, events.CodeInternalError, true,
+			"the installer could not publish the dry run's plan at %d deliveries and gave up%s; nothing was provisioned or ordered", MaxFaults, why)
+	}
 	orderMayExist := !st.OrderSentAt.IsZero()
 	var done string
 	switch {

@@ -318,3 +318,57 @@ func TestFaultsAtOrderingReadTheOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestDryRunOnAnOlderEventsStream: an INSTALL_EVENTS stream created before dry runs existed
+// lacks the planned subject, and the installer leaves it so: start-up warns, naming the stream
+// and the subject, and a dry run, whose plan has no stream to go to, does not loop: after
+// MaxFaults deliveries it ends failed internal_error (nothing was provisioned or ordered),
+// while real requests go on.
+func TestDryRunOnAnOlderEventsStream(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, cfg := range events.StreamConfigs(subjects, 1, events.DefaultRetention) {
+		if cfg.Name == events.StreamEvents {
+			cfg.Subjects = []string{subjects.Ordered(), subjects.Provisioned(), subjects.Failed()}
+		}
+		if _, err := e.JS.CreateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faults := newFaultCounts()
+	var log installtest.LogBuffer
+	cfg := e.faultConfig(faults)
+	cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+	e.Publish("old-stream-plan", dryRun(jiraOnNewSite("old-stream")))
+	e.Publish("old-stream-real", jiraOnNewSite("old-stream-real"))
+
+	term := e.Terminal("old-stream-plan")
+	f := term.Data
+	if term.Type != subjects.Failed() || f["code"] != events.CodeInternalError || f["retryable"] != true || f["orderId"] != nil {
+		t.Fatalf("%s %v", term.Type, f)
+	}
+	if msg, _ := f["message"].(string); !strings.Contains(msg, subjects.Planned()) || !strings.Contains(msg, "nothing was provisioned or ordered") {
+		t.Errorf("message %q", msg)
+	}
+	if term := e.Terminal("old-stream-real"); term.Type != subjects.Provisioned() {
+		t.Fatalf("real request: %s %v", term.Type, term.Data)
+	}
+	e.Settled()
+	if want := "stream=" + events.StreamEvents + " missing=" + subjects.Planned(); !strings.Contains(log.String(), want) {
+		t.Errorf("no warning with %s in:\n%s", want, log.String())
+	}
+	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultEnded].Load(); r != handlers.MaxFaults-1 || d != 1 {
+		t.Errorf("faults: %d retried, %d ended", r, d)
+	}
+	if n := e.Sandbox.ProvisionRequests(); n != 1 {
+		t.Errorf("%d provisioning requests, want the real request's one", n)
+	}
+	s, err := e.JS.Stream(ctx, events.StreamEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.CachedInfo().Config.Subjects); n != 3 {
+		t.Errorf("the existing stream was changed: %d subjects", n)
+	}
+}

@@ -173,7 +173,8 @@ func (in *Installer) ensureBucket(ctx context.Context, cfg jetstream.KeyValueCon
 var errNotYetKnown = errors.New("not yet known")
 
 // reportLimits logs a warning for each existing stream or bucket that keeps what the
-// installer would have let expire; it changes none. It returns the TTL of finished journeys'
+// installer would have let expire, and for each subject an existing stream lacks; it changes
+// none. It returns the TTL of finished journeys'
 // states: zero when the journey bucket does not allow per-key TTLs, or cannot be read (a
 // cluster electing a leader): a TTL the stream refuses would fail every last write.
 func (in *Installer) reportLimits(ctx context.Context) time.Duration {
@@ -185,10 +186,15 @@ func (in *Installer) reportLimits(ctx context.Context) time.Duration {
 		}
 		return st.CachedInfo().Config, true
 	}
-	for _, cfg := range events.StreamConfigs(in.subjects, in.cfg.Replicas, in.cfg.Retention) {
-		if cfg, ok := config(cfg.Name); ok {
+	for _, want := range events.StreamConfigs(in.subjects, in.cfg.Replicas, in.cfg.Retention) {
+		if cfg, ok := config(want.Name); ok {
 			for _, missing := range events.MissingLimits(cfg) {
 				in.log.Warn("stream has no limit: its messages pile up; set one with nats stream edit", "stream", cfg.Name, "missing", missing)
+			}
+			for _, subject := range events.MissingSubjects(cfg, want.Subjects) {
+				in.log.Warn("stream lacks a subject (made by an older version?): what the installer publishes there has no stream to go to, "+
+					"and a journey that must publish it fails after its faults; add the subject with nats stream edit --subjects",
+					"stream", cfg.Name, "missing", subject)
 			}
 		}
 	}
