@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -14,18 +15,34 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 )
 
-// Run takes part in the election until ctx ends: every quarter of a lease it creates the
+// Run opens the lease bucket (trying again every quarter of a lease while JetStream cannot
+// answer) and takes part in the election until ctx ends: every quarter of a lease it creates the
 // leader's key if absent, or, while it leads, renews it by compare-and-set. While leading it
 // hands out turns (lead). A leader that stops gracefully deletes its key, so that another
 // takes over at once.
 func (q *Quota) Run(ctx context.Context) error {
 	tick := time.NewTicker(q.cfg.Lease / 4)
 	defer tick.Stop()
+	var kv jetstream.KeyValue
 	for {
-		rev, err := q.kv.Create(ctx, leaderKey, []byte(q.id))
+		if kv == nil {
+			var err error
+			if kv, err = q.bucket(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("quota: the lease bucket is not available yet; trying again", "error", err)
+			}
+		}
+		if kv == nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				continue
+			}
+		}
+		rev, err := kv.Create(ctx, leaderKey, []byte(q.id))
 		if err == nil {
 			q.log.Info("quota: this instance hands out the API's turns", "lease", q.cfg.Lease)
-			q.lead(ctx, rev)
+			q.lead(ctx, kv, rev)
 			q.log.Info("quota: this instance no longer hands out the API's turns")
 		} else if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
 			q.log.Debug("quota: election", "error", err)
@@ -38,10 +55,30 @@ func (q *Quota) Run(ctx context.Context) error {
 	}
 }
 
+// bucket opens the lease bucket, creating it when missing (in memory: a lease is worth
+// nothing after a restart of the servers).
+func (q *Quota) bucket(ctx context.Context) (jetstream.KeyValue, error) {
+	cfg := q.cfg
+	kv, err := q.js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = q.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: cfg.Bucket, Description: "the installer that hands out the Atlassian API's turns",
+			History: 1, TTL: cfg.Lease, Storage: jetstream.MemoryStorage, Replicas: cfg.Replicas,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = q.js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("quota bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
 // lead hands out turns while the lease holds: it renews the key every quarter of a lease,
 // and stops when a renewal is refused, when none has succeeded for half a lease, or when ctx
 // ends.
-func (q *Quota) lead(ctx context.Context, rev uint64) {
+func (q *Quota) lead(ctx context.Context, kv jetstream.KeyValue, rev uint64) {
 	requests := make(chan *nats.Msg, 4096)
 	sub, err := q.nc.ChanQueueSubscribe(q.take, "quota", requests)
 	if err != nil {
@@ -55,7 +92,7 @@ func (q *Quota) lead(ctx context.Context, rev uint64) {
 		// Gracefully: give the lease up so that another instance takes over at once.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		_ = q.kv.Delete(dctx, leaderKey, jetstream.LastRevision(rev))
+		_ = kv.Delete(dctx, leaderKey, jetstream.LastRevision(rev))
 	}()
 	renewed := time.Now()
 	renew := time.NewTicker(q.cfg.Lease / 4)
@@ -80,7 +117,7 @@ func (q *Quota) lead(ctx context.Context, rev uint64) {
 			q.enqueue(s, m, time.Now())
 		case <-renew.C:
 			rctx, cancel := context.WithTimeout(ctx, q.cfg.Lease/4)
-			r, err := q.kv.Update(rctx, leaderKey, []byte(q.id), rev)
+			r, err := kv.Update(rctx, leaderKey, []byte(q.id), rev)
 			cancel()
 			switch {
 			case err == nil:

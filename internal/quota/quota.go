@@ -78,8 +78,8 @@ type Observer struct {
 // with New; Run elects the leader and serves until its context ends.
 type Quota struct {
 	cfg      Config
+	js       jetstream.JetStream
 	nc       *nats.Conn
-	kv       jetstream.KeyValue
 	id       string
 	take     string // subject of turn requests
 	pause    string // subject of pauses
@@ -97,7 +97,7 @@ type lane struct {
 	family client.Family
 }
 
-// New opens (or creates) the lease bucket and listens to pauses.
+// New checks the configuration and listens to pauses; Run opens the lease bucket.
 func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Quota, error) {
 	cfg.Bucket = cmp.Or(cfg.Bucket, DefaultBucket)
 	cfg.Replicas = cmp.Or(cfg.Replicas, 1)
@@ -120,27 +120,17 @@ func New(ctx context.Context, js jetstream.JetStream, cfg Config) (*Quota, error
 		}
 	}
 	q := &Quota{
-		cfg: cfg, nc: js.Conn(), id: uuid.NewString(), log: cfg.Logger,
+		cfg: cfg, js: js, nc: js.Conn(), id: uuid.NewString(), log: cfg.Logger,
 		take: cfg.Prefix + ".quota.take", pause: cfg.Prefix + ".quota.pause",
 		paused: map[lane]time.Time{},
 	}
-	kv, err := js.KeyValue(ctx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: cfg.Bucket, Description: "the installer that hands out the Atlassian API's turns",
-			History: 1, TTL: cfg.Lease, Storage: jetstream.MemoryStorage, Replicas: cfg.Replicas,
-		})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = js.KeyValue(ctx, cfg.Bucket)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("quota bucket %s: %w", cfg.Bucket, err)
-	}
-	q.kv = kv
+	var err error
 	q.pauseSub, err = q.nc.Subscribe(q.pause, q.onPause)
 	if err == nil {
-		err = q.nc.FlushTimeout(10 * time.Second) // listening before New returns
+		// Listening before New returns.
+		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = q.nc.FlushWithContext(fctx)
+		cancel()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("quota: subscribe %s: %w", q.pause, err)
