@@ -64,9 +64,8 @@ func TestSchedulerDeadlines(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	s := newScheduler(map[client.Family]int{client.FamilyOrders: 60}, t0) // a turn a second
 	l := lane{org, client.FamilyOrders}
-	for i := range 5 {
+	for range 5 {
 		s.add(l, &waiter{reply: "c", priority: client.PriorityCreate, since: t0, expires: t0.Add(time.Hour)}, t0, time.Time{})
-		_ = i
 	}
 	late := &waiter{reply: "late", priority: client.PriorityCreate, since: t0, expires: t0.Add(time.Hour), deadline: t0.Add(3 * time.Second)}
 	if s.add(l, late, t0, time.Time{}) {
