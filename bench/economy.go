@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // pollingResult is scenario 4's polling back-off at one provisioning duration.
@@ -289,16 +290,16 @@ func runRateLimit(ctx context.Context, n, perMinute int) (*rateResult, error) {
 }
 
 // journeyState reads a journey's state from the installer's bucket.
-func journeyState(ctx context.Context, e *env, id string) (*handlers.State, error) {
-	kv, err := e.js.KeyValue(ctx, handlers.DefaultBucket)
+func journeyState(ctx context.Context, e *env, id string) (*record.State, error) {
+	kv, err := e.js.KeyValue(ctx, record.DefaultBucket)
 	if err != nil {
 		return nil, err
 	}
-	entry, err := kv.Get(ctx, handlers.Key(id))
+	entry, err := kv.Get(ctx, record.Key(id))
 	if err != nil {
 		return nil, fmt.Errorf("journey %s: %w", id, err)
 	}
-	var st handlers.State
+	var st record.State
 	if err := json.Unmarshal(entry.Value(), &st); err != nil {
 		return nil, err
 	}

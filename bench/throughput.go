@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // perJourney counts what one journey costs in I/O, read back from the sandbox's request
@@ -101,7 +102,7 @@ func runThroughput(ctx context.Context, n, concurrency int, tel, noSync bool) (*
 	if len(log) == 0 {
 		return nil, errors.New("the sandbox recorded no request")
 	}
-	kvWrites, err := lastSeq(ctx, e.js, "KV_"+handlers.DefaultBucket)
+	kvWrites, err := lastSeq(ctx, e.js, "KV_"+record.DefaultBucket)
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +145,11 @@ type shape struct {
 }
 
 func sampleShape(ctx context.Context, js jetstream.JetStream, id string) (*shape, error) {
-	kv, err := js.KeyValue(ctx, handlers.DefaultBucket)
+	kv, err := js.KeyValue(ctx, record.DefaultBucket)
 	if err != nil {
 		return nil, err
 	}
-	entry, err := kv.Get(ctx, handlers.Key(id))
+	entry, err := kv.Get(ctx, record.Key(id))
 	if err != nil {
 		return nil, fmt.Errorf("journey %s: %w", id, err)
 	}
@@ -238,7 +239,7 @@ func runBaseline(ctx context.Context, e *env, n, concurrency int, ops perJourney
 	}
 	journey := func(i int, msg jetstream.Msg) error {
 		id := msg.Headers().Get(events.HeaderPrefix + "id")
-		key := handlers.Key(id)
+		key := record.Key(id)
 		if _, err := kv.Get(ctx, key); !errors.Is(err, jetstream.ErrKeyNotFound) {
 			return fmt.Errorf("baseline kv get: %v", err)
 		}

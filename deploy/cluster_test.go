@@ -22,6 +22,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // Timing of the cluster tests: a real clock with short intervals, and generous deadlines on
@@ -57,7 +58,7 @@ func TestClusterSurvivesNodeAndInstallerLoss(t *testing.T) {
 			return s.JetStreamIsConsumerLeader(account, events.StreamRequests, handlers.DefaultConsumer)
 		}},
 		{"journey bucket leader", func(s *server.Server) bool {
-			return s.JetStreamIsStreamLeader(account, "KV_"+handlers.DefaultBucket)
+			return s.JetStreamIsStreamLeader(account, "KV_"+record.DefaultBucket)
 		}},
 		{"meta leader", (*server.Server).JetStreamIsLeader},
 	}
@@ -464,7 +465,7 @@ func (o *outcomes) terminated(subjects events.Subjects, ids []string) int {
 func describeUnfinished(t *testing.T, js jetstream.JetStream, subjects events.Subjects, seen *outcomes, ids []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	kv, err := js.KeyValue(ctx, handlers.DefaultBucket)
+	kv, err := js.KeyValue(ctx, record.DefaultBucket)
 	if err != nil {
 		t.Logf("journey bucket: %v", err)
 		return
@@ -473,7 +474,7 @@ func describeUnfinished(t *testing.T, js jetstream.JetStream, subjects events.Su
 		if seen.terminated(subjects, []string{id}) == 1 {
 			continue
 		}
-		e, err := kv.Get(ctx, handlers.Key(id))
+		e, err := kv.Get(ctx, record.Key(id))
 		if err != nil {
 			t.Logf("request %s: events %v, no journey state: %v", id, seen.of(id), err)
 			continue

@@ -10,6 +10,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -49,7 +50,7 @@ func TestAmbiguousOrderNeverSeen(t *testing.T) {
 	e.Publish("amb-never-1", jiraOnNewSite("amb-never"))
 	term := e.Terminal("amb-never-1")
 	f := term.Data
-	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != handlers.OrderID("amb-never-1") {
+	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != record.OrderID("amb-never-1") {
 		t.Fatalf("%s %v", term.Type, f)
 	}
 	if msg, _ := f["message"].(string); msg == "" || strings.Contains(msg, "nothing was ordered") {
@@ -94,7 +95,7 @@ func TestTimeoutAtOrderingReadsTheOrder(t *testing.T) {
 	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
 	term := e.Terminal(id)
 	f := term.Data
-	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != handlers.OrderID(id) {
+	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["retryable"] != false || f["orderId"] != record.OrderID(id) {
 		t.Fatalf("%s %v", term.Type, f)
 	}
 	if evs := installtest.Of(e.Outcomes(), id); len(evs) != 2 || evs[0].Type != subjects.Ordered() {

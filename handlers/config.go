@@ -9,6 +9,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // Clock is the time source of the installer: clockwork.NewRealClock() in production,
@@ -21,7 +22,6 @@ type ServerClock interface{ Now() time.Time }
 // Defaults of the Config fields left zero; they follow the contract's configuration table.
 const (
 	DefaultConsumer         = "installer"
-	DefaultBucket           = "INSTALL_JOURNEYS"
 	DefaultConcurrency      = 64
 	DefaultOrderWindow      = 10 * time.Minute
 	MaxOrderWindow          = 10 * time.Minute // Atlassian's: provisioning times out after it
@@ -32,7 +32,6 @@ const (
 	DefaultAckWait          = 30 * time.Second
 	DefaultDrainTimeout     = 25 * time.Second
 	DefaultMaxAckPending    = 20000
-	DefaultFinishedBucket   = "INSTALL_FINISHED"
 	// DefaultJourneyRetention keeps a finished journey's whole state a week after its outcome
 	// is published, for operators (installctl status) to look at.
 	DefaultJourneyRetention = 7 * 24 * time.Hour
@@ -140,8 +139,8 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxAckPending = cmp.Or(c.MaxAckPending, DefaultMaxAckPending)
 	c.DrainTimeout = cmp.Or(c.DrainTimeout, DefaultDrainTimeout)
 	c.Consumer = cmp.Or(c.Consumer, DefaultConsumer)
-	c.Bucket = cmp.Or(c.Bucket, DefaultBucket)
-	c.FinishedBucket = cmp.Or(c.FinishedBucket, DefaultFinishedBucket)
+	c.Bucket = cmp.Or(c.Bucket, record.DefaultBucket)
+	c.FinishedBucket = cmp.Or(c.FinishedBucket, record.DefaultFinishedBucket)
 	c.Retention.Events = cmp.Or(c.Retention.Events, events.DefaultRetention.Events)
 	c.Retention.DeadLetter = cmp.Or(c.Retention.DeadLetter, events.DefaultRetention.DeadLetter)
 	c.JourneyRetention = cmp.Or(c.JourneyRetention, DefaultJourneyRetention)

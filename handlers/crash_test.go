@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
@@ -250,7 +251,7 @@ func TestDrainAndResume(t *testing.T) {
 	})
 	first.Stop(t)
 	for _, id := range ids {
-		if st := e.Journey(id); st.Step != handlers.StepOrdered {
+		if st := e.Journey(id); st.Step != record.StepOrdered {
 			t.Errorf("%s at %s after the drain", id, st.Step)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -122,7 +122,7 @@ func TestDryRunPlansWhatARealRunSends(t *testing.T) {
 				t.Errorf("plan %+v", p)
 			}
 			st := e.Journey("plan")
-			if st.Status != handlers.StatusPlanned || st.Step != handlers.StepDone || st.OrderID != "" {
+			if st.Status != record.StatusPlanned || st.Step != record.StepDone || st.OrderID != "" {
 				t.Errorf("journey %s/%s orderId %q", st.Status, st.Step, st.OrderID)
 			}
 

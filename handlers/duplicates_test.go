@@ -12,6 +12,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -138,11 +139,11 @@ func TestUnpublishedOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
+	kv, err := e.JS.KeyValue(context.Background(), record.DefaultBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kv.Create(context.Background(), handlers.Key("done-2"), b); err != nil {
+	if _, err := kv.Create(context.Background(), record.Key("done-2"), b); err != nil {
 		t.Fatal(err)
 	}
 	calls := len(e.Sandbox.Requests())

@@ -10,6 +10,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -103,7 +104,7 @@ func TestFailureCodes(t *testing.T) {
 			if n := len(installtest.Of(e.Outcomes(), id)); n != want+1 {
 				t.Errorf("%d events, want %d", n, want+1)
 			}
-			if st := e.Journey(id); st.Status != handlers.StatusFailed || st.Outcome == nil || st.Outcome.Failed.Code != tt.code {
+			if st := e.Journey(id); st.Status != record.StatusFailed || st.Outcome == nil || st.Outcome.Failed.Code != tt.code {
 				t.Errorf("state %+v", st)
 			}
 		})
@@ -161,7 +162,7 @@ func TestDeadlineExceeded(t *testing.T) {
 	if term.Type != subjects.Failed() || f["code"] != "deadline_exceeded" || f["stage"] != "completion" || f["retryable"] != false {
 		t.Fatalf("got %s %v", term.Type, f)
 	}
-	if f["orderId"] != handlers.OrderID("slow-1") || f["provisionRequestId"] == nil {
+	if f["orderId"] != record.OrderID("slow-1") || f["provisionRequestId"] == nil {
 		t.Errorf("ids missing: %v", f)
 	}
 	if evs := installtest.Of(e.Outcomes(), "slow-1"); len(evs) != 2 || evs[0].Type != subjects.Ordered() {
@@ -208,7 +209,7 @@ func TestNoOrderAfterWindowDuringRetries(t *testing.T) {
 	// is in flight when the window passes (one cut in flight may have been processed).
 	e.EventuallyStep("the refused order recorded as not sent", 0, func() bool {
 		return len(e.Sandbox.RequestsTo(atlassiantest.EndpointCreateOrder)) == 1 &&
-			e.Journey("window-retry-1").Step == handlers.StepProvisionAccepted
+			e.Journey("window-retry-1").Step == record.StepProvisionAccepted
 	})
 	term := e.Terminal("window-retry-1")
 	if f := term.Data; term.Type != subjects.Failed() || f["code"] != "order_window_expired" || f["retryable"] != true {
@@ -238,7 +239,7 @@ func TestHungOrderCallIsCutAndResent(t *testing.T) {
 		t.Fatalf("%d order POSTs, want the hung one and one more", len(posts))
 	}
 	orders := e.OrdersOf("hung-order-1")
-	if len(orders) != 1 || orders[0].OrderID != handlers.OrderID("hung-order-1") {
+	if len(orders) != 1 || orders[0].OrderID != record.OrderID("hung-order-1") {
 		t.Errorf("orders %+v, want one with the request's orderId", orders)
 	}
 	if n := len(e.Sandbox.RequestsTo(atlassiantest.EndpointGetOrder)); n == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // MaxFaults bounds the deliveries of a request message that fail the same way: a panic, an
@@ -56,7 +57,7 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 		in.nak(d, in.retryDelay(delivered))
 		return
 	}
-	if st == nil || st.Terminal() && st.FaultStep == StepDone && st.Faults+1 >= MaxFaults && !planUnpublished(st) {
+	if st == nil || st.Terminal() && st.FaultStep == record.StepDone && st.Faults+1 >= MaxFaults && !planUnpublished(st) {
 		in.faultWithoutJourney(ctx, d, log, st != nil)
 		return
 	}
@@ -66,17 +67,17 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 	}
 	st.Faults++
 	if st.Lease.Owner == d.token() {
-		st.Lease = Lease{}
+		st.Lease = record.Lease{}
 	}
 	result, delay := FaultRetried, in.retryDelay(delivered)
 	if st.Faults >= MaxFaults && (!st.Terminal() || planUnpublished(st)) {
-		if st.Step == StepOrdering {
+		if st.Step == record.StepOrdering {
 			in.orderAtFault(ctx, st, log)
 		}
 		f := internalError(st, cause)
 		st.Outcome = in.outcomeFailed(st, f)
-		st.Step, st.Status, st.CompletedAt = StepDone, StatusFailed, in.now()
-		st.FaultStep, st.Faults = StepDone, 0
+		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusFailed, in.now()
+		st.FaultStep, st.Faults = record.StepDone, 0
 		result, delay = FaultEnded, 0
 	}
 	st.UpdatedAt = in.now()
@@ -123,7 +124,7 @@ func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *
 // request, no journey began, the journey is driven by another message (a duplicate's faults
 // never end the first journey), or its record cannot be read for another reason than an
 // outage (it counts as none: the message is dead-lettered in the end).
-func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*State, uint64, error) {
+func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*record.State, uint64, error) {
 	ev, err := d.Event()
 	if err != nil || ev.Type() != in.subjects.Requested() {
 		return nil, 0, nil
@@ -142,7 +143,7 @@ func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*State, uint64
 // may have been placed: found, it is recorded, to be announced before the failure. Not
 // found, or not read (a read may lag the write), the failure says it may exist. A panic of
 // the read is no reason to go on: it counts as not read.
-func (in *Installer) orderAtFault(ctx context.Context, st *State, log *slog.Logger) {
+func (in *Installer) orderAtFault(ctx context.Context, st *record.State, log *slog.Logger) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("reading the order panicked", "order_id", st.OrderID, "panic", r)
@@ -162,14 +163,14 @@ func (in *Installer) orderAtFault(ctx context.Context, st *State, log *slog.Logg
 // planUnpublished reports a dry run whose plan is recorded but was never published: when its
 // publication fails MaxFaults times (an events stream without the planned subject), the dry
 // run ends failed instead, which the stream may take.
-func planUnpublished(st *State) bool {
-	return st.Terminal() && st.Outcome.Planned != nil && !st.published(st.Outcome.Type)
+func planUnpublished(st *record.State) bool {
+	return st.Terminal() && st.Outcome.Planned != nil && !st.IsPublished(st.Outcome.Type)
 }
 
 // internalError is the failure of a journey that failed the same way MaxFaults times (cause, at
 // the last of them). Once the order may have been sent it is not retryable: a new request could
 // buy a second time.
-func internalError(st *State, cause error) *failure {
+func internalError(st *record.State, cause error) *failure {
 	if st.Terminal() { // planUnpublished
 		why := ""
 		if errors.Is(cause, events.ErrSubjectNotInStream) {

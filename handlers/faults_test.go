@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -85,17 +86,17 @@ func TestStepPanicsEveryTime(t *testing.T) {
 }
 
 // putJourney records a journey state as an earlier instance would have left it.
-func (e *env) putJourney(st *handlers.State) {
+func (e *env) putJourney(st *record.State) {
 	e.T.Helper()
 	b, err := json.Marshal(st)
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
+	kv, err := e.JS.KeyValue(context.Background(), record.DefaultBucket)
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	if _, err := kv.Create(context.Background(), handlers.Key(st.RequestID), b); err != nil {
+	if _, err := kv.Create(context.Background(), record.Key(st.RequestID), b); err != nil {
 		e.T.Fatal(err)
 	}
 }
@@ -113,16 +114,16 @@ func TestSameErrorEveryTime(t *testing.T) {
 			inst := e.Start(e.JS, handlers.ClientAPI(e.Client), e.faultConfig(faults))
 			_ = inst
 			id := "unknown-step"
-			st := &handlers.State{
+			st := &record.State{
 				RequestID: id, Source: "urn:test:procurement", OwnerSeq: 1,
 				Request: &events.Request{OrgID: atlassiantest.OrgID},
-				Step:    "from-a-later-version", Status: handlers.StatusRunning,
+				Step:    "from-a-later-version", Status: record.StatusRunning,
 				RequestedAt: installtest.Epoch, CreatedAt: installtest.Epoch, UpdatedAt: installtest.Epoch,
 			}
 			if ordered {
-				st.Plan = &handlers.Plan{TransactionAccountID: atlassiantest.TransactionAccountID, InvoiceGroupID: atlassiantest.InvoiceGroupID}
-				st.OrderID, st.OrderSentAt, st.ProvisionSentAt = handlers.OrderID(id), installtest.Epoch, installtest.Epoch
-				st.Order = &handlers.OrderAnswer{Slug: "R-1", Items: []events.OrderedItem{{ItemID: "O1", OrderItemID: "oi-1", OfferingID: atlassiantest.JiraOfferingID}}}
+				st.Plan = &record.Plan{TransactionAccountID: atlassiantest.TransactionAccountID, InvoiceGroupID: atlassiantest.InvoiceGroupID}
+				st.OrderID, st.OrderSentAt, st.ProvisionSentAt = record.OrderID(id), installtest.Epoch, installtest.Epoch
+				st.Order = &record.OrderAnswer{Slug: "R-1", Items: []events.OrderedItem{{ItemID: "O1", OrderItemID: "oi-1", OfferingID: atlassiantest.JiraOfferingID}}}
 			}
 			e.putJourney(st)
 			e.Publish(id, jiraOnNewSite("unknown"))
@@ -132,7 +133,7 @@ func TestSameErrorEveryTime(t *testing.T) {
 				t.Fatalf("%s %v", term.Type, f)
 			}
 			evs := installtest.Of(e.Outcomes(), id)
-			if ordered && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || f["orderId"] != handlers.OrderID(id)) {
+			if ordered && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || f["orderId"] != record.OrderID(id)) {
 				t.Errorf("events %v, want ordered then failed", types(evs))
 			}
 			if !ordered && len(evs) != 1 {
@@ -222,7 +223,7 @@ func TestOutcomeNeverPublishable(t *testing.T) {
 	if evs := installtest.Of(e.Outcomes(), "unpublishable-1"); len(evs) != 1 || evs[0].Type != subjects.Ordered() {
 		t.Errorf("events %v, want ordered only", types(evs))
 	}
-	if st := e.Journey("unpublishable-1"); st.Status != handlers.StatusProvisioned {
+	if st := e.Journey("unpublishable-1"); st.Status != record.StatusProvisioned {
 		t.Errorf("journey %s", st.Status)
 	}
 	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultDeadLettered].Load(); r != handlers.MaxFaults-1 || d != 1 {
@@ -294,7 +295,7 @@ func TestFaultsAtOrderingReadTheOrder(t *testing.T) {
 			term := e.Terminal(id)
 			f := term.Data
 			if term.Type != subjects.Failed() || f["code"] != events.CodeInternalError || f["stage"] != events.StageOrder ||
-				f["retryable"] != false || f["orderId"] != handlers.OrderID(id) {
+				f["retryable"] != false || f["orderId"] != record.OrderID(id) {
 				t.Fatalf("%s %v", term.Type, f)
 			}
 			want := map[bool]string{true: "the order was accepted", false: "the order may have been placed"}[sent]
@@ -302,7 +303,7 @@ func TestFaultsAtOrderingReadTheOrder(t *testing.T) {
 				t.Errorf("message %q", msg)
 			}
 			evs := installtest.Of(e.Outcomes(), id)
-			if sent && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || evs[0].Data["orderId"] != handlers.OrderID(id)) {
+			if sent && (len(evs) != 2 || evs[0].Type != subjects.Ordered() || evs[0].Data["orderId"] != record.OrderID(id)) {
 				t.Errorf("events %v, want ordered then failed", types(evs))
 			}
 			if !sent && len(evs) != 1 {

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // validKey is the KV key syntax of nats.go's jetstream (validKeyRe), without a leading or
@@ -19,7 +19,7 @@ func FuzzKey(f *testing.F) {
 		f.Add(s, s+"x")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
-		ka, kb := handlers.Key(a), handlers.Key(b)
+		ka, kb := record.Key(a), record.Key(b)
 		for _, k := range []string{ka, kb} {
 			if !validKey.MatchString(k) || k[0] == '.' || k[len(k)-1] == '.' || len(k) > 200 {
 				t.Fatalf("key %q is not a valid KV key", k)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // maxOrderMargin caps the safety margin kept before the order window's end (a tenth of
@@ -34,7 +35,7 @@ type journey struct {
 	api   API
 	d     *Delivery
 	id    string
-	st    *State // nil: read it again
+	st    *record.State // nil: read it again
 	rev   uint64
 	token string // this delivery, as lease owner
 	log   *slog.Logger
@@ -94,13 +95,13 @@ func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevent
 // its failed outcome at once.
 func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 	now := j.in.now()
-	st := &State{
+	st := &record.State{
 		RequestID:   j.id,
 		Source:      ev.Source(),
 		Traceparent: events.Traceparent(ev),
 		OwnerSeq:    j.d.meta.Sequence.Stream,
-		Step:        StepReceived,
-		Status:      StatusRunning,
+		Step:        record.StepReceived,
+		Status:      record.StatusRunning,
 		RequestedAt: ev.Time().UTC(),
 		CreatedAt:   now,
 		UpdatedAt:   now,
@@ -119,8 +120,8 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 			orgID = req.OrgID
 		}
 		f := events.FailedValidation(j.id, orgID, err)
-		st.Step, st.Status, st.CompletedAt = StepDone, StatusFailed, now
-		st.Outcome = &Outcome{Type: j.in.subjects.Failed(), Failed: &f}
+		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusFailed, now
+		st.Outcome = &record.Outcome{Type: j.in.subjects.Failed(), Failed: &f}
 	} else {
 		st.Request = req
 	}
@@ -163,11 +164,11 @@ func (j *journey) next(ctx context.Context) error {
 	// An accepted order is announced even past the journey timeout: ordered means the
 	// order was accepted, and a subscriber must learn of what was bought. It is announced
 	// at once, holding no slot: it never queues behind journeys waiting on the API.
-	if st.Step == StepOrdered && !st.published(j.in.subjects.Ordered()) {
+	if st.Step == record.StepOrdered && !st.IsPublished(j.in.subjects.Ordered()) {
 		return j.observed(StepNamePublishOrdered, j.publishOrdered)(ctx)
 	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
-		if st.Step == StepOrdering {
+		if st.Step == record.StepOrdering {
 			// The order may have been placed: it is read before the journey ends (without
 			// credentials for the organization the read fails, and the journey ends all the
 			// same).
@@ -182,13 +183,13 @@ func (j *journey) next(ctx context.Context) error {
 		return err
 	}
 	switch st.Step {
-	case StepReceived:
+	case record.StepReceived:
 		return j.d.step(ctx, j.observed(StepNameLookup, j.lookUpStep))
-	case StepLookedUp, StepProvisioning:
+	case record.StepLookedUp, record.StepProvisioning:
 		return j.d.step(ctx, j.observed(StepNameProvision, j.provisionStep))
-	case StepProvisionAccepted, StepOrdering:
+	case record.StepProvisionAccepted, record.StepOrdering:
 		return j.d.step(ctx, j.observed(StepNameOrder, j.orderStep))
-	case StepOrdered:
+	case record.StepOrdered:
 		if !j.pollNow {
 			if err := j.d.wait(ctx, j.untilDeadline(j.pollEvery)); err != nil {
 				return err
@@ -215,7 +216,7 @@ func (j *journey) withCredentials(ctx context.Context) (context.Context, error) 
 	if cr, ok := pick(org); ok {
 		return client.ContextWithCredentials(ctx, cr), nil
 	}
-	if s := j.st.Step; s == StepReceived || s == StepLookedUp {
+	if s := j.st.Step; s == record.StepReceived || s == record.StepLookedUp {
 		return ctx, fail(stageOf(s), events.CodeUnauthorized, false, "the installer has no Atlassian credentials for organization %s", org)
 	}
 	return ctx, &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("no Atlassian credentials for organization %s", org)}
@@ -276,8 +277,8 @@ func (j *journey) save(ctx context.Context) error {
 
 // lease marks the journey as being stepped by this delivery, so that a redelivery of the
 // same message elsewhere does not run the step too.
-func (j *journey) lease() Lease {
-	return Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
+func (j *journey) lease() record.Lease {
+	return record.Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
 }
 
 // lookUpStep runs the look-ups; a dry run ends there, with its plan as outcome.
@@ -287,13 +288,13 @@ func (j *journey) lookUpStep(ctx context.Context) error {
 		return err
 	}
 	st := j.st
-	st.Plan, st.Step = plan, StepLookedUp
+	st.Plan, st.Step = plan, record.StepLookedUp
 	if st.Request.DryRun {
 		out, err := j.in.outcomePlanned(st)
 		if err != nil {
 			return err
 		}
-		st.Outcome, st.Step, st.Status, st.CompletedAt = out, StepDone, StatusPlanned, j.in.now()
+		st.Outcome, st.Step, st.Status, st.CompletedAt = out, record.StepDone, record.StatusPlanned, j.in.now()
 	}
 	return j.save(ctx)
 }
@@ -307,7 +308,7 @@ func (j *journey) fail(ctx context.Context, f *failure) error {
 	log.Info("journey failed", "stage", f.ev.Stage, "code", f.ev.Code, "message", f.ev.Message)
 	st := j.st
 	st.Outcome = j.in.outcomeFailed(st, f)
-	st.Step, st.Status, st.CompletedAt, st.Lease = StepDone, StatusFailed, j.in.now(), Lease{}
+	st.Step, st.Status, st.CompletedAt, st.Lease = record.StepDone, record.StatusFailed, j.in.now(), record.Lease{}
 	err := j.save(ctx)
 	if errors.Is(err, errConflict) {
 		return nil
@@ -319,12 +320,12 @@ func (j *journey) fail(ctx context.Context, f *failure) error {
 // accepted order not yet announced (a journey ended by its faults) is announced first.
 func (j *journey) finish(ctx context.Context) error {
 	st := j.st
-	if st.Order != nil && !st.published(j.in.subjects.Ordered()) {
+	if st.Order != nil && !st.IsPublished(j.in.subjects.Ordered()) {
 		if err := j.publishOrdered(ctx); err != nil {
 			return err
 		}
 	}
-	if !st.published(st.Outcome.Type) {
+	if !st.IsPublished(st.Outcome.Type) {
 		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.Data(), st.Traceparent); err != nil {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
 		}
@@ -338,13 +339,13 @@ func (j *journey) finish(ctx context.Context) error {
 }
 
 // stageOf names the contract stage a journey is in at a step.
-func stageOf(s Step) string {
+func stageOf(s record.Step) string {
 	switch s {
-	case StepReceived, StepLookedUp:
+	case record.StepReceived, record.StepLookedUp:
 		return events.StageLookup
-	case StepProvisioning:
+	case record.StepProvisioning:
 		return events.StageProvision
-	case StepProvisionAccepted, StepOrdering:
+	case record.StepProvisionAccepted, record.StepOrdering:
 		return events.StageOrder
 	}
 	return events.StageCompletion

@@ -6,7 +6,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -181,13 +181,13 @@ func TestCookbookJourneys(t *testing.T) {
 			if len(orders) != 1 {
 				t.Fatalf("%d orders for the request, want 1", len(orders))
 			}
-			var st *handlers.State
+			var st *record.State
 			e.Eventually("outcome recorded as published", func() bool {
 				st = e.Journey(id)
 				return len(st.Published) == 2
 			})
 			want := client.OrderRequest{
-				OrderID:              handlers.OrderID(id),
+				OrderID:              record.OrderID(id),
 				TransactionAccountID: atlassiantest.TransactionAccountID,
 				InvoiceGroupID:       atlassiantest.InvoiceGroupID,
 				Items:                tt.items,
@@ -205,7 +205,7 @@ func TestCookbookJourneys(t *testing.T) {
 					t.Errorf("%s: ordered %v, provisioned %v", k, ordered[k], prov[k])
 				}
 			}
-			if prov["orderId"] != handlers.OrderID(id) || prov["requestId"] != id || prov["orgId"] != atlassiantest.OrgID {
+			if prov["orderId"] != record.OrderID(id) || prov["requestId"] != id || prov["orgId"] != atlassiantest.OrgID {
 				t.Errorf("provisioned %v", prov)
 			}
 			if n := len(ordered["items"].([]any)); n != len(tt.items) {
@@ -218,7 +218,7 @@ func TestCookbookJourneys(t *testing.T) {
 			if site["name"] != tt.site || site["url"] != "https://"+tt.site+".atlassian.net" {
 				t.Errorf("site %v, want %s", site, tt.site)
 			}
-			if st.Status != handlers.StatusProvisioned || st.Step != handlers.StepDone || len(st.Published) != 2 {
+			if st.Status != record.StatusProvisioned || st.Step != record.StepDone || len(st.Published) != 2 {
 				t.Errorf("state %s/%s published %v", st.Status, st.Step, st.Published)
 			}
 		})

@@ -9,11 +9,12 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // lookUp runs every look-up of the journey, before anything is provisioned, so that the
 // order can follow the provisioning answer at once.
-func (j *journey) lookUp(ctx context.Context) (*Plan, error) {
+func (j *journey) lookUp(ctx context.Context) (*record.Plan, error) {
 	if j.st.Request.App != nil {
 		return j.lookUpApp(ctx)
 	}
@@ -22,9 +23,9 @@ func (j *journey) lookUp(ctx context.Context) (*Plan, error) {
 
 // lookUpProducts finds the billing (from the first parent entitlement when the request
 // names none) and, on an existing site, the Jira family container to reuse.
-func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
+func (j *journey) lookUpProducts(ctx context.Context) (*record.Plan, error) {
 	r := j.st.Request
-	plan := &Plan{}
+	plan := &record.Plan{}
 	if r.Billing != nil {
 		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
 	} else { // validation makes sure a product names one
@@ -34,7 +35,7 @@ func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
 			return nil, err
 		}
 		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
-		plan.found(http.MethodGet, client.EntitlementDetailsPath(id), "billing of parent entitlement %s: transactionAccountId %s, invoiceGroupId %s",
+		found(plan, http.MethodGet, client.EntitlementDetailsPath(id), "billing of parent entitlement %s: transactionAccountId %s, invoiceGroupId %s",
 			id, det.TransactionAccountID, det.InvoiceGroupID)
 	}
 	if r.Site != nil && !r.Site.Create && hasJiraFamily(r.Products) {
@@ -49,7 +50,7 @@ func (j *journey) lookUpProducts(ctx context.Context) (*Plan, error) {
 
 // existingFamilyContainer returns the Jira family container of an existing site, or ""
 // when the site has no Jira-family product yet (the order then creates a container).
-func (j *journey) existingFamilyContainer(ctx context.Context, plan *Plan, site string) (string, error) {
+func (j *journey) existingFamilyContainer(ctx context.Context, plan *record.Plan, site string) (string, error) {
 	query := client.WorkspacesPath(j.st.Request.OrgID)
 	for ws, err := range j.workspaces(ctx, site) {
 		if err != nil {
@@ -59,27 +60,27 @@ func (j *journey) existingFamilyContainer(ctx context.Context, plan *Plan, site 
 			continue
 		}
 		ent := ws.Relationships.Entitlement[0].ID
-		plan.found(http.MethodPost, query, "site %s: %s workspace %s, entitlement %s", site, ws.Attributes.TypeKey, ws.ID, ent)
+		found(plan, http.MethodPost, query, "site %s: %s workspace %s, entitlement %s", site, ws.Attributes.TypeKey, ws.ID, ent)
 		det, err := j.entitlementDetails(ctx, ent)
 		if err != nil {
 			return "", err
 		}
 		if id := det.FamilyContainerID(); id != "" {
-			plan.found(http.MethodGet, client.EntitlementDetailsPath(ent), "Jira family container %s: the order relates to it", id)
+			found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "Jira family container %s: the order relates to it", id)
 			return id, nil
 		}
-		plan.found(http.MethodGet, client.EntitlementDetailsPath(ent), "no Jira family container")
+		found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "no Jira family container")
 	}
-	plan.found(http.MethodPost, query, "site %s has no Jira family container: the order creates one", site)
+	found(plan, http.MethodPost, query, "site %s has no Jira family container: the order creates one", site)
 	return "", nil
 }
 
 // lookUpApp finds the host product's ARI, its entitlement, and from that entitlement's
 // details the billing, the billing anchor and the entitlement the app depends on.
-func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
+func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 	r := j.st.Request
 	app := r.App
-	plan := &Plan{ProductARI: app.ProductARI}
+	plan := &record.Plan{ProductARI: app.ProductARI}
 	if plan.ProductARI == "" {
 		site := ""
 		if r.Site != nil {
@@ -97,7 +98,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
 		if plan.ProductARI == "" {
 			return nil, fail(events.StageLookup, events.CodeNotFound, false, "site %q has no %s workspace to host the app", site, app.HostProduct)
 		}
-		plan.found(http.MethodPost, client.WorkspacesPath(r.OrgID), "site %s: %s workspace %s", site, app.HostProduct, plan.ProductARI)
+		found(plan, http.MethodPost, client.WorkspacesPath(r.OrgID), "site %s: %s workspace %s", site, app.HostProduct, plan.ProductARI)
 	}
 	ents, _, err := j.api.Installations.ListProductEntitlements(ctx, r.OrgID, plan.ProductARI)
 	if err != nil {
@@ -107,7 +108,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
 		return nil, fail(events.StageLookup, events.CodeNotFound, false, "product %s has no entitlement", plan.ProductARI)
 	}
 	host := ents.Entitlements[0].EntitlementID
-	plan.found(http.MethodGet, client.ProductEntitlementsPath(r.OrgID, plan.ProductARI), "host entitlement %s", host)
+	found(plan, http.MethodGet, client.ProductEntitlementsPath(r.OrgID, plan.ProductARI), "host entitlement %s", host)
 	det, err := j.entitlementDetails(ctx, host)
 	if err != nil {
 		return nil, err
@@ -126,7 +127,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*Plan, error) {
 	if plan.DependsOnEntitlementID == "" {
 		plan.DependsOnEntitlementID, depends = host, "the host itself"
 	}
-	plan.found(http.MethodGet, client.EntitlementDetailsPath(host), "%s; billing anchor %d; the app depends on %s, entitlement %s",
+	found(plan, http.MethodGet, client.EntitlementDetailsPath(host), "%s; billing anchor %d; the app depends on %s, entitlement %s",
 		billing, plan.NextBillingAnchorTimestamp, depends, plan.DependsOnEntitlementID)
 	return plan, nil
 }
@@ -170,7 +171,7 @@ const (
 
 // found records a look-up and what the journey took from its answer, for the plan of a dry
 // run and for operators reading the journey.
-func (p *Plan) found(method, path, format string, args ...any) {
+func found(p *record.Plan, method, path, format string, args ...any) {
 	if len(p.Lookups) < maxLookups {
 		p.Lookups = append(p.Lookups, events.Lookup{
 			Call: truncate(method+" "+path, maxLookupText), Found: truncate(fmt.Sprintf(format, args...), maxLookupText)})

@@ -5,6 +5,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // provisionRequest is the provisioning body: the instance offerings of the products
@@ -31,7 +32,7 @@ func provisionRequest(r *events.Request) *client.ProvisionRequest {
 
 // orderRequest builds the order of a journey from its request and recorded look-ups, so
 // that every (re-)send carries the same body and the same orderId.
-func orderRequest(st *State) *client.OrderRequest {
+func orderRequest(st *record.State) *client.OrderRequest {
 	o := &client.OrderRequest{
 		OrderID:              st.OrderID,
 		TransactionAccountID: st.Plan.TransactionAccountID,
@@ -49,7 +50,7 @@ func orderRequest(st *State) *client.OrderRequest {
 // productItems: one CREATION_ORDER item per product; one family container item, placed
 // before the first Jira-family product and related from each of them, unless the site
 // already has a container; an ENTERPRISE relation to each product's parent.
-func productItems(r *events.Request, plan *Plan) []client.OrderItem {
+func productItems(r *events.Request, plan *record.Plan) []client.OrderItem {
 	var items []client.OrderItem
 	nextID := func() string { return fmt.Sprintf("O%d", len(items)+1) }
 	container := ""
@@ -97,7 +98,7 @@ func productItems(r *events.Request, plan *Plan) []client.OrderItem {
 
 // appItem: the app's item depends on the host (APP_DEPENDENCE) and carries the promotion
 // code, the trial choice, the end time and the host's billing anchor.
-func appItem(app *events.App, plan *Plan) client.OrderItem {
+func appItem(app *events.App, plan *record.Plan) client.OrderItem {
 	it := client.OrderItem{
 		Type:              client.OrderItemCreation,
 		ItemID:            "O1",
@@ -136,12 +137,12 @@ func usage(chargeElement string, quantity int64, pricingPlanID string, endsAt in
 }
 
 // orderAnswer records the order POST's answer with each item's offering.
-func orderAnswer(req *client.OrderRequest, resp *client.OrderResponse) *OrderAnswer {
+func orderAnswer(req *client.OrderRequest, resp *client.OrderResponse) *record.OrderAnswer {
 	offering := map[string]string{}
 	for _, it := range req.Items {
 		offering[it.ItemID] = it.OfferingID
 	}
-	a := &OrderAnswer{Slug: resp.Slug}
+	a := &record.OrderAnswer{Slug: resp.Slug}
 	for _, it := range resp.Items {
 		a.Items = append(a.Items, events.OrderedItem{ItemID: it.ItemID, OrderItemID: it.OrderItemID, OfferingID: offering[it.ItemID]})
 	}
@@ -151,8 +152,8 @@ func orderAnswer(req *client.OrderRequest, resp *client.OrderResponse) *OrderAns
 // orderAnswerFromRead rebuilds the answer from a read of the order, after a crash lost
 // the POST's answer: the read names items by offering, matched to the request's items in
 // their order.
-func orderAnswerFromRead(req *client.OrderRequest, o *client.Order) *OrderAnswer {
-	a := &OrderAnswer{Slug: o.Slug}
+func orderAnswerFromRead(req *client.OrderRequest, o *client.Order) *record.OrderAnswer {
+	a := &record.OrderAnswer{Slug: o.Slug}
 	used := make([]bool, len(o.Items))
 	for _, it := range req.Items {
 		for i, d := range o.Items {

@@ -10,12 +10,13 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // outcomeFailed completes a failure with what is known of the journey: the orderId once
 // the order may have been sent, the provisionRequestId once recorded. Once an order
 // may exist the failure is never retryable: a new request could buy a second time.
-func (in *Installer) outcomeFailed(st *State, f *failure) *Outcome {
+func (in *Installer) outcomeFailed(st *record.State, f *failure) *record.Outcome {
 	ev := f.ev
 	ev.RequestID = st.RequestID
 	ev.OrgID = st.Request.OrgID
@@ -24,10 +25,10 @@ func (in *Installer) outcomeFailed(st *State, f *failure) *Outcome {
 		ev.Retryable = false
 	}
 	ev.ProvisionRequestID = st.ProvisionRequestID
-	return &Outcome{Type: in.subjects.Failed(), Failed: &ev}
+	return &record.Outcome{Type: in.subjects.Failed(), Failed: &ev}
 }
 
-func (in *Installer) outcomeProvisioned(st *State, now time.Time) *Outcome {
+func (in *Installer) outcomeProvisioned(st *record.State, now time.Time) *record.Outcome {
 	r := st.Request
 	p := &events.Provisioned{
 		RequestID:          st.RequestID,
@@ -42,21 +43,21 @@ func (in *Installer) outcomeProvisioned(st *State, now time.Time) *Outcome {
 	if r.Site != nil {
 		p.Site = events.NewSiteRef(r.Site.Name)
 	}
-	return &Outcome{Type: in.subjects.Provisioned(), Provisioned: p}
+	return &record.Outcome{Type: in.subjects.Provisioned(), Provisioned: p}
 }
 
 // outcomePlanned is a dry run's outcome: its plan.
-func (in *Installer) outcomePlanned(st *State) (*Outcome, error) {
+func (in *Installer) outcomePlanned(st *record.State) (*record.Outcome, error) {
 	p, err := planned(st)
 	if err != nil {
 		return nil, err
 	}
-	return &Outcome{Type: in.subjects.Planned(), Planned: p}, nil
+	return &record.Outcome{Type: in.subjects.Planned(), Planned: p}, nil
 }
 
 // planned is a dry run's plan: the provisioning request and the order the journey would send,
 // built by the code that sends them, and what the look-ups found.
-func planned(st *State) (*events.Planned, error) {
+func planned(st *record.State) (*events.Planned, error) {
 	r := st.Request
 	provisioning := events.PlannedCall{Method: http.MethodPost, Path: client.ProvisionProductsPath(r.OrgID)}
 	if r.App != nil {
@@ -68,7 +69,7 @@ func planned(st *State) (*events.Planned, error) {
 	}
 	// The orderId and the provisionRequestId are left empty, and so out of the body: known
 	// only once provisioning is answered, they are not part of the plan.
-	order, err := json.Marshal(orderRequest(&State{Request: r, Plan: st.Plan}))
+	order, err := json.Marshal(orderRequest(&record.State{Request: r, Plan: st.Plan}))
 	if err != nil {
 		return nil, fmt.Errorf("plan the order: %w", err)
 	}
@@ -107,7 +108,7 @@ func CheckOutcomes(pub *events.Publisher, requestID string, r *events.Request) e
 // other outcomes are far from this bound.
 func largestPlan(requestID string, r *events.Request) (*events.Planned, error) {
 	long := strings.Repeat("x", 256)
-	plan := &Plan{TransactionAccountID: long, InvoiceGroupID: long, FamilyContainerEntitlementID: long,
+	plan := &record.Plan{TransactionAccountID: long, InvoiceGroupID: long, FamilyContainerEntitlementID: long,
 		ProductARI: long, DependsOnEntitlementID: long, NextBillingAnchorTimestamp: math.MaxInt64}
 	if r.App != nil && r.App.ProductARI != "" {
 		plan.ProductARI = r.App.ProductARI
@@ -116,5 +117,5 @@ func largestPlan(requestID string, r *events.Request) (*events.Planned, error) {
 		// A path is URL-escaped; what a look-up found may hold what JSON escapes ("<": 6 bytes).
 		plan.Lookups = append(plan.Lookups, events.Lookup{Call: strings.Repeat("x", maxLookupText), Found: strings.Repeat("<", maxLookupText)})
 	}
-	return planned(&State{RequestID: requestID, Request: r, Plan: plan})
+	return planned(&record.State{RequestID: requestID, Request: r, Plan: plan})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -67,9 +68,9 @@ func TestRetention(t *testing.T) {
 			streamMsgs(t, e.JS, events.StreamRequests) == 0
 	})
 	installtest.EventuallyWithin(t, retentionWait, "the finished journey's state gone", func() bool {
-		return keyGone(t, e.JS, handlers.DefaultBucket, handlers.Key("ret-1"))
+		return keyGone(t, e.JS, record.DefaultBucket, record.Key("ret-1"))
 	})
-	if keyGone(t, e.JS, handlers.DefaultFinishedBucket, handlers.Key("ret-1")) {
+	if keyGone(t, e.JS, record.DefaultFinishedBucket, record.Key("ret-1")) {
 		t.Fatal("no compact record of the finished journey")
 	}
 
@@ -98,7 +99,7 @@ func TestRetentionReportsUnlimitedStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, bucket := range []string{handlers.DefaultBucket, handlers.DefaultFinishedBucket} {
+	for _, bucket := range []string{record.DefaultBucket, record.DefaultFinishedBucket} {
 		if _, err := e.JS.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket}); err != nil {
 			t.Fatal(err)
 		}
@@ -115,8 +116,8 @@ func TestRetentionReportsUnlimitedStreams(t *testing.T) {
 		"stream=" + events.StreamRequests + " missing=\"retention: limits",
 		"stream=" + events.StreamEvents + " missing=\"max_age",
 		"stream=" + events.StreamDeadLetter + " missing=\"max_age",
-		"bucket=" + handlers.DefaultFinishedBucket + " missing=ttl",
-		"bucket=" + handlers.DefaultBucket + " missing=limit_marker_ttl",
+		"bucket=" + record.DefaultFinishedBucket + " missing=ttl",
+		"bucket=" + record.DefaultBucket + " missing=limit_marker_ttl",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("no warning with %s in:\n%s", want, log.String())

@@ -11,6 +11,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
@@ -84,8 +85,8 @@ func TestSkewedClocks(t *testing.T) {
 			})
 			close(h.release)
 			<-stopped
-			if st := e.Journey(id); st.Step != handlers.StepProvisionAccepted {
-				t.Fatalf("journey at %s after the first instance stopped, want %s", st.Step, handlers.StepProvisionAccepted)
+			if st := e.Journey(id); st.Step != record.StepProvisionAccepted {
+				t.Fatalf("journey at %s after the first instance stopped, want %s", st.Step, record.StepProvisionAccepted)
 			}
 			if tc.window > 0 {
 				installtest.Eventually(t, "the order window passed", func() bool { return time.Since(sent) > tc.window })
@@ -128,8 +129,8 @@ func TestLeaseOfAClockAhead(t *testing.T) {
 	id := "lease-1"
 	e.Publish(id, jiraOnNewSite(id))
 	awaitDeath(t, first)
-	if st := e.Journey(id); st.Step != handlers.StepProvisioning || st.Lease.Owner == "" {
-		t.Fatalf("journey at %s with lease %+v after the crash, want %s and a lease", st.Step, st.Lease, handlers.StepProvisioning)
+	if st := e.Journey(id); st.Step != record.StepProvisioning || st.Lease.Owner == "" {
+		t.Fatalf("journey at %s with lease %+v after the crash, want %s and a lease", st.Step, st.Lease, record.StepProvisioning)
 	}
 
 	cfgB := cfg

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // provisionStep records that provisioning starts, sends it, and orders at once in the
@@ -23,7 +24,7 @@ func (j *journey) provisionStep(ctx context.Context) error {
 			"the order window of %s no longer fits in the journey timeout of %s; nothing was provisioned or ordered",
 			j.in.cfg.OrderWindow, j.in.cfg.JourneyTimeout)
 	}
-	if st.Step == StepProvisioning {
+	if st.Step == record.StepProvisioning {
 		if st.ProvisionAttempts >= maxProvisionAttempts {
 			return fail(events.StageProvision, events.CodeAPIError, true,
 				"the provisioning answer was lost %d times; nothing was ordered", st.ProvisionAttempts)
@@ -34,9 +35,9 @@ func (j *journey) provisionStep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st.Step, st.ProvisionSentAt, st.Lease = StepProvisioning, j.in.now(), j.lease()
+	st.Step, st.ProvisionSentAt, st.Lease = record.StepProvisioning, j.in.now(), j.lease()
 	st.ProvisionAttempts++
-	st.OrderID = OrderID(j.id)
+	st.OrderID = record.OrderID(j.id)
 	if err := j.save(ctx); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func (j *journey) provisionStep(ctx context.Context) error {
 	if ctx.Err() != nil {
 		// The drain ended while provisioning was being answered: the answer is recorded, and
 		// the next delivery sends the order within the window.
-		st.Step, st.Lease = StepProvisionAccepted, Lease{}
+		st.Step, st.Lease = record.StepProvisionAccepted, record.Lease{}
 		return j.save(ctx)
 	}
 	return j.orderStep(ctx)
@@ -89,7 +90,7 @@ func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, err
 func (j *journey) orderStep(ctx context.Context) error {
 	st := j.st
 	req := orderRequest(st)
-	resend := st.Step == StepOrdering
+	resend := st.Step == record.StepOrdering
 	sendBy := j.in.orderSendBy(st)
 	if !j.in.now().Before(sendBy) {
 		if resend {
@@ -100,7 +101,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	if resend {
 		j.log.Warn("the order's answer was never recorded: sending it again with the same orderId", "order_id", st.OrderID)
 	} else {
-		st.Step, st.OrderSentAt, st.Lease = StepOrdering, j.in.now(), j.lease()
+		st.Step, st.OrderSentAt, st.Lease = record.StepOrdering, j.in.now(), j.lease()
 		if err := j.save(ctx); err != nil {
 			return err
 		}
@@ -130,7 +131,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	case client.Unprocessed(err) && !resend:
 		// No attempt can have been processed (429s, no connection): the journey is back
 		// where it was before the order, and sends it again no sooner than the API asked.
-		st.Step, st.OrderSentAt, st.Lease = StepProvisionAccepted, time.Time{}, Lease{}
+		st.Step, st.OrderSentAt, st.Lease = record.StepProvisionAccepted, time.Time{}, record.Lease{}
 		if err := j.save(ctx); err != nil {
 			return err
 		}
@@ -215,7 +216,7 @@ func (j *journey) orderAtTimeout(ctx context.Context) error {
 
 // orderSendBy is the last moment an order may be sent: the order window after the
 // provisioning request, less a safety margin of a tenth of the window, at most 30s.
-func (in *Installer) orderSendBy(st *State) time.Time {
+func (in *Installer) orderSendBy(st *record.State) time.Time {
 	w := in.cfg.OrderWindow
 	return st.ProvisionSentAt.Add(w - min(w/10, maxOrderMargin))
 }
@@ -225,9 +226,9 @@ func windowExpired(window string) *failure {
 		"the order window of %s after the provisioning request has passed; nothing was ordered", window)
 }
 
-func (j *journey) recordOrder(ctx context.Context, a *OrderAnswer) error {
+func (j *journey) recordOrder(ctx context.Context, a *record.OrderAnswer) error {
 	st := j.st
-	st.Order, st.Step, st.Lease = a, StepOrdered, Lease{}
+	st.Order, st.Step, st.Lease = a, record.StepOrdered, record.Lease{}
 	if err := j.save(ctx); err != nil {
 		return err
 	}
@@ -314,7 +315,7 @@ func (j *journey) pollStep(ctx context.Context) error {
 	if provisionDone(st.ProvisionStatus) && st.Entitlements != nil {
 		now := j.in.now()
 		st.Outcome = j.in.outcomeProvisioned(st, now)
-		st.Step, st.Status, st.CompletedAt = StepDone, StatusProvisioned, now
+		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusProvisioned, now
 		return j.save(ctx)
 	}
 	if changed {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // store reads and writes journey states; every write is a compare-and-set. Once a
@@ -28,10 +30,10 @@ type store struct {
 // get returns the journey state of a request and its revision, or nil when the request
 // was never seen (or finished beyond the duplicate horizon). A journey whose state expired
 // comes back as its compact record, at revision 0: finished and published.
-func (s *store) get(ctx context.Context, requestID string) (*State, uint64, error) {
-	e, err := s.kv.Get(ctx, Key(requestID))
+func (s *store) get(ctx context.Context, requestID string) (*record.State, uint64, error) {
+	e, err := s.kv.Get(ctx, record.Key(requestID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		e, err = s.finished.Get(ctx, Key(requestID))
+		e, err = s.finished.Get(ctx, record.Key(requestID))
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil, 0, nil
 		}
@@ -51,24 +53,24 @@ func (s *store) get(ctx context.Context, requestID string) (*State, uint64, erro
 	return st, e.Revision(), err
 }
 
-func decodeState(requestID string, b []byte) (*State, error) {
-	var st State
+func decodeState(requestID string, b []byte) (*record.State, error) {
+	var st record.State
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("decode journey %s: %w", requestID, err)
 	}
 	if st.RequestID != requestID {
-		return nil, fmt.Errorf("journey key %s holds request %q, not %q", Key(requestID), st.RequestID, requestID)
+		return nil, fmt.Errorf("journey key %s holds request %q, not %q", record.Key(requestID), st.RequestID, requestID)
 	}
 	return &st, nil
 }
 
 // create records a new journey; errConflict when another delivery recorded it first.
-func (s *store) create(ctx context.Context, st *State) (uint64, error) {
+func (s *store) create(ctx context.Context, st *record.State) (uint64, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return 0, fmt.Errorf("encode journey %s: %w", st.RequestID, err)
 	}
-	rev, err := s.kv.Create(ctx, Key(st.RequestID), b)
+	rev, err := s.kv.Create(ctx, record.Key(st.RequestID), b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, errConflict
 	}
@@ -79,16 +81,16 @@ func (s *store) create(ctx context.Context, st *State) (uint64, error) {
 }
 
 // update writes st over revision rev; errConflict when the journey moved on since.
-func (s *store) update(ctx context.Context, st *State, rev uint64) (uint64, error) {
+func (s *store) update(ctx context.Context, st *record.State, rev uint64) (uint64, error) {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return 0, fmt.Errorf("encode journey %s: %w", st.RequestID, err)
 	}
 	var next uint64
-	if st.Terminal() && st.published(st.Outcome.Type) {
+	if st.Terminal() && st.IsPublished(st.Outcome.Type) {
 		next, err = s.finish(ctx, st, b, rev)
 	} else {
-		next, err = s.kv.Update(ctx, Key(st.RequestID), b, rev)
+		next, err = s.kv.Update(ctx, record.Key(st.RequestID), b, rev)
 	}
 	var apiErr *jetstream.APIError
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) ||
@@ -104,34 +106,22 @@ func (s *store) update(ctx context.Context, st *State, rev uint64) (uint64, erro
 // finish records a journey whose outcome is published: its compact record first, in the
 // finished bucket, then its whole state, which expires ttl later; so there is no moment at
 // which the state is gone and the record not yet written.
-func (s *store) finish(ctx context.Context, st *State, b []byte, rev uint64) (uint64, error) {
-	rec, err := json.Marshal(compact(st))
+func (s *store) finish(ctx context.Context, st *record.State, b []byte, rev uint64) (uint64, error) {
+	rec, err := json.Marshal(st.Compact())
 	if err != nil {
 		return 0, fmt.Errorf("encode finished journey %s: %w", st.RequestID, err)
 	}
-	if _, err := s.finished.Put(ctx, Key(st.RequestID), rec); err != nil {
+	if _, err := s.finished.Put(ctx, record.Key(st.RequestID), rec); err != nil {
 		return 0, fmt.Errorf("record finished journey %s: %w", st.RequestID, err)
 	}
 	if s.ttl == 0 {
-		return s.kv.Update(ctx, Key(st.RequestID), b, rev)
+		return s.kv.Update(ctx, record.Key(st.RequestID), b, rev)
 	}
 	// The KV API sets a TTL only on a key it creates; this is its compare-and-set with one.
-	m := &nats.Msg{Subject: "$KV." + s.bucket + "." + Key(st.RequestID), Data: b, Header: nats.Header{}}
+	m := &nats.Msg{Subject: "$KV." + s.bucket + "." + record.Key(st.RequestID), Data: b, Header: nats.Header{}}
 	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(s.ttl))
 	if err != nil {
 		return 0, err
 	}
 	return ack.Sequence, nil
-}
-
-// compact is what a finished journey's record keeps: its identity, its outcome and what
-// Atlassian knows it by; not the request, the look-ups or the polled statuses.
-func compact(st *State) *State {
-	return &State{
-		RequestID: st.RequestID, Source: st.Source, Traceparent: st.Traceparent,
-		Step: st.Step, Status: st.Status,
-		ProvisionRequestID: st.ProvisionRequestID, OrderID: st.OrderID,
-		Outcome: &Outcome{Type: st.Outcome.Type}, Published: st.Published,
-		RequestedAt: st.RequestedAt, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt, CompletedAt: st.CompletedAt,
-	}
 }

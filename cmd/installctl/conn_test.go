@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
@@ -35,7 +35,7 @@ func secureServer(t *testing.T, configure func(*server.Options), s natsconn.Sett
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	if _, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: handlers.DefaultBucket}); err != nil {
+	if _, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: record.DefaultBucket}); err != nil {
 		t.Fatal(err)
 	}
 	return ns

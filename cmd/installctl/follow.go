@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // follower reads outcome events from INSTALL_EVENTS and, when it follows one request, that
@@ -44,7 +44,7 @@ func newFollower(ctx context.Context, c *conn, subj events.Subjects, requestID s
 	if err != nil {
 		return nil, fmt.Errorf("journeys bucket %s: %w", journeyBucket, err)
 	}
-	f.kvw, err = kv.Watch(ctx, handlers.Key(requestID))
+	f.kvw, err = kv.Watch(ctx, record.Key(requestID))
 	if err != nil {
 		return nil, fmt.Errorf("watch journey %s: %w", requestID, err)
 	}

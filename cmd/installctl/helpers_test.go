@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -47,7 +47,7 @@ func setup(t *testing.T) *env {
 	if err := events.EnsureStreams(ctx, w.JS, subj, 1); err != nil {
 		t.Fatalf("ensure streams: %v", err)
 	}
-	kv, err := w.JS.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: handlers.DefaultBucket, History: 5})
+	kv, err := w.JS.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: record.DefaultBucket, History: 5})
 	if err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
@@ -151,13 +151,13 @@ func (e *env) publishOutcome(requestID, eventType string, data any) {
 }
 
 // putJourney records a journey state as the installer would.
-func (e *env) putJourney(s handlers.State) {
+func (e *env) putJourney(s record.State) {
 	e.t.Helper()
 	b, err := json.Marshal(s)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.kv.Put(e.ctx, handlers.Key(s.RequestID), b); err != nil {
+	if _, err := e.kv.Put(e.ctx, record.Key(s.RequestID), b); err != nil {
 		e.t.Fatalf("put journey: %v", err)
 	}
 }

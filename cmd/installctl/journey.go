@@ -9,15 +9,15 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
-// journeyBucket is the installer's KV bucket of journey states (handlers.State), one key
-// per request (handlers.Key); finishedBucket keeps the compact records of finished journeys,
+// journeyBucket is the installer's KV bucket of journey states (record.State), one key
+// per request (record.Key); finishedBucket keeps the compact records of finished journeys,
 // in the same form, after their states expire.
 const (
-	journeyBucket  = handlers.DefaultBucket
-	finishedBucket = handlers.DefaultFinishedBucket
+	journeyBucket  = record.DefaultBucket
+	finishedBucket = record.DefaultFinishedBucket
 )
 
 // journeyView is what installctl shows of a journey state: the few fields a person looks at,
@@ -40,12 +40,12 @@ type journeyView struct {
 	// Compact: this is the compact record of a finished journey whose state expired.
 	Compact bool
 
-	outcome *handlers.Outcome // set once the journey has its terminal outcome
+	outcome *record.Outcome // set once the journey has its terminal outcome
 }
 
 // decodeJourney reads a KV entry of the journeys bucket.
 func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
-	var s handlers.State
+	var s record.State
 	if err := json.Unmarshal(e.Value(), &s); err != nil {
 		return nil, fmt.Errorf("journey %s: %w", e.Key(), err)
 	}
@@ -105,15 +105,15 @@ func (j *journeyView) matches(s string) bool {
 }
 
 // phaseOfStep maps the installer's last completed step onto the phase now in progress.
-func phaseOfStep(step handlers.Step) phase {
+func phaseOfStep(step record.Step) phase {
 	switch step {
-	case handlers.StepLookedUp, handlers.StepProvisioning:
+	case record.StepLookedUp, record.StepProvisioning:
 		return phaseProvision
-	case handlers.StepProvisionAccepted, handlers.StepOrdering:
+	case record.StepProvisionAccepted, record.StepOrdering:
 		return phaseOrder
-	case handlers.StepOrdered:
+	case record.StepOrdered:
 		return phaseWait
-	case handlers.StepDone:
+	case record.StepDone:
 		return phaseDone
 	default: // received, or a step this installctl does not know yet
 		return phaseLookup

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -116,7 +116,7 @@ func (c *conn) journey(ctx context.Context, requestID string) (*journeyView, err
 	if err != nil {
 		return nil, err
 	}
-	e, err := kv.Get(ctx, handlers.Key(requestID))
+	e, err := kv.Get(ctx, record.Key(requestID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return c.finishedJourney(ctx, requestID)
 	}
@@ -137,7 +137,7 @@ func (c *conn) finishedJourney(ctx context.Context, requestID string) (*journeyV
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w", finishedBucket, err)
 	}
-	e, err := kv.Get(ctx, handlers.Key(requestID))
+	e, err := kv.Get(ctx, record.Key(requestID))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, none
 	}
@@ -201,11 +201,11 @@ func (a *app) printJourney(j *journeyView) error {
 	switch {
 	case j.Failed != nil:
 		row("Outcome", fmt.Sprintf("failed at %s: %s: %s", j.Failed.Stage, j.Failed.Code, j.Failed.Message))
-	case j.Compact && j.Status == string(handlers.StatusFailed):
+	case j.Compact && j.Status == string(record.StatusFailed):
 		row("Outcome", "failed (its stage, code and message expired with the full record)")
-	case j.Status == string(handlers.StatusProvisioned):
+	case j.Status == string(record.StatusProvisioned):
 		row("Outcome", strings.TrimSpace("provisioned "+j.SiteURL))
-	case j.Status == string(handlers.StatusPlanned):
+	case j.Status == string(record.StatusPlanned):
 		row("Outcome", "planned (dry run: nothing provisioned or ordered)")
 	}
 	if len(j.Published) > 0 {

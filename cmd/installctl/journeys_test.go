@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -34,8 +35,8 @@ func TestStatusAndList(t *testing.T) {
 	})
 	t.Run("status --json of a long id", func(t *testing.T) {
 		res := e.run("", "status", long, "--json")
-		var st handlers.State
-		if err := json.Unmarshal([]byte(res.stdout), &st); err != nil || st.RequestID != long || st.Status != handlers.StatusProvisioned {
+		var st record.State
+		if err := json.Unmarshal([]byte(res.stdout), &st); err != nil || st.RequestID != long || st.Status != record.StatusProvisioned {
 			t.Fatalf("code %d, state %+v, err %v, stdout %s", res.code, st, err, res.stdout)
 		}
 	})
@@ -60,7 +61,7 @@ func TestStatusAndList(t *testing.T) {
 	})
 	t.Run("list --state provisioned --json", func(t *testing.T) {
 		res := e.run("", "list", "--state", "PROVISIONED", "--json")
-		var sts []handlers.State
+		var sts []record.State
 		if err := json.Unmarshal([]byte(res.stdout), &sts); err != nil {
 			t.Fatalf("%v: %s", err, res.stdout)
 		}
@@ -72,7 +73,7 @@ func TestStatusAndList(t *testing.T) {
 
 func TestListWithoutBucketExplains(t *testing.T) {
 	e := setup(t)
-	if err := e.js.DeleteKeyValue(e.ctx, handlers.DefaultBucket); err != nil {
+	if err := e.js.DeleteKeyValue(e.ctx, record.DefaultBucket); err != nil {
 		t.Fatal(err)
 	}
 	res := e.run("", "list")
@@ -87,7 +88,7 @@ func TestListWithoutBucketExplains(t *testing.T) {
 func TestStatusAfterTheJourneyExpired(t *testing.T) {
 	e := setup(t)
 	// The installer creates the journey bucket with per-key TTLs; setup's has none.
-	if err := e.js.DeleteKeyValue(e.ctx, handlers.DefaultBucket); err != nil {
+	if err := e.js.DeleteKeyValue(e.ctx, record.DefaultBucket); err != nil {
 		t.Fatal(err)
 	}
 	cfg := e.world.Config()
@@ -105,7 +106,7 @@ func TestStatusAfterTheJourneyExpired(t *testing.T) {
 	}
 	orderID := term.Data["orderId"].(string)
 	installtest.EventuallyWithin(t, 30*time.Second, "the journey's state expired", func() bool {
-		_, err := e.kv.Get(e.ctx, handlers.Key(id))
+		_, err := e.kv.Get(e.ctx, record.Key(id))
 		return errors.Is(err, jetstream.ErrKeyNotFound)
 	})
 
@@ -119,9 +120,9 @@ func TestStatusAfterTheJourneyExpired(t *testing.T) {
 		}
 	}
 	res = e.run("", "status", id, "--json")
-	var st handlers.State
+	var st record.State
 	if err := json.Unmarshal([]byte(res.stdout), &st); err != nil || res.code != exitOK || st.RequestID != id ||
-		st.Status != handlers.StatusProvisioned || st.OrderID != orderID || st.CompletedAt.IsZero() {
+		st.Status != record.StatusProvisioned || st.OrderID != orderID || st.CompletedAt.IsZero() {
 		t.Fatalf("code %d, state %+v, err %v, stdout %s", res.code, st, err, res.stdout)
 	}
 	if !strings.Contains(res.stderr, "the full record expired") {

@@ -8,7 +8,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
@@ -32,10 +32,10 @@ func (e *env) journey(id string, fail bool) { e.journeyWatched(id, fail, nil) }
 func (e *env) journeyWatched(id string, fail bool, r *running) {
 	e.t.Helper()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	st := handlers.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: handlers.StatusRunning, CreatedAt: now}
-	for i, step := range []handlers.Step{handlers.StepReceived, handlers.StepLookedUp, handlers.StepProvisionAccepted} {
+	st := record.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: record.StatusRunning, CreatedAt: now}
+	for i, step := range []record.Step{record.StepReceived, record.StepLookedUp, record.StepProvisionAccepted} {
 		st.Step, st.UpdatedAt = step, now.Add(time.Duration(i)*time.Second)
-		if step == handlers.StepProvisionAccepted {
+		if step == record.StepProvisionAccepted {
 			st.ProvisionRequestID = "prov-1"
 		}
 		e.putJourney(st)
@@ -48,18 +48,18 @@ func (e *env) journeyWatched(id string, fail bool, r *running) {
 	if fail {
 		f := events.Failed{RequestID: id, OrgID: testOrg, Stage: events.StageOrder, Code: events.CodeOrderRejected,
 			Message: "offering unknown", ProvisionRequestID: "prov-1", OrderID: testOrderID}
-		st.Step, st.Status, st.Outcome = handlers.StepDone, handlers.StatusFailed, &handlers.Outcome{Type: e.subj.Failed(), Failed: &f}
+		st.Step, st.Status, st.Outcome = record.StepDone, record.StatusFailed, &record.Outcome{Type: e.subj.Failed(), Failed: &f}
 		e.putJourney(st)
 		e.publishOutcome(id, e.subj.Failed(), f)
 		return
 	}
-	st.Step, st.OrderID = handlers.StepOrdered, testOrderID
+	st.Step, st.OrderID = record.StepOrdered, testOrderID
 	e.putJourney(st)
 	e.publishOutcome(id, e.subj.Ordered(), events.Ordered{RequestID: id, OrgID: testOrg, OrderID: testOrderID, Slug: "R-42K-N76-CYQ-ZT6", ProvisionRequestID: "prov-1"})
 	p := events.Provisioned{RequestID: id, OrgID: testOrg, OrderID: testOrderID, Slug: "R-42K-N76-CYQ-ZT6",
 		ProvisionRequestID: "prov-1", Site: events.NewSiteRef("acme-jira"),
 		Entitlements: []events.Entitlement{{OfferingID: "799958b5-36bb-4a3d-9289-9fd2986352a7", EntitlementID: "ent-1", Version: "1"}}}
-	st.Step, st.Status, st.Outcome = handlers.StepDone, handlers.StatusProvisioned, &handlers.Outcome{Type: e.subj.Provisioned(), Provisioned: &p}
+	st.Step, st.Status, st.Outcome = record.StepDone, record.StatusProvisioned, &record.Outcome{Type: e.subj.Provisioned(), Provisioned: &p}
 	e.putJourney(st)
 	e.publishOutcome(id, e.subj.Provisioned(), p)
 }
@@ -168,8 +168,8 @@ func TestRequestWatchTerminalShowsPhaseElapsed(t *testing.T) {
 	id := "watch-elapsed"
 	r := e.start(validRequest, "request", "-", "--id", id, "--watch")
 	e.waitForRequest(1)
-	e.putJourney(handlers.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: handlers.StatusRunning,
-		Step: handlers.StepLookedUp, UpdatedAt: e.clock.Now()})
+	e.putJourney(record.State{RequestID: id, Request: &events.Request{OrgID: testOrg}, Status: record.StatusRunning,
+		Step: record.StepLookedUp, UpdatedAt: e.clock.Now()})
 	current := markCurrent + " provisioning  "
 	installtest.Eventually(t, "provisioning shown in progress", func() bool { return strings.Contains(r.stdout.String(), current+"0s") })
 

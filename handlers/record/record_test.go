@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // golden are the records stored at each step of a journey, as the installer wrote them
@@ -26,7 +27,7 @@ func TestGoldenRecords(t *testing.T) {
 	for _, name := range golden {
 		t.Run(name, func(t *testing.T) {
 			want := readGolden(t, name)
-			var st handlers.State
+			var st record.State
 			if err := json.Unmarshal(want, &st); err != nil {
 				t.Fatal(err)
 			}
@@ -41,6 +42,23 @@ func TestGoldenRecords(t *testing.T) {
 	}
 }
 
+// TestGoldenCompact derives each finished record from the whole record it was written with.
+func TestGoldenCompact(t *testing.T) {
+	for _, status := range []string{"provisioned", "failed", "planned"} {
+		var st record.State
+		if err := json.Unmarshal(readGolden(t, "done_"+status), &st); err != nil {
+			t.Fatal(err)
+		}
+		got, err := json.Marshal(st.Compact())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := readGolden(t, "finished_"+status); !bytes.Equal(got, want) {
+			t.Errorf("compact record of a journey %s:\n got %s\nwant %s", status, got, want)
+		}
+	}
+}
+
 func readGolden(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
@@ -48,4 +66,33 @@ func readGolden(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return bytes.TrimSuffix(b, []byte("\n"))
+}
+
+func TestKey(t *testing.T) {
+	valid := regexp.MustCompile(`^[-/_=\.a-zA-Z0-9]+$`)
+	for _, id := range []string{
+		"3f0c2b1e-8a4d-4f6b-9c2e-1d0a9b8c7d6e", "req-1",
+		"urn:procurement:order/42", "a.b", "", "ünïcode id", "_looks-encoded",
+	} {
+		k := record.Key(id)
+		if !valid.MatchString(k) || k[0] == '.' || k[len(k)-1] == '.' {
+			t.Errorf("Key(%q) = %q is not a valid KV key", id, k)
+		}
+		if k != record.Key(id) {
+			t.Errorf("Key(%q) is not deterministic", id)
+		}
+	}
+	if record.Key("req-1") != "req-1" {
+		t.Error("a plain id is not its own key")
+	}
+	if record.Key("a.b") == record.Key("a_b") || record.Key("_x") == "_x" {
+		t.Error("encoded keys collide with plain ones")
+	}
+}
+
+func TestOrderID(t *testing.T) {
+	a, b := record.OrderID("req-1"), record.OrderID("req-2")
+	if a != record.OrderID("req-1") || a == b || len(a) != 36 {
+		t.Errorf("OrderID: %s %s", a, b)
+	}
 }

@@ -5,21 +5,21 @@ import (
 	"encoding/json"
 
 	"github.com/procurement/atlassian-installer/client"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // Journey reads a request's state from the default journey bucket.
-func (e *Env) Journey(requestID string) *handlers.State {
+func (e *Env) Journey(requestID string) *record.State {
 	e.T.Helper()
-	kv, err := e.JS.KeyValue(context.Background(), handlers.DefaultBucket)
+	kv, err := e.JS.KeyValue(context.Background(), record.DefaultBucket)
 	if err != nil {
 		e.T.Fatalf("bucket: %v", err)
 	}
-	entry, err := kv.Get(context.Background(), handlers.Key(requestID))
+	entry, err := kv.Get(context.Background(), record.Key(requestID))
 	if err != nil {
 		e.T.Fatalf("journey %s: %v", requestID, err)
 	}
-	var st handlers.State
+	var st record.State
 	if err := json.Unmarshal(entry.Value(), &st); err != nil {
 		e.T.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func (e *Env) Journey(requestID string) *handlers.State {
 func (e *Env) OrdersOf(requestID string) []client.OrderRequest {
 	var out []client.OrderRequest
 	for _, o := range e.Sandbox.Orders() {
-		if o.OrderID == handlers.OrderID(requestID) {
+		if o.OrderID == record.OrderID(requestID) {
 			out = append(out, o)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/procurement/atlassian-installer/client"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // StormTally counts, after a run of journeys under lost answers and lagging reads, what the
@@ -28,7 +28,7 @@ func TallyStorm(evs []Message, ids []string, orders []client.OrderRequest) Storm
 	s := StormTally{Journeys: len(ids), Orders: len(orders)}
 	byOrderID := make(map[string]string, len(ids))
 	for _, id := range ids {
-		byOrderID[handlers.OrderID(id)] = id
+		byOrderID[record.OrderID(id)] = id
 	}
 	terminals, ordered, placed := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, o := range orders {

@@ -1,4 +1,9 @@
-package handlers
+// Package record is the durable record of a journey, shared by the installer, which writes
+// it, and installctl, which reads it: the JSON value of State under Key(requestID) in the
+// DefaultBucket KV bucket, and its compact form (State.Compact) in DefaultFinishedBucket once
+// the journey's outcome is published. Its encoding is a contract between the two binaries and
+// with every record already stored: testdata holds today's records, which must still load.
+package record
 
 import (
 	"crypto/sha256"
@@ -9,6 +14,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/procurement/atlassian-installer/events"
+)
+
+// The installer's default KV buckets: journey states, and the compact records of finished
+// journeys.
+const (
+	DefaultBucket         = "INSTALL_JOURNEYS"
+	DefaultFinishedBucket = "INSTALL_FINISHED"
 )
 
 // Step is the last step a journey completed; a restarted or redelivered journey resumes
@@ -52,7 +64,8 @@ const (
 
 // State is the durable state of one journey: the JSON value under Key(requestID) in the
 // INSTALL_JOURNEYS bucket. Every write is a compare-and-set on the entry's revision. Its
-// times, but RequestedAt, are on the NATS server's clock (Config.ServerClock).
+// times, but RequestedAt, are on the NATS server's clock (the installer's
+// Config.ServerClock).
 type State struct {
 	RequestID string `json:"requestId"`
 	// Source is the request's CloudEvents source: with RequestID, the request's identity.
@@ -70,7 +83,7 @@ type State struct {
 	// Lease keeps two deliveries from running a step of the journey at once.
 	Lease Lease `json:"lease,omitzero"`
 	// Faults counts the deliveries that failed at FaultStep other than by an outage
-	// (see MaxFaults); a fault at another step starts the count again.
+	// (see the installer's MaxFaults); a fault at another step starts the count again.
 	Faults    int  `json:"faults,omitempty"`
 	FaultStep Step `json:"faultStep,omitempty"`
 
@@ -154,7 +167,20 @@ func (o *Outcome) Data() any {
 // Terminal reports whether the journey has its outcome.
 func (s *State) Terminal() bool { return s.Outcome != nil }
 
-func (s *State) published(eventType string) bool { return slices.Contains(s.Published, eventType) }
+// IsPublished reports whether the event type was published for this journey.
+func (s *State) IsPublished(eventType string) bool { return slices.Contains(s.Published, eventType) }
+
+// Compact is what a finished journey's record keeps: its identity, its outcome and what
+// Atlassian knows it by; not the request, the look-ups or the polled statuses.
+func (s *State) Compact() *State {
+	return &State{
+		RequestID: s.RequestID, Source: s.Source, Traceparent: s.Traceparent,
+		Step: s.Step, Status: s.Status,
+		ProvisionRequestID: s.ProvisionRequestID, OrderID: s.OrderID,
+		Outcome: &Outcome{Type: s.Outcome.Type}, Published: s.Published,
+		RequestedAt: s.RequestedAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, CompletedAt: s.CompletedAt,
+	}
+}
 
 // orderNamespace derives orderIds from request ids (UUID v5), so that the orderId is
 // the same however often a journey is resumed.
