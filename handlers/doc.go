@@ -23,12 +23,12 @@
 //
 // # State
 //
-// Each request has one State in the INSTALL_JOURNEYS KV bucket under Key(request id),
+// Each request has one record.State in the INSTALL_JOURNEYS KV bucket under record.Key(request id),
 // written only by compare-and-set. A step's effect is preceded by a record of it
 // (provisioning started, order about to be sent) and followed by a record of its answer,
 // so a redelivered message resumes at the last recorded step: provisioning whose answer
 // was lost is sent once more; an order whose answer was lost is sent again with the same
-// orderId (OrderID, derived from the request id) while the order window is open, and only
+// orderId (record.OrderID, derived from the request id) while the order window is open, and only
 // read afterwards. A lost CAS means someone else progressed: the state is read again.
 // A lease in the state, of 2×AckWait, keeps two deliveries of one message (a
 // redelivery after a lapse of the heartbeat) from running a step at once.
