@@ -151,12 +151,12 @@ func (in *Installer) orderAtFault(ctx context.Context, st *record.State, log *sl
 	}()
 	// Without credentials for the organization the read fails, and the journey ends all the same.
 	cctx, _ := (&journey{in: in, st: st}).withCredentials(ctx)
-	o, _, err := in.api.Commerce.GetOrder(cctx, st.OrderID, st.Plan.TransactionAccountID)
+	a, err := in.readOrder(cctx, st)
 	if err != nil {
 		log.Warn("the order was not seen before the journey ends; it may exist", "order_id", st.OrderID, "read_error", err)
 		return
 	}
-	st.Order = orderAnswerFromRead(orderRequest(st), o)
+	st.Order = a
 	log.Info("ordered", "order_id", st.OrderID, "slug", st.Order.Slug, "provision_request_id", st.ProvisionRequestID)
 }
 

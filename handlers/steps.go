@@ -94,7 +94,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	sendBy := j.in.orderSendBy(st)
 	if !j.in.now().Before(sendBy) {
 		if resend {
-			return j.resolveOrder(ctx, req)
+			return j.resolveOrder(ctx)
 		}
 		return windowExpired(j.in.cfg.OrderWindow.String()) // its record keeps the statusUrl
 	}
@@ -120,7 +120,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	}
 	switch status := statusOf(err); {
 	case status == http.StatusConflict && resend:
-		return j.resolveOrder(ctx, req)
+		return j.resolveOrder(ctx)
 	case status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
 		f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
 		f.ev.HTTPStatus = status
@@ -140,7 +140,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	// The order may have been placed: a 5xx or a dropped connection at some attempt, or a
 	// call cut at its deadline. Only a read of it can tell.
 	j.log.Warn("the order's answer was not seen: reading it", "order_id", st.OrderID, "error", err)
-	return j.resolveOrder(ctx, req)
+	return j.resolveOrder(ctx)
 }
 
 // resolveOrder settles an order that may have been placed but whose answer was not seen.
@@ -149,12 +149,12 @@ func (j *journey) orderStep(ctx context.Context) error {
 // same orderId while orderSendBy allows, and afterwards read again with back-off, the
 // provisioning polled meanwhile, until JourneyTimeout (see orderAtTimeout). It never
 // concludes that nothing was ordered.
-func (j *journey) resolveOrder(ctx context.Context, req *client.OrderRequest) error {
+func (j *journey) resolveOrder(ctx context.Context) error {
 	st := j.st
-	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	a, err := j.in.readOrder(ctx, st)
 	switch {
 	case err == nil:
-		return j.recordOrder(ctx, orderAnswerFromRead(req, o))
+		return j.recordOrder(ctx, a)
 	case ctx.Err() != nil:
 		return err
 	case j.in.now().Before(j.in.orderSendBy(st)):
@@ -195,11 +195,10 @@ func (j *journey) pollProvisionWhileResolving(ctx context.Context) error {
 // saying that nothing was ordered, and not retryable.
 func (j *journey) orderAtTimeout(ctx context.Context) error {
 	st := j.st
-	req := orderRequest(st)
-	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	a, err := j.in.readOrder(ctx, st)
 	switch {
 	case err == nil:
-		return j.recordOrder(ctx, orderAnswerFromRead(req, o))
+		return j.recordOrder(ctx, a)
 	case ctx.Err() != nil:
 		return err
 	}
@@ -212,6 +211,17 @@ func (j *journey) orderAtTimeout(ctx context.Context) error {
 		st.OrderID, j.in.cfg.JourneyTimeout, exists)
 	f.ev.HTTPStatus = statusOf(err)
 	return f
+}
+
+// readOrder reads an order that may have been placed; found, it is the answer to record,
+// as the POST would have answered. Every read of an order whose answer was not seen goes
+// here: any error, a 404 included, only means "not seen yet" (a read may lag the write).
+func (in *Installer) readOrder(ctx context.Context, st *record.State) (*record.OrderAnswer, error) {
+	o, _, err := in.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	if err != nil {
+		return nil, err
+	}
+	return orderAnswerFromRead(orderRequest(st), o), nil
 }
 
 // orderSendBy is the last moment an order may be sent: the order window after the
