@@ -191,7 +191,7 @@ func internalError(st *record.State, cause error) *failure {
 	default:
 		done = "nothing was provisioned or ordered"
 	}
-	return fail(stageOf(st.Step), events.CodeInternalError, !orderMayExist,
+	return fail(st.Step.Stage(), events.CodeInternalError, !orderMayExist,
 		"the installer failed at %d deliveries of step %s and gave up; %s", MaxFaults, st.Step, done)
 }
 

@@ -175,7 +175,7 @@ func (j *journey) next(ctx context.Context) error {
 			cctx, _ := j.withCredentials(ctx)
 			return j.d.step(cctx, j.observed(StepNameOrder, j.orderAtTimeout))
 		}
-		return fail(stageOf(st.Step), events.CodeDeadlineExceeded, true,
+		return fail(st.Step.Stage(), events.CodeDeadlineExceeded, true,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
 	}
 	ctx, err := j.withCredentials(ctx)
@@ -217,7 +217,7 @@ func (j *journey) withCredentials(ctx context.Context) (context.Context, error) 
 		return client.ContextWithCredentials(ctx, cr), nil
 	}
 	if s := j.st.Step; s == record.StepReceived || s == record.StepLookedUp {
-		return ctx, fail(stageOf(s), events.CodeUnauthorized, false, "the installer has no Atlassian credentials for organization %s", org)
+		return ctx, fail(s.Stage(), events.CodeUnauthorized, false, "the installer has no Atlassian credentials for organization %s", org)
 	}
 	return ctx, &retryLater{after: j.in.cfg.PollInterval, err: fmt.Errorf("no Atlassian credentials for organization %s", org)}
 }
@@ -336,17 +336,4 @@ func (j *journey) finish(ctx context.Context) error {
 		j.log.Info("journey ended", "outcome", st.Outcome.Type)
 	}
 	return j.d.Ack()
-}
-
-// stageOf names the contract stage a journey is in at a step.
-func stageOf(s record.Step) string {
-	switch s {
-	case record.StepReceived, record.StepLookedUp:
-		return events.StageLookup
-	case record.StepProvisioning:
-		return events.StageProvision
-	case record.StepProvisionAccepted, record.StepOrdering:
-		return events.StageOrder
-	}
-	return events.StageCompletion
 }

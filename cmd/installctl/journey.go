@@ -29,7 +29,7 @@ type journeyView struct {
 	Status             string
 	OrderID            string
 	ProvisionRequestID string
-	Phase              phase
+	Phase              record.Phase
 	Failed             *events.Failed // the failure, once the journey failed
 	SiteURL            string         // the site, once provisioned
 	Published          []string       // the event types published
@@ -55,7 +55,7 @@ func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
 		Status:             string(s.Status),
 		OrderID:            s.OrderID,
 		ProvisionRequestID: s.ProvisionRequestID,
-		Phase:              phaseOfStep(s.Step),
+		Phase:              s.Step.Phase(),
 		Published:          s.Published,
 		CompletedAt:        s.CompletedAt,
 		UpdatedAt:          s.UpdatedAt,
@@ -75,7 +75,7 @@ func decodeJourney(e jetstream.KeyValueEntry) (*journeyView, error) {
 			if j.OrderID == "" {
 				j.OrderID = o.Failed.OrderID
 			}
-			j.Phase = phaseOfStage(o.Failed.Stage)
+			j.Phase = record.PhaseOfStage(o.Failed.Stage)
 		}
 		if o.Provisioned != nil {
 			j.SiteURL = o.Provisioned.Site.URL
@@ -102,20 +102,4 @@ func (j *journeyView) describe() string {
 // matches reports whether the journey is in state s: its status, its step or its phase.
 func (j *journeyView) matches(s string) bool {
 	return strings.EqualFold(j.Status, s) || strings.EqualFold(j.Step, s) || strings.EqualFold(j.Phase.String(), s)
-}
-
-// phaseOfStep maps the installer's last completed step onto the phase now in progress.
-func phaseOfStep(step record.Step) phase {
-	switch step {
-	case record.StepLookedUp, record.StepProvisioning:
-		return phaseProvision
-	case record.StepProvisionAccepted, record.StepOrdering:
-		return phaseOrder
-	case record.StepOrdered:
-		return phaseWait
-	case record.StepDone:
-		return phaseDone
-	default: // received, or a step this installctl does not know yet
-		return phaseLookup
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // Outcome kinds, the last segment of the outcome event types.
@@ -145,14 +146,14 @@ func (o *outcome) summary() string {
 }
 
 // phaseReached is the journey phase this outcome proves reached.
-func (o *outcome) phaseReached() phase {
+func (o *outcome) phaseReached() record.Phase {
 	switch {
 	case o.Ordered != nil:
-		return phaseWait
+		return record.PhaseWait
 	case o.Provisioned != nil, o.Planned != nil:
-		return phaseDone
+		return record.PhaseDone
 	case o.Failed != nil:
-		return phaseOfStage(o.Failed.Stage)
+		return record.PhaseOfStage(o.Failed.Stage)
 	}
-	return phaseLookup
+	return record.PhaseLookup
 }

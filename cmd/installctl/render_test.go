@@ -8,13 +8,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 func TestTTYRendererMarksTheFailedPhase(t *testing.T) {
 	var out strings.Builder
 	r := newTTYRenderer(&out, &out, clockwork.NewFakeClock())
 	r.published("req-1", &jetstream.PubAck{Stream: events.StreamRequests, Sequence: 1})
-	r.progress(&journeyView{RequestID: "req-1", Phase: phaseOrder, ProvisionRequestID: "prov-1"})
+	r.progress(&journeyView{RequestID: "req-1", Phase: record.PhaseOrder, ProvisionRequestID: "prov-1"})
 	r.outcome(&outcome{Kind: kindFailed, RequestID: "req-1",
 		Failed: &events.Failed{Stage: events.StageOrder, Code: events.CodeOrderRejected, Message: "no such offering"}})
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // ttyRenderer redraws a small block in place: one line per phase, marked done, current,
@@ -17,11 +19,11 @@ type ttyRenderer struct {
 	w, errw   io.Writer
 	clock     clockwork.Clock
 	requestID string
-	reached   phase     // the phase in progress
-	since     time.Time // when the display saw the phase in progress begin
-	failed    bool      // the journey failed, in phase failedAt
-	failedAt  phase
-	detail    [len(phaseNames)]string
+	reached   record.Phase // the phase in progress
+	since     time.Time    // when the display saw the phase in progress begin
+	failed    bool         // the journey failed, in phase failedAt
+	failedAt  record.Phase
+	detail    [record.PhaseDone + 1]string
 	result    string // the terminal line
 	drawn     int    // lines drawn last time, to move the cursor back over them
 }
@@ -46,7 +48,7 @@ func (r *ttyRenderer) draw() {
 		fmt.Fprintf(&b, "\x1b[%dA", r.drawn) // back to the top of the block
 	}
 	lines := []string{fmt.Sprintf("request %s", r.requestID)}
-	for p := phaseLookup; p <= phaseDone; p++ {
+	for p := record.PhaseLookup; p <= record.PhaseDone; p++ {
 		text := r.detail[p]
 		if p == r.reached && r.running() {
 			text = r.clock.Since(r.since).Round(time.Second).String() + "  " + text
@@ -66,13 +68,13 @@ func (r *ttyRenderer) draw() {
 }
 
 // mark is the symbol in front of phase p.
-func (r *ttyRenderer) mark(p phase) string {
+func (r *ttyRenderer) mark(p record.Phase) string {
 	switch {
 	case r.failed && p == r.failedAt:
 		return markFailed
 	case r.failed && p > r.failedAt:
 		return markPending
-	case p < r.reached, r.reached == phaseDone, r.failed:
+	case p < r.reached, r.reached == record.PhaseDone, r.failed:
 		return markDone
 	case p == r.reached:
 		return markCurrent
@@ -81,7 +83,9 @@ func (r *ttyRenderer) mark(p phase) string {
 }
 
 // running reports whether a phase is still in progress, its time counting.
-func (r *ttyRenderer) running() bool { return !r.failed && r.reached < phaseDone && r.result == "" }
+func (r *ttyRenderer) running() bool {
+	return !r.failed && r.reached < record.PhaseDone && r.result == ""
+}
 
 func (r *ttyRenderer) ticker() clockwork.Ticker { return r.clock.NewTicker(refreshEvery) }
 
@@ -93,14 +97,14 @@ func (r *ttyRenderer) refresh() {
 
 func (r *ttyRenderer) published(requestID string, ack *jetstream.PubAck) {
 	r.requestID = requestID
-	r.advance(phaseLookup)
+	r.advance(record.PhaseLookup)
 	if ack.Duplicate {
-		r.detail[phaseLookup] = "(already published: following its earlier journey)"
+		r.detail[record.PhaseLookup] = "(already published: following its earlier journey)"
 	}
 	r.draw()
 }
 
-func (r *ttyRenderer) advance(p phase) {
+func (r *ttyRenderer) advance(p record.Phase) {
 	if p > r.reached && !r.failed {
 		r.reached, r.since = p, r.clock.Now()
 	}
@@ -115,15 +119,15 @@ func (r *ttyRenderer) progress(j *journeyView) {
 	}
 	r.advance(j.Phase)
 	if j.Failed != nil && !r.failed {
-		r.failed, r.failedAt = true, phaseOfStage(j.Failed.Stage)
+		r.failed, r.failedAt = true, record.PhaseOfStage(j.Failed.Stage)
 	}
 	if j.ProvisionRequestID != "" {
-		r.detail[phaseProvision] = "provision request " + j.ProvisionRequestID
+		r.detail[record.PhaseProvision] = "provision request " + j.ProvisionRequestID
 	}
-	if j.OrderID != "" && r.detail[phaseOrder] == "" {
-		r.detail[phaseOrder] = "order " + j.OrderID
+	if j.OrderID != "" && r.detail[record.PhaseOrder] == "" {
+		r.detail[record.PhaseOrder] = "order " + j.OrderID
 	}
-	if !r.failed && (r.reached == phaseLookup || r.reached == phaseWait) {
+	if !r.failed && (r.reached == record.PhaseLookup || r.reached == record.PhaseWait) {
 		r.detail[r.reached] = j.describe()
 	}
 	r.draw()
@@ -135,11 +139,11 @@ func (r *ttyRenderer) outcome(o *outcome) {
 	}
 	switch {
 	case o.Ordered != nil:
-		r.advance(phaseWait)
-		r.detail[phaseOrder] = fmt.Sprintf("order %s (slug %s)", o.Ordered.OrderID, o.Ordered.Slug)
+		r.advance(record.PhaseWait)
+		r.detail[record.PhaseOrder] = fmt.Sprintf("order %s (slug %s)", o.Ordered.OrderID, o.Ordered.Slug)
 	case o.Provisioned != nil:
-		r.reached = phaseDone
-		r.detail[phaseWait] = ""
+		r.reached = record.PhaseDone
+		r.detail[record.PhaseWait] = ""
 		r.result = markDone + " " + o.summary()
 	case o.Failed != nil:
 		r.failed, r.failedAt = true, o.phaseReached()

@@ -151,8 +151,8 @@ func TestRequestWatchTerminal(t *testing.T) {
 	}
 	// The last drawing shows every phase done and the outcome.
 	final := res.stdout[strings.LastIndex(res.stdout, "request "+id):]
-	for _, p := range phaseNames {
-		if !strings.Contains(final, markDone+" "+p) {
+	for p := record.PhaseLookup; p <= record.PhaseDone; p++ {
+		if !strings.Contains(final, markDone+" "+p.String()) {
 			t.Errorf("final drawing does not show %q done:\n%s", p, final)
 		}
 	}

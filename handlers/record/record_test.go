@@ -13,8 +13,9 @@ import (
 
 // golden are the records stored at each step of a journey, as the installer wrote them
 // (a journey provisioned, one whose provisioning failed after its order, and a dry run),
-// and their compact records in the finished bucket. provision_accepted is a legacy step:
-// no installer writes it any more, but a record of it still loads and resumes at the order.
+// and their compact records in the finished bucket. provision_accepted is the ordering
+// record without the order: a journey rests there only when the drain came between the
+// provisioning answer and the order, or the order was refused before it was processed.
 var golden = []string{
 	"received", "looked_up", "provisioning", "provision_accepted", "ordering", "ordered",
 	"done_provisioned", "done_failed", "done_planned",

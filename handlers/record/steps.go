@@ -1,0 +1,104 @@
+package record
+
+import "github.com/procurement/atlassian-installer/events"
+
+// Phase is where a journey is as installctl shows it; the installer's steps are finer and
+// map onto these (Step.Phase), in this order.
+type Phase int
+
+// The phases of a journey, in order.
+const (
+	PhaseLookup Phase = iota
+	PhaseProvision
+	PhaseOrder
+	PhaseWait
+	PhaseDone
+)
+
+var phaseNames = [...]string{"look-ups", "provisioning", "order", "waiting", "done"}
+
+// String is the phase's display name: look-ups, provisioning, order, waiting or done.
+func (p Phase) String() string {
+	if p < 0 || int(p) >= len(phaseNames) {
+		return "unknown"
+	}
+	return phaseNames[p]
+}
+
+// stepRow is a step of the table: what a failure at it reports and what installctl shows
+// while the journey rests at it.
+type stepRow struct {
+	step  Step
+	stage string // the contract stage of a failure at the step (events.Stage…)
+	phase Phase  // the phase in progress once the step is recorded
+}
+
+// steps is the journey, in order. Each step is recorded before the effect that follows
+// it, so that a journey resumed from its record knows what may have happened.
+//
+// A record of any of these steps loads and resumes, provision_accepted included: a journey
+// rests there only when the drain came between the provisioning answer and the order, or
+// when the order was refused before Atlassian processed it. Records written before a field
+// existed (source, ownerSeq, lease, traceparent, faults) load with it zero.
+var steps = [...]stepRow{
+	// The request is valid and recorded; next, the look-ups, whose answers are recorded
+	// with looked_up (a dry run goes from here to done, planned).
+	{StepReceived, events.StageLookup, PhaseLookup},
+	// The look-ups' answers are recorded in Plan; next, provisioning, recorded first as
+	// provisioning.
+	{StepLookedUp, events.StageLookup, PhaseProvision},
+	// Recorded before the provisioning request is sent, with ProvisionSentAt, the
+	// attempt and the OrderID; its answer (StatusURL, ProvisionRequestID) is recorded with
+	// ordering, in the same write as the order about to be sent.
+	{StepProvisioning, events.StageProvision, PhaseProvision},
+	// The provisioning answer is recorded, the order not yet about to be sent.
+	{StepProvisionAccepted, events.StageOrder, PhaseOrder},
+	// Recorded before the order is sent, with OrderSentAt; its answer is recorded with
+	// ordered. A journey resumed here re-sends it with the same orderId, or reads it.
+	{StepOrdering, events.StageOrder, PhaseOrder},
+	// The order's answer is recorded (Order); the ordered event is published and its
+	// publication recorded; each poll records the statuses it read, and the last one
+	// the outcome, with done.
+	{StepOrdered, events.StageCompletion, PhaseWait},
+	// The outcome is recorded before it is published; its publication is recorded with
+	// the compact record in the finished bucket.
+	{StepDone, events.StageCompletion, PhaseDone},
+}
+
+func (s Step) row() (stepRow, bool) {
+	for _, r := range steps {
+		if r.step == s {
+			return r, true
+		}
+	}
+	return stepRow{}, false
+}
+
+// Stage is the contract stage (events.Stage…) a failure reports while the journey is at
+// the step; completion for a step the table does not know.
+func (s Step) Stage() string {
+	if r, ok := s.row(); ok {
+		return r.stage
+	}
+	return events.StageCompletion
+}
+
+// Phase is the phase in progress while the journey is at the step; look-ups for a step the
+// table does not know (a newer installer's).
+func (s Step) Phase() Phase {
+	if r, ok := s.row(); ok {
+		return r.phase
+	}
+	return PhaseLookup
+}
+
+// PhaseOfStage is the phase whose failures report stage: that of the first step reporting
+// it; look-ups for validation and for a stage the table does not know.
+func PhaseOfStage(stage string) Phase {
+	for _, r := range steps {
+		if r.stage == stage {
+			return r.phase
+		}
+	}
+	return PhaseLookup
+}
