@@ -11,6 +11,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -112,7 +113,7 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 	req, err := events.RequestFromEvent(ev, now)
 	if err == nil {
 		// Before any Atlassian call: every outcome this journey may publish can be carried.
-		err = CheckOutcomes(j.in.pub, j.id, req)
+		err = calls.CheckOutcomes(j.in.pub, j.id, req)
 	}
 	if err != nil {
 		orgID := ""

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -35,7 +35,7 @@ func (j *journey) lookUpProducts(ctx context.Context) (*record.Plan, error) {
 			return nil, err
 		}
 		plan.TransactionAccountID, plan.InvoiceGroupID = det.TransactionAccountID, det.InvoiceGroupID
-		found(plan, http.MethodGet, client.EntitlementDetailsPath(id), "billing of parent entitlement %s: transactionAccountId %s, invoiceGroupId %s",
+		calls.Found(plan, http.MethodGet, client.EntitlementDetailsPath(id), "billing of parent entitlement %s: transactionAccountId %s, invoiceGroupId %s",
 			id, det.TransactionAccountID, det.InvoiceGroupID)
 	}
 	if r.Site != nil && !r.Site.Create && hasJiraFamily(r.Products) {
@@ -60,18 +60,18 @@ func (j *journey) existingFamilyContainer(ctx context.Context, plan *record.Plan
 			continue
 		}
 		ent := ws.Relationships.Entitlement[0].ID
-		found(plan, http.MethodPost, query, "site %s: %s workspace %s, entitlement %s", site, ws.Attributes.TypeKey, ws.ID, ent)
+		calls.Found(plan, http.MethodPost, query, "site %s: %s workspace %s, entitlement %s", site, ws.Attributes.TypeKey, ws.ID, ent)
 		det, err := j.entitlementDetails(ctx, ent)
 		if err != nil {
 			return "", err
 		}
 		if id := det.FamilyContainerID(); id != "" {
-			found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "Jira family container %s: the order relates to it", id)
+			calls.Found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "Jira family container %s: the order relates to it", id)
 			return id, nil
 		}
-		found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "no Jira family container")
+		calls.Found(plan, http.MethodGet, client.EntitlementDetailsPath(ent), "no Jira family container")
 	}
-	found(plan, http.MethodPost, query, "site %s has no Jira family container: the order creates one", site)
+	calls.Found(plan, http.MethodPost, query, "site %s has no Jira family container: the order creates one", site)
 	return "", nil
 }
 
@@ -98,7 +98,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 		if plan.ProductARI == "" {
 			return nil, fail(events.StageLookup, events.CodeNotFound, false, "site %q has no %s workspace to host the app", site, app.HostProduct)
 		}
-		found(plan, http.MethodPost, client.WorkspacesPath(r.OrgID), "site %s: %s workspace %s", site, app.HostProduct, plan.ProductARI)
+		calls.Found(plan, http.MethodPost, client.WorkspacesPath(r.OrgID), "site %s: %s workspace %s", site, app.HostProduct, plan.ProductARI)
 	}
 	ents, _, err := j.api.Installations.ListProductEntitlements(ctx, r.OrgID, plan.ProductARI)
 	if err != nil {
@@ -108,7 +108,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 		return nil, fail(events.StageLookup, events.CodeNotFound, false, "product %s has no entitlement", plan.ProductARI)
 	}
 	host := ents.Entitlements[0].EntitlementID
-	found(plan, http.MethodGet, client.ProductEntitlementsPath(r.OrgID, plan.ProductARI), "host entitlement %s", host)
+	calls.Found(plan, http.MethodGet, client.ProductEntitlementsPath(r.OrgID, plan.ProductARI), "host entitlement %s", host)
 	det, err := j.entitlementDetails(ctx, host)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 	if plan.DependsOnEntitlementID == "" {
 		plan.DependsOnEntitlementID, depends = host, "the host itself"
 	}
-	found(plan, http.MethodGet, client.EntitlementDetailsPath(host), "%s; billing anchor %d; the app depends on %s, entitlement %s",
+	calls.Found(plan, http.MethodGet, client.EntitlementDetailsPath(host), "%s; billing anchor %d; the app depends on %s, entitlement %s",
 		billing, plan.NextBillingAnchorTimestamp, depends, plan.DependsOnEntitlementID)
 	return plan, nil
 }
@@ -160,28 +160,4 @@ func hasJiraFamily(ps []events.Product) bool {
 // sameSite guards against a workspaces answer that did not apply the name filter.
 func sameSite(ws client.Workspace, site string) bool {
 	return strings.EqualFold(ws.Attributes.Name, site)
-}
-
-// Bounds of the look-ups a plan records, so that a plan always fits its event (largestPlan):
-// a journey makes a handful; more (a site with many Jira workspaces) are left out.
-const (
-	maxLookups    = 12
-	maxLookupText = 256
-)
-
-// found records a look-up and what the journey took from its answer, for the plan of a dry
-// run and for operators reading the journey.
-func found(p *record.Plan, method, path, format string, args ...any) {
-	if len(p.Lookups) < maxLookups {
-		p.Lookups = append(p.Lookups, events.Lookup{
-			Call: truncate(method+" "+path, maxLookupText), Found: truncate(fmt.Sprintf(format, args...), maxLookupText)})
-	}
-}
-
-// truncate cuts s to at most n runes, marking the cut.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n-1]) + "…"
 }

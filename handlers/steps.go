@@ -10,6 +10,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -72,7 +73,7 @@ func (j *journey) provisionStep(ctx context.Context) error {
 
 func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, error) {
 	r := j.st.Request
-	req := provisionRequest(r)
+	req := calls.Provisioning(r)
 	if r.App != nil {
 		resp, _, err := j.api.Installations.ProvisionApp(ctx, r.OrgID, j.st.Plan.ProductARI, req)
 		return resp, err
@@ -89,7 +90,7 @@ func (j *journey) provision(ctx context.Context) (*client.ProvisionResponse, err
 // order is then read, and re-sent if it is not there.
 func (j *journey) orderStep(ctx context.Context) error {
 	st := j.st
-	req := orderRequest(st)
+	req := calls.Order(st)
 	resend := st.Step == record.StepOrdering
 	sendBy := j.in.orderSendBy(st)
 	if !j.in.now().Before(sendBy) {
@@ -221,7 +222,7 @@ func (in *Installer) readOrder(ctx context.Context, st *record.State) (*record.O
 	if err != nil {
 		return nil, err
 	}
-	return orderAnswerFromRead(orderRequest(st), o), nil
+	return orderAnswerFromRead(calls.Order(st), o), nil
 }
 
 // orderSendBy is the last moment an order may be sent: the order window after the

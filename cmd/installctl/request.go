@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 )
 
 // defaultSource is the CloudEvents source of the requests installctl publishes.
@@ -97,7 +97,7 @@ func (a *app) request(ctx context.Context, file string, o requestOptions) error 
 	}
 	// The installer's own check that every outcome of the journey can be published: what it
 	// would answer invalid_request is not published.
-	if err := handlers.CheckOutcomes(events.NewPublisher(nil, subj, ""), id, req); err != nil {
+	if err := calls.CheckOutcomes(events.NewPublisher(nil, subj, ""), id, req); err != nil {
 		a.reportInvalid(err, o.asJSON)
 		return &exitError{code: exitInvalid}
 	}
