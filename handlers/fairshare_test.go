@@ -10,6 +10,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
@@ -27,7 +28,7 @@ func TestBacklogSharedOut(t *testing.T) {
 		cfg.Concurrency = slots
 		cfg.Middleware = []handlers.Middleware{delivered[i].middleware}
 		cfg.Observe = func(ctx context.Context, s handlers.StepInfo) (context.Context, func(error)) {
-			if s.Name == handlers.StepNameLookup {
+			if s.Name == record.StepNameLookup {
 				begun[i].Add(1)
 			}
 			return ctx, func(error) {}

@@ -166,7 +166,7 @@ func (j *journey) next(ctx context.Context) error {
 	// order was accepted, and a subscriber must learn of what was bought. It is announced
 	// at once, holding no slot: it never queues behind journeys waiting on the API.
 	if st.Step == record.StepOrdered && !st.IsPublished(j.in.subjects.Ordered()) {
-		return j.observed(StepNamePublishOrdered, j.publishOrdered)(ctx)
+		return j.observed(record.StepNamePublishOrdered, j.publishOrdered)(ctx)
 	}
 	if j.in.now().Sub(st.CreatedAt) >= j.in.cfg.JourneyTimeout {
 		if st.Step == record.StepOrdering {
@@ -174,7 +174,7 @@ func (j *journey) next(ctx context.Context) error {
 			// credentials for the organization the read fails, and the journey ends all the
 			// same).
 			cctx, _ := j.withCredentials(ctx)
-			return j.d.step(cctx, j.observed(StepNameOrder, j.orderAtTimeout))
+			return j.d.step(cctx, j.observed(st.Step.Name(), j.orderAtTimeout))
 		}
 		return fail(st.Step.Stage(), events.CodeDeadlineExceeded, true,
 			"the journey did not finish within %s", j.in.cfg.JourneyTimeout)
@@ -185,11 +185,11 @@ func (j *journey) next(ctx context.Context) error {
 	}
 	switch st.Step {
 	case record.StepReceived:
-		return j.d.step(ctx, j.observed(StepNameLookup, j.lookUpStep))
+		return j.d.step(ctx, j.observed(st.Step.Name(), j.lookUpStep))
 	case record.StepLookedUp, record.StepProvisioning:
-		return j.d.step(ctx, j.observed(StepNameProvision, j.provisionStep))
+		return j.d.step(ctx, j.observed(st.Step.Name(), j.provisionStep))
 	case record.StepProvisionAccepted, record.StepOrdering:
-		return j.d.step(ctx, j.observed(StepNameOrder, j.orderStep))
+		return j.d.step(ctx, j.observed(st.Step.Name(), j.orderStep))
 	case record.StepOrdered:
 		if !j.pollNow {
 			if err := j.d.wait(ctx, j.untilDeadline(j.pollEvery)); err != nil {
@@ -198,7 +198,7 @@ func (j *journey) next(ctx context.Context) error {
 			j.pollEvery = min(2*j.pollEvery, j.in.cfg.MaxPollInterval)
 		}
 		j.pollNow = false
-		return j.d.step(ctx, j.observed(StepNamePoll, j.pollStep))
+		return j.d.step(ctx, j.observed(st.Step.Name(), j.pollStep))
 	}
 	return fmt.Errorf("journey %s: unknown step %q", j.id, st.Step)
 }

@@ -5,19 +5,10 @@ import (
 	"log/slog"
 )
 
-// Names of the journey steps as a StepObserver sees them.
-const (
-	StepNameLookup         = "lookup"          // billing, family container, product ARI look-ups
-	StepNameProvision      = "provision"       // the provisioning request, and the order sent at once after it
-	StepNameOrder          = "order"           // the order of a journey resumed after provisioning was answered
-	StepNamePublishOrdered = "publish_ordered" // the ordered event
-	StepNamePoll           = "poll"            // one round of provisioning and order status reads
-)
-
 // StepInfo names the step a StepObserver is told about.
 type StepInfo struct {
 	RequestID string
-	Name      string // one of the StepName constants
+	Name      string // one of the record.StepName constants: record.Step.Name, or publish_ordered
 }
 
 // StepObserver is called as each journey step starts, once it holds its concurrency

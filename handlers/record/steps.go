@@ -25,10 +25,21 @@ func (p Phase) String() string {
 	return phaseNames[p]
 }
 
-// stepRow is a step of the table: what a failure at it reports and what installctl shows
-// while the journey rests at it.
+// Names of the work a journey runs, as the installer's StepObserver sees it (its spans, and
+// the step label of its metrics): from each step, Step.Name; and publish_ordered.
+const (
+	StepNameLookup         = "lookup"          // billing, family container, product ARI look-ups
+	StepNameProvision      = "provision"       // the provisioning request, and the order sent at once after it
+	StepNameOrder          = "order"           // the order of a journey resumed after provisioning was answered
+	StepNamePublishOrdered = "publish_ordered" // the ordered event, published at ordered before any poll
+	StepNamePoll           = "poll"            // one round of provisioning and order status reads
+)
+
+// stepRow is a step of the table: the work that runs from it, what a failure at it reports
+// and what installctl shows while the journey rests at it.
 type stepRow struct {
 	step  Step
+	name  string // the work run from the step (StepName…); none at done
 	stage string // the contract stage of a failure at the step (events.Stage…)
 	phase Phase  // the phase in progress once the step is recorded
 }
@@ -38,31 +49,32 @@ type stepRow struct {
 //
 // A record of any of these steps loads and resumes, provision_accepted included: a journey
 // rests there only when the drain came between the provisioning answer and the order, or
-// when the order was refused before Atlassian processed it. Records written before a field
-// existed (source, ownerSeq, lease, traceparent, faults) load with it zero.
+// when the order was refused before Atlassian processed it. A field a record lacks decodes
+// as its zero value. A step not in the table (a newer installer's) loads too: installctl
+// shows it as look-ups, and this installer runs nothing from it (an error at each delivery).
 var steps = [...]stepRow{
 	// The request is valid and recorded; next, the look-ups, whose answers are recorded
 	// with looked_up (a dry run goes from here to done, planned).
-	{StepReceived, events.StageLookup, PhaseLookup},
+	{StepReceived, StepNameLookup, events.StageLookup, PhaseLookup},
 	// The look-ups' answers are recorded in Plan; next, provisioning, recorded first as
 	// provisioning.
-	{StepLookedUp, events.StageLookup, PhaseProvision},
+	{StepLookedUp, StepNameProvision, events.StageLookup, PhaseProvision},
 	// Recorded before the provisioning request is sent, with ProvisionSentAt, the
 	// attempt and the OrderID; its answer (StatusURL, ProvisionRequestID) is recorded with
 	// ordering, in the same write as the order about to be sent.
-	{StepProvisioning, events.StageProvision, PhaseProvision},
+	{StepProvisioning, StepNameProvision, events.StageProvision, PhaseProvision},
 	// The provisioning answer is recorded, the order not yet about to be sent.
-	{StepProvisionAccepted, events.StageOrder, PhaseOrder},
+	{StepProvisionAccepted, StepNameOrder, events.StageOrder, PhaseOrder},
 	// Recorded before the order is sent, with OrderSentAt; its answer is recorded with
 	// ordered. A journey resumed here re-sends it with the same orderId, or reads it.
-	{StepOrdering, events.StageOrder, PhaseOrder},
+	{StepOrdering, StepNameOrder, events.StageOrder, PhaseOrder},
 	// The order's answer is recorded (Order); the ordered event is published and its
 	// publication recorded; each poll records the statuses it read, and the last one
 	// the outcome, with done.
-	{StepOrdered, events.StageCompletion, PhaseWait},
+	{StepOrdered, StepNamePoll, events.StageCompletion, PhaseWait},
 	// The outcome is recorded before it is published; its publication is recorded with
 	// the compact record in the finished bucket.
-	{StepDone, events.StageCompletion, PhaseDone},
+	{StepDone, "", events.StageCompletion, PhaseDone},
 }
 
 func (s Step) row() (stepRow, bool) {
@@ -72,6 +84,13 @@ func (s Step) row() (stepRow, bool) {
 		}
 	}
 	return stepRow{}, false
+}
+
+// Name is the name of the work the journey runs from the step, as a StepObserver sees it;
+// none at done, or at a step the table does not know.
+func (s Step) Name() string {
+	r, _ := s.row()
+	return r.name
 }
 
 // Stage is the contract stage (events.Stage…) a failure reports while the journey is at

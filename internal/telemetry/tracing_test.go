@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/procurement/atlassian-installer/events"
-	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 const (
@@ -58,7 +58,7 @@ func TestJourneySpanTree(t *testing.T) {
 		}
 	}
 
-	for _, step := range []string{handlers.StepNameLookup, handlers.StepNameProvision, handlers.StepNamePublishOrdered, handlers.StepNamePoll} {
+	for _, step := range []string{record.StepNameLookup, record.StepNameProvision, record.StepNamePublishOrdered, record.StepNamePoll} {
 		ss := named(spans, "step "+step)
 		if len(ss) == 0 {
 			t.Errorf("no span for step %s; spans: %v", step, names(spans))
@@ -71,11 +71,11 @@ func TestJourneySpanTree(t *testing.T) {
 	}
 
 	calls := map[string]string{ // client span -> the step it belongs to
-		"GET /commerce/api/v2/entitlements/{entitlementId}/details":            "step " + handlers.StepNameLookup,
-		"POST /admin/installations/v2/orgs/{orgId}/products":                   "step " + handlers.StepNameProvision,
-		"POST /commerce/api/v2/orders":                                         "step " + handlers.StepNameProvision,
-		"GET /admin/installations/v2/orgs/{orgId}/products/status/{requestId}": "step " + handlers.StepNamePoll,
-		"GET /commerce/api/v2/orders/{orderId}":                                "step " + handlers.StepNamePoll,
+		"GET /commerce/api/v2/entitlements/{entitlementId}/details":            "step " + record.StepNameLookup,
+		"POST /admin/installations/v2/orgs/{orgId}/products":                   "step " + record.StepNameProvision,
+		"POST /commerce/api/v2/orders":                                         "step " + record.StepNameProvision,
+		"GET /admin/installations/v2/orgs/{orgId}/products/status/{requestId}": "step " + record.StepNamePoll,
+		"GET /commerce/api/v2/orders/{orderId}":                                "step " + record.StepNamePoll,
 	}
 	for name, step := range calls {
 		cs := named(spans, name)
