@@ -16,9 +16,11 @@ import (
 // and their compact records in the finished bucket. provision_accepted is the ordering
 // record without the order: a journey rests there only when the drain came between the
 // provisioning answer and the order, or the order was refused before it was processed.
+// ordered_faults is the ordered record with a traceparent and faults counted, and
+// done_provisioned_app an app's journey, whose plan records its host.
 var golden = []string{
 	"received", "looked_up", "provisioning", "provision_accepted", "ordering", "ordered",
-	"done_provisioned", "done_failed", "done_planned",
+	"ordered_faults", "done_provisioned", "done_provisioned_app", "done_failed", "done_planned",
 	"finished_provisioned", "finished_failed", "finished_planned",
 }
 
