@@ -93,19 +93,29 @@ func (p *Publisher) PublishOutcome(ctx context.Context, requestID, eventType str
 	if err != nil {
 		return nil, err
 	}
-	m, err := ToNATS(eventType, e)
-	if err != nil {
+	if _, err := p.Publish(ctx, e); err != nil {
 		return nil, err
 	}
-	if _, err := p.js.PublishMsg(ctx, m, jetstream.WithExpectStream(StreamEvents)); err != nil {
+	return e, nil
+}
+
+// Publish publishes an outcome event built by NewOutcome to the events stream. duplicate
+// reports that JetStream already held the same event id (DuplicateWindow) and stored nothing.
+func (p *Publisher) Publish(ctx context.Context, e *event.Event) (duplicate bool, err error) {
+	m, err := ToNATS(e.Type(), e)
+	if err != nil {
+		return false, err
+	}
+	ack, err := p.js.PublishMsg(ctx, m, jetstream.WithExpectStream(StreamEvents))
+	if err != nil {
 		if errors.Is(err, jetstream.ErrNoStreamResponse) {
-			if err := p.subjectNotInStream(ctx, eventType); err != nil {
-				return nil, err
+			if err := p.subjectNotInStream(ctx, e.Type()); err != nil {
+				return false, err
 			}
 		}
-		return nil, fmt.Errorf("events: publish %s for request %s: %w", eventType, requestID, err)
+		return false, fmt.Errorf("events: publish %s for request %s: %w", e.Type(), e.Subject(), err)
 	}
-	return e, nil
+	return ack != nil && ack.Duplicate, nil
 }
 
 // subjectNotInStream tells, after a publish that no stream answered, a stream that is there

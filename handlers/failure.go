@@ -15,20 +15,36 @@ import (
 	"github.com/procurement/atlassian-installer/events"
 )
 
-// failure ends a journey: it becomes the data of its failed event. cause, when set, is
-// the error behind it, for the log only.
+// failure ends a journey: where it stopped (a contract stage), why (a contract code) and
+// what to tell the requester. Steps build it with fail or apiFailure and adjust it with its
+// methods; outcomeFailed alone turns it into the failed event. cause, when set, is the
+// error behind it, for the log only.
 type failure struct {
-	ev    events.Failed
-	cause error
+	stage, code, message string
+	retryable            bool
+	httpStatus           int // the Atlassian API's answer behind it, 0 when none
+	cause                error
 }
 
 func (f *failure) Error() string {
-	return fmt.Sprintf("%s/%s: %s", f.ev.Stage, f.ev.Code, f.ev.Message)
+	return fmt.Sprintf("%s/%s: %s", f.stage, f.code, f.message)
 }
 
 // fail builds a failure that carries no HTTP answer.
 func fail(stage, code string, retryable bool, format string, args ...any) *failure {
-	return &failure{ev: events.Failed{Stage: stage, Code: code, Retryable: retryable, Message: fmt.Sprintf(format, args...)}}
+	return &failure{stage: stage, code: code, retryable: retryable, message: fmt.Sprintf(format, args...)}
+}
+
+// withStatus records the HTTP status of the API's answer behind f.
+func (f *failure) withStatus(status int) *failure {
+	f.httpStatus = status
+	return f
+}
+
+// explain adds to f's message what else the requester should know.
+func (f *failure) explain(more string) *failure {
+	f.message += more
+	return f
 }
 
 // retryLater asks the journey to wait and try the same step again: the step had no
@@ -51,21 +67,21 @@ func apiFailure(stage string, err error) *failure {
 	if stage == events.StageLookup {
 		msg += "; nothing was provisioned or ordered"
 	}
-	f := &failure{ev: events.Failed{Stage: stage, Message: msg, Code: events.CodeAPIError, Retryable: transient(err)}, cause: err}
+	f := &failure{stage: stage, message: msg, code: events.CodeAPIError, retryable: transient(err), cause: err}
 	var rl *client.RateLimitError
 	var er *client.ErrorResponse
 	switch {
 	case errors.As(err, &rl):
-		f.ev.Code, f.ev.HTTPStatus = events.CodeRateLimited, http.StatusTooManyRequests
+		f.code, f.httpStatus = events.CodeRateLimited, http.StatusTooManyRequests
 	case errors.As(err, &er):
-		f.ev.HTTPStatus = er.StatusCode
+		f.httpStatus = er.StatusCode
 		switch er.StatusCode {
 		case http.StatusUnauthorized:
-			f.ev.Code = events.CodeUnauthorized
+			f.code = events.CodeUnauthorized
 		case http.StatusForbidden:
-			f.ev.Code = events.CodeForbidden
+			f.code = events.CodeForbidden
 		case http.StatusNotFound:
-			f.ev.Code = events.CodeNotFound
+			f.code = events.CodeNotFound
 		}
 	}
 	return f

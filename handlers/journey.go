@@ -306,7 +306,7 @@ func (j *journey) fail(ctx context.Context, f *failure) error {
 	if f.cause != nil {
 		log = log.With("error", f.cause)
 	}
-	log.Info("journey failed", "stage", f.ev.Stage, "code", f.ev.Code, "message", f.ev.Message)
+	log.Info("journey failed", "stage", f.stage, "code", f.code, "message", f.message)
 	st := j.st
 	st.Outcome = j.in.outcomeFailed(st, f)
 	st.Step, st.Status, st.CompletedAt, st.Lease = record.StepDone, record.StatusFailed, j.in.now(), record.Lease{}

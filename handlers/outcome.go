@@ -8,18 +8,25 @@ import (
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
-// outcomeFailed completes a failure with what is known of the journey: the orderId once
-// the order may have been sent, the provisionRequestId once recorded. Once an order
-// may exist the failure is never retryable: a new request could buy a second time.
+// outcomeFailed turns a failure into the failed event, with what is known of the journey:
+// the orderId once the order may have been sent, the provisionRequestId once recorded.
+// Once an order may exist the failure is never retryable: a new request could buy a
+// second time. It is the only place a failure becomes a failed event.
 func (in *Installer) outcomeFailed(st *record.State, f *failure) *record.Outcome {
-	ev := f.ev
-	ev.RequestID = st.RequestID
-	ev.OrgID = st.Request.OrgID
+	ev := events.Failed{
+		RequestID:          st.RequestID,
+		OrgID:              st.Request.OrgID,
+		Stage:              f.stage,
+		Code:               f.code,
+		Message:            f.message,
+		Retryable:          f.retryable,
+		HTTPStatus:         f.httpStatus,
+		ProvisionRequestID: st.ProvisionRequestID,
+	}
 	if !st.OrderSentAt.IsZero() || st.Order != nil {
 		ev.OrderID = st.OrderID
 		ev.Retryable = false
 	}
-	ev.ProvisionRequestID = st.ProvisionRequestID
 	return &record.Outcome{Type: in.subjects.Failed(), Failed: &ev}
 }
 

@@ -46,9 +46,8 @@ func (j *journey) provisionStep(ctx context.Context) error {
 	// The client's timeout bounds it.
 	resp, err := j.provision(context.WithoutCancel(ctx))
 	if err != nil {
-		f := apiFailure(events.StageProvision, err)
-		f.ev.Message += "; the provisioning request is not sent again, and nothing was ordered"
-		return f
+		return apiFailure(events.StageProvision, err).
+			explain("; the provisioning request is not sent again, and nothing was ordered")
 	}
 	statusURL := resp.Data.StatusURL
 	if err := j.api.Installations.CheckStatusURL(statusURL); err != nil {
@@ -123,9 +122,7 @@ func (j *journey) orderStep(ctx context.Context) error {
 	case status == http.StatusConflict && resend:
 		return j.resolveOrder(ctx)
 	case status == http.StatusBadRequest || status == http.StatusConflict || status == http.StatusUnprocessableEntity:
-		f := fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err))
-		f.ev.HTTPStatus = status
-		return f
+		return fail(events.StageOrder, events.CodeOrderRejected, false, "%s", apiMessage(err)).withStatus(status)
 	case errors.Is(err, client.ErrInvalidArgument):
 		// Refused by the client before anything was sent: no attempt can succeed.
 		return apiFailure(events.StageOrder, err)
@@ -207,11 +204,9 @@ func (j *journey) orderAtTimeout(ctx context.Context) error {
 	if provisionDone(st.ProvisionStatus) {
 		exists = "it exists, since its provisioning completed"
 	}
-	f := fail(events.StageOrder, events.CodeDeadlineExceeded, false,
+	return fail(events.StageOrder, events.CodeDeadlineExceeded, false,
 		"order %s was sent but not seen by the journey timeout of %s: %s; look it up before ordering again",
-		st.OrderID, j.in.cfg.JourneyTimeout, exists)
-	f.ev.HTTPStatus = statusOf(err)
-	return f
+		st.OrderID, j.in.cfg.JourneyTimeout, exists).withStatus(statusOf(err))
 }
 
 // readOrder reads an order that may have been placed; found, it is the answer to record,
@@ -352,7 +347,7 @@ func (j *journey) orderProgress(o *client.Order) (changed bool, f *failure) {
 		case client.ItemFailed, client.ItemRejected, client.ItemCancelled:
 			f := fail(events.StageOrder, events.CodeOrderFailed, false, "order item %s (offering %s) ended %s", it.OrderItemID, it.OfferingID, s)
 			if reason != "" {
-				f.ev.Message += ": " + reason
+				f.explain(": " + reason)
 			}
 			return false, f
 		case client.ItemSuccess:
