@@ -83,6 +83,10 @@ func TestPublishOutcome(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Errorf("events stored = %d after a re-publish, want 1", n)
 	}
+	// Publish says so.
+	if dup, err := p.Publish(ctx, e); err != nil || !dup {
+		t.Errorf("Publish of a stored event: duplicate %v, err %v; want true, nil", dup, err)
+	}
 
 	// A terminal event without a trace has no traceparent header.
 	if _, err := p.PublishOutcome(ctx, "req-1", s.Provisioned(), events.Provisioned{RequestID: "req-1", Site: events.NewSiteRef("acme")}, ""); err != nil {

@@ -98,6 +98,9 @@ type Config struct {
 	// Observe, when set, is told of every journey step (see StepObserver): step spans and
 	// step metrics live there, outside journey code.
 	Observe StepObserver
+	// OnOutcome, when set, is told of every outcome event and dead letter published (see
+	// OutcomeObserver): journey metrics live there, outside journey code.
+	OnOutcome OutcomeObserver
 	// Credentials, when set, picks the Atlassian credentials of a request's organization
 	// for every call of its journey (client.ContextWithCredentials): the zero Credentials
 	// with ok true leave the client's own. A request whose organization has none fails

@@ -95,4 +95,18 @@
 // takes the journey back before the order. An accepted order is announced (ordered) even
 // past JourneyTimeout, and once an order may exist a failure is not retryable: a new
 // request could buy a second time.
+//
+// A step that ends the journey returns a failure (stage, code, message, retryable, the
+// API's status), never the failed event itself: outcomeFailed alone turns it into the
+// failed event, adding what the journey's record knows (requestId, orgId, and the orderId
+// and provisionRequestId once known). Request validation is the exception: its failed
+// event, with the field errors, is built by events.FailedValidation.
+//
+// # Observers
+//
+// Telemetry hooks in from the outside, so that journey code imports none of it: a
+// Middleware around every delivery, Config.Observe told of every step (StepObserver),
+// Config.OnFault of every faulty delivery (FaultObserver), and Config.OnOutcome of every
+// outcome event and dead letter published (OutcomeObserver), with a failed event's stage
+// and code, and never for a publication JetStream found a duplicate.
 package handlers

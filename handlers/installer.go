@@ -220,6 +220,7 @@ func (in *Installer) deadLetter(ctx context.Context, d *Delivery, reason string)
 	if err := in.pub.DeadLetter(ctx, d.Msg.Headers(), d.Msg.Data(), reason); err != nil {
 		return fmt.Errorf("dead-letter message %d: %w", d.meta.Sequence.Stream, err)
 	}
+	in.observeOutcome(ctx, OutcomeInfo{Kind: OutcomeDeadLettered})
 	in.log.Warn("dead-lettered a message", "seq", d.meta.Sequence.Stream, "reason", reason)
 	return d.Term(reason)
 }

@@ -327,7 +327,7 @@ func (j *journey) finish(ctx context.Context) error {
 		}
 	}
 	if !st.IsPublished(st.Outcome.Type) {
-		if _, err := j.in.pub.PublishOutcome(ctx, j.id, st.Outcome.Type, st.Outcome.Data(), st.Traceparent); err != nil {
+		if err := j.in.publish(ctx, j.id, st.Outcome.Type, st.Outcome.Data(), st.Traceparent, outcomeInfo(j.id, st.Outcome)); err != nil {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
 		}
 		st.Published = append(st.Published, st.Outcome.Type)

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"log/slog"
+
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 // StepInfo names the step a StepObserver is told about.
@@ -29,6 +31,64 @@ func (j *journey) observed(name string, f func(context.Context) error) func(cont
 		end(err)
 		return err
 	}
+}
+
+// What an OutcomeObserver is told was published (OutcomeInfo.Kind).
+const (
+	OutcomeOrdered      = "ordered"       // an ordered event: Atlassian accepted the order
+	OutcomeProvisioned  = "provisioned"   // a provisioned event
+	OutcomeFailed       = "failed"        // a failed event, whose stage and code are told
+	OutcomePlanned      = "planned"       // a dry run's planned event
+	OutcomeDeadLettered = "dead_lettered" // a message copied to the dead-letter subject
+)
+
+// OutcomeInfo is what the installer published, as an OutcomeObserver is told of it.
+type OutcomeInfo struct {
+	Kind      string // one of the Outcome constants
+	RequestID string // empty for a dead letter
+	// Stage and Code are a failed event's (events.Stage…, events.Code…).
+	Stage, Code string
+}
+
+// OutcomeObserver is told of each outcome event and dead letter the installer publishes,
+// once per publication JetStream stored: an outcome published again that JetStream found a
+// duplicate (the same event id) is not told again. Journey metrics hook in here
+// (Config.OnOutcome), so that they need not read the events back. It must be safe for
+// concurrent use and return quickly.
+type OutcomeObserver func(ctx context.Context, o OutcomeInfo)
+
+// publish publishes a journey's outcome event and tells the OutcomeObserver, unless
+// JetStream already held it.
+func (in *Installer) publish(ctx context.Context, requestID, eventType string, data any, traceparent string, o OutcomeInfo) error {
+	e, err := in.pub.NewOutcome(requestID, eventType, data, traceparent)
+	if err != nil {
+		return err
+	}
+	duplicate, err := in.pub.Publish(ctx, e)
+	if err != nil {
+		return err
+	}
+	if !duplicate {
+		in.observeOutcome(ctx, o)
+	}
+	return nil
+}
+
+func (in *Installer) observeOutcome(ctx context.Context, o OutcomeInfo) {
+	if in.cfg.OnOutcome != nil {
+		in.cfg.OnOutcome(ctx, o)
+	}
+}
+
+// outcomeInfo is what an OutcomeObserver is told of a journey's final outcome.
+func outcomeInfo(requestID string, out *record.Outcome) OutcomeInfo {
+	switch {
+	case out.Failed != nil:
+		return OutcomeInfo{Kind: OutcomeFailed, RequestID: requestID, Stage: out.Failed.Stage, Code: out.Failed.Code}
+	case out.Planned != nil:
+		return OutcomeInfo{Kind: OutcomePlanned, RequestID: requestID}
+	}
+	return OutcomeInfo{Kind: OutcomeProvisioned, RequestID: requestID}
 }
 
 // journeyLogger is the logger of one delivery's journey. Journey code logs without a

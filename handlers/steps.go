@@ -258,7 +258,7 @@ func (j *journey) publishOrdered(ctx context.Context) error {
 		Items:                st.Order.Items,
 	}
 	typ := j.in.subjects.Ordered()
-	if _, err := j.in.pub.PublishOutcome(ctx, j.id, typ, data, st.Traceparent); err != nil {
+	if err := j.in.publish(ctx, j.id, typ, data, st.Traceparent, OutcomeInfo{Kind: OutcomeOrdered, RequestID: j.id}); err != nil {
 		return err
 	}
 	st.Published = append(st.Published, typ)

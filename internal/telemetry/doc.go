@@ -1,5 +1,6 @@
 // Package telemetry gives the installer its traces, metrics and logs from the outside: a
-// handlers.Middleware and a handlers.StepObserver around the journeys, an http.Client for the
+// handlers.Middleware, a handlers.StepObserver, a handlers.FaultObserver and a
+// handlers.OutcomeObserver around the journeys, an http.Client for the
 // Atlassian client, a decorator of the journeys' Atlassian API, and a JetStream decorator for
 // the events the installer publishes. Journey code imports none of it; cmd/installer wires it.
 //
@@ -30,7 +31,8 @@
 // # Metrics
 //
 // OpenTelemetry instruments read by a Prometheus exporter into a registry of its own, served
-// by MetricsHandler; the names are listed in metrics.go.
+// by MetricsHandler; the names are listed in metrics.go. Journeys are counted by the outcomes
+// the installer tells ObserveOutcome of, never by reading back the events it publishes.
 //
 // # Logs
 //

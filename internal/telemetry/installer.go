@@ -33,6 +33,7 @@ func (t *Telemetry) Instrument(js jetstream.JetStream, api handlers.API, cfg han
 	cfg.Middleware = append([]handlers.Middleware{t.Middleware(consumer)}, cfg.Middleware...)
 	cfg.Observe = t.ObserveStep
 	cfg.OnFault = t.ObserveFault
+	cfg.OnOutcome = t.ObserveOutcome
 	return t.JetStream(js, cfg.Subjects), t.API(api), cfg, nil
 }
 
@@ -40,4 +41,24 @@ func (t *Telemetry) Instrument(js jetstream.JetStream, api handlers.API, cfg han
 // installer_delivery_faults_total by result.
 func (t *Telemetry) ObserveFault(ctx context.Context, result string) {
 	t.m.faults.Add(ctx, 1, metricAttrs("result", result))
+}
+
+// ObserveOutcome is the handlers.OutcomeObserver of the installer (handlers.Config.OnOutcome):
+// installer_journeys_succeeded_total, installer_journeys_failed_total by code and stage,
+// installer_journeys_ordered_total and installer_dead_letters_total.
+func (t *Telemetry) ObserveOutcome(ctx context.Context, o handlers.OutcomeInfo) {
+	switch o.Kind {
+	case handlers.OutcomeProvisioned:
+		t.m.succeeded.Add(ctx, 1)
+	case handlers.OutcomeOrdered:
+		t.m.ordered.Add(ctx, 1)
+	case handlers.OutcomeDeadLettered:
+		t.m.deadLetters.Add(ctx, 1)
+	case handlers.OutcomeFailed:
+		code := o.Code
+		if code == "" {
+			code = "unknown"
+		}
+		t.m.failed.Add(ctx, 1, metricAttrs("code", code, "stage", o.Stage))
+	}
 }

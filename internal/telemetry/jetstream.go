@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -21,10 +20,9 @@ import (
 const lagTimeout = 2 * time.Second
 
 // JetStream decorates js so that every message published through PublishMsg (outcome events
-// and dead letters) gets a PRODUCER span "publish {subject}", and so that journeys are counted
-// by the outcome they published: succeeded, failed by code and stage, ordered, dead letters.
-// A publish that JetStream reports as a duplicate (the same event id) counts nothing. An
-// outcome event without ce-traceparent (its request had none) is given the producer span's
+// and dead letters) gets a PRODUCER span "publish {subject}"; one that JetStream reports as a
+// duplicate (the same event id) is marked messaging.nats.duplicate. (Journeys are counted by
+// their outcomes in ObserveOutcome, which the installer tells.) An outcome event without ce-traceparent (its request had none) is given the producer span's
 // context; one with it keeps the request's, as the contract has it. Everything else passes
 // through unchanged.
 func (t *Telemetry) JetStream(js jetstream.JetStream, s events.Subjects) jetstream.JetStream {
@@ -69,28 +67,8 @@ func (j *tracedJetStream) PublishMsg(ctx context.Context, m *nats.Msg, opts ...j
 	}
 	if ack != nil && ack.Duplicate {
 		span.SetAttributes(attribute.Bool("messaging.nats.duplicate", true))
-		return ack, nil
 	}
-	j.count(ctx, m)
 	return ack, nil
-}
-
-// count records what a published message means for the journeys.
-func (j *tracedJetStream) count(ctx context.Context, m *nats.Msg) {
-	switch m.Subject {
-	case j.subjects.Provisioned():
-		j.t.m.succeeded.Add(ctx, 1)
-	case j.subjects.Ordered():
-		j.t.m.ordered.Add(ctx, 1)
-	case j.subjects.DeadLetter():
-		j.t.m.deadLetters.Add(ctx, 1)
-	case j.subjects.Failed():
-		var f struct{ Code, Stage string }
-		if err := json.Unmarshal(m.Data, &f); err != nil || f.Code == "" {
-			f.Code = "unknown"
-		}
-		j.t.m.failed.Add(ctx, 1, metricAttrs("code", f.Code, "stage", f.Stage))
-	}
 }
 
 // ObserveConsumer reports the durable consumer's lag at every metrics collection:
