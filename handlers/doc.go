@@ -99,8 +99,8 @@
 // A step that ends the journey returns a failure (stage, code, message, retryable, the
 // API's status), never the failed event itself: outcomeFailed alone turns it into the
 // failed event, adding what the journey's record knows (requestId, orgId, and the orderId
-// and provisionRequestId once known). Request validation is the exception: its failed
-// event, with the field errors, is built by events.FailedValidation.
+// and provisionRequestId once known; for a request that did not validate, its field
+// errors, as many as fit).
 //
 // # Observers
 //

@@ -24,6 +24,10 @@ type failure struct {
 	retryable            bool
 	httpStatus           int // the Atlassian API's answer behind it, 0 when none
 	cause                error
+	// invalid is, for a request that did not validate, the error naming its wrong fields,
+	// and orgID the request's organization when it could be read.
+	invalid error
+	orgID   string
 }
 
 func (f *failure) Error() string {
@@ -33,6 +37,13 @@ func (f *failure) Error() string {
 // fail builds a failure that carries no HTTP answer.
 func fail(stage, code string, retryable bool, format string, args ...any) *failure {
 	return &failure{stage: stage, code: code, retryable: retryable, message: fmt.Sprintf(format, args...)}
+}
+
+// invalidRequest builds the failure of a request that did not validate: err is the error of
+// events.RequestFromEvent or of the check that its outcomes can be carried; orgID is the
+// request's, when it could be read.
+func invalidRequest(orgID string, err error) *failure {
+	return &failure{stage: events.StageValidation, code: events.CodeInvalidRequest, message: err.Error(), invalid: err, orgID: orgID}
 }
 
 // withStatus records the HTTP status of the API's answer behind f.

@@ -120,9 +120,8 @@ func (j *journey) start(ctx context.Context, ev *cloudevents.Event) error {
 		if req != nil {
 			orgID = req.OrgID
 		}
-		f := events.FailedValidation(j.id, orgID, err)
+		st.Outcome = j.in.outcomeFailed(st, invalidRequest(orgID, err))
 		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusFailed, now
-		st.Outcome = &record.Outcome{Type: j.in.subjects.Failed(), Failed: &f}
 	} else {
 		st.Request = req
 	}

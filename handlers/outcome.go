@@ -11,8 +11,14 @@ import (
 // outcomeFailed turns a failure into the failed event, with what is known of the journey:
 // the orderId once the order may have been sent, the provisionRequestId once recorded.
 // Once an order may exist the failure is never retryable: a new request could buy a
-// second time. It is the only place a failure becomes a failed event.
+// second time. A request that did not validate has no journey yet: its event carries its
+// field errors, as many as fit (events.FailedValidation). This is the only place a failure
+// becomes a failed event.
 func (in *Installer) outcomeFailed(st *record.State, f *failure) *record.Outcome {
+	if f.invalid != nil {
+		ev := events.FailedValidation(st.RequestID, f.orgID, f.invalid)
+		return &record.Outcome{Type: in.subjects.Failed(), Failed: &ev}
+	}
 	ev := events.Failed{
 		RequestID:          st.RequestID,
 		OrgID:              st.Request.OrgID,
