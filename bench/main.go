@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
 )
 
@@ -41,6 +42,7 @@ type options struct {
 	perMinute    int
 	rateN        int
 	storm        int
+	clusterN     int
 	only         []string
 	timeout      time.Duration
 	cpuProfile   string
@@ -49,7 +51,7 @@ type options struct {
 	telemetry    bool
 }
 
-var scenarios = []string{"throughput", "latency", "capacity", "economy", "storm"}
+var scenarios = []string{"throughput", "latency", "capacity", "economy", "storm", "cluster"}
 
 func main() {
 	o, err := parseFlags(os.Args[1:], os.Stderr)
@@ -85,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.perMinute, "rate", 600, "economy: client-side and sandbox limit of orders and entitlement details, per minute")
 	fs.IntVar(&o.rateN, "rate-n", 100, "economy: journeys published at once under the rate limit")
 	fs.IntVar(&o.storm, "storm", 10000, "storm: journeys published at once under lost answers and lagging reads, on a fake clock")
+	fs.IntVar(&o.clusterN, "cluster-n", 300, "cluster: journeys published at once to 1 and to 3 installers on a three-node cluster, at the documented quotas")
 	fs.StringVar(&only, "only", strings.Join(scenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
@@ -109,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		scale("ack-wait", func() { o.ackWait = 3 * time.Second })
 		scale("rate-n", func() { o.rateN = 20 })
 		scale("storm", func() { o.storm = 1000 })
+		scale("cluster-n", func() { o.clusterN = 100 })
 	}
 	if o.hold == 0 {
 		o.hold = o.ackWait * 4 / 3
@@ -128,8 +132,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.only = append(o.only, s)
 	}
 	switch {
-	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1, o.storm < 1:
-		return nil, errors.New("-n, -capacity, -rate-n, -latency-n and -storm must be at least 1")
+	case o.n < 1, o.capacity < 1, o.rateN < 1, o.latencyN < 1, o.storm < 1, o.clusterN < 2:
+		return nil, errors.New("-n, -capacity, -rate-n, -latency-n and -storm must be at least 1, -cluster-n at least 2")
 	case o.concurrency < 1:
 		return nil, errors.New("-concurrency must be at least 1")
 	case o.perMinute < 1:
@@ -172,6 +176,7 @@ type results struct {
 	Polling    []*pollingResult
 	Rate       *rateResult
 	Storm      *stormResult
+	Cluster    []*clusterResult
 }
 
 func run(ctx context.Context, o *options, w io.Writer) error {
@@ -255,6 +260,17 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 		case "storm":
 			if res.Storm, err = runStorm(ctx, o.storm); err == nil {
 				printStorm(w, res.Storm)
+			}
+		case "cluster":
+			for _, k := range []int{1, 3} {
+				var r *clusterResult
+				if r, err = runCluster(ctx, o.clusterN, k, atlassiantest.OrdersPerMinute, k > 1); err != nil {
+					break
+				}
+				res.Cluster = append(res.Cluster, r)
+			}
+			if err == nil {
+				printCluster(w, res.Cluster)
 			}
 		}
 		if err != nil {
