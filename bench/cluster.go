@@ -47,6 +47,8 @@ type clusterResult struct {
 	// Terminal counts terminal events; Ended, requests with exactly one; Provisioned, those
 	// ending provisioned.
 	Terminal, Ended, Provisioned int
+	// Odd lists the outcomes of requests that did not end exactly once.
+	Odd map[string][]string
 	// Gap is provisioning answered → order received by the sandbox; Announce, order
 	// answered → ordered received by a subscriber.
 	GapP50, GapP99, AnnounceP50, AnnounceP99 time.Duration
@@ -307,9 +309,16 @@ func runCluster(ctx context.Context, n, instances, perProcess int, kill bool) (*
 		distinct[o.OrderID] = true
 	}
 	res.Orders, res.OrderIDs = len(orders), len(distinct)
-	outcomes, err := readOutcomes(ctx, pjs)
-	if err != nil {
-		return nil, err
+	// A subscriber may see an outcome before the stream has stored it on a quorum of nodes:
+	// the stream is read until it holds a terminal event for every request, or for 10 s.
+	var outcomes map[string][]string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if outcomes, err = readOutcomes(ctx, pjs); err != nil {
+			return nil, err
+		}
+		if everyEnded(outcomes, ids) || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, id := range ids {
 		terminal := 0
@@ -325,6 +334,11 @@ func runCluster(ctx context.Context, n, instances, perProcess int, kill bool) (*
 		res.Terminal += terminal
 		if terminal == 1 {
 			res.Ended++
+		} else {
+			if res.Odd == nil {
+				res.Odd = map[string][]string{}
+			}
+			res.Odd[id] = outcomes[id]
 		}
 	}
 	var gaps, announces []time.Duration
@@ -373,6 +387,20 @@ func readOutcomes(ctx context.Context, js jetstream.JetStream) (map[string][]str
 		out[id] = append(out[id], m.Subject)
 	}
 	return out, nil
+}
+
+// everyEnded reports whether every request has a terminal event among outcomes.
+func everyEnded(outcomes map[string][]string, ids []string) bool {
+	for _, id := range ids {
+		ended := false
+		for _, typ := range outcomes[id] {
+			ended = ended || typ == subjects.Provisioned() || typ == subjects.Failed()
+		}
+		if !ended {
+			return false
+		}
+	}
+	return true
 }
 
 func waitFinishedOrCtx(ctx context.Context, t *tracker, k int) error {
@@ -454,4 +482,9 @@ func printCluster(w io.Writer, rs []*clusterResult) {
 			r.Ended, r.Orders, r.OrderIDs)
 	}
 	_ = tw.Flush()
+	for _, r := range rs {
+		for id, types := range r.Odd {
+			fmt.Fprintf(w, "  %d instances: request %s did not end exactly once: %v\n", r.Instances, id, types)
+		}
+	}
 }
