@@ -468,7 +468,7 @@ func (i *clusterInstaller) stop() {
 
 func printCluster(w io.Writer, rs []*clusterResult) {
 	fmt.Fprintf(w, "6. Cluster: three NATS nodes (R3, fsync every write), installers of concurrency %d, the sandbox enforcing the documented quotas "+
-		"(orders %d/min: %.1f journeys/s at two order-family calls each); with 3 instances one is killed once half the journeys ended (ack wait %s)\n",
+		"(orders %d/min: %.1f journeys/s at two order-family calls each); \"killed\": one installer killed once half the journeys ended (ack wait %s)\n",
 		handlers.DefaultConcurrency, atlassiantest.OrdersPerMinute, QuotaPace(), clusterAckWait)
 	tw := table(w)
 	fmt.Fprintln(tw, "instances\tclient orders/min each\tjourneys\t429s\tjourneys/s\tof pace\tgap p50\tgap p99\torder→ordered p50\tp99\tended once\torders (ids)\t")

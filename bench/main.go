@@ -87,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.perMinute, "rate", 600, "economy: client-side and sandbox limit of orders and entitlement details, per minute")
 	fs.IntVar(&o.rateN, "rate-n", 100, "economy: journeys published at once under the rate limit")
 	fs.IntVar(&o.storm, "storm", 10000, "storm: journeys published at once under lost answers and lagging reads, on a fake clock")
-	fs.IntVar(&o.clusterN, "cluster-n", 300, "cluster: journeys published at once to 1 and to 3 installers on a three-node cluster, at the documented quotas")
+	fs.IntVar(&o.clusterN, "cluster-n", 300, "cluster: journeys published at once to 1 and to 3 installers on a three-node cluster at the documented quotas, and to 3 of which one is killed")
 	fs.StringVar(&only, "only", strings.Join(scenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound of the whole run")
 	fs.BoolVar(&o.noSync, "no-fsync", false, "throughput: NATS without fsync on every write, to see the installer's own cost when the disk is not the bottleneck")
@@ -262,9 +262,12 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 				printStorm(w, res.Storm)
 			}
 		case "cluster":
-			for _, k := range []int{1, 3} {
+			for _, run := range []struct {
+				instances int
+				kill      bool
+			}{{1, false}, {3, false}, {3, true}} {
 				var r *clusterResult
-				if r, err = runCluster(ctx, o.clusterN, k, atlassiantest.OrdersPerMinute, k > 1); err != nil {
+				if r, err = runCluster(ctx, o.clusterN, run.instances, atlassiantest.OrdersPerMinute, run.kill); err != nil {
 					break
 				}
 				res.Cluster = append(res.Cluster, r)
