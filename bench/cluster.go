@@ -24,6 +24,7 @@ import (
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/handlers/record"
+	sharedquota "github.com/procurement/atlassian-installer/internal/quota"
 )
 
 // The cluster scenario's settings: the consumer's ack wait, after which a killed
@@ -38,7 +39,8 @@ type clusterResult struct {
 	Instances int
 	Journeys  int
 	Killed    bool // one installer was killed once half the journeys had ended
-	// PerProcess is each installer's own orders limit per minute (its client's).
+	// PerProcess is each installer's own orders limit per minute (its client's); 0: the
+	// documented quotas shared by every installer (internal/quota).
 	PerProcess int
 	Wall       time.Duration
 	// RateLimited counts 429 answers of the sandbox; Orders the orders it accepted,
@@ -209,8 +211,9 @@ type clusterInstaller struct {
 }
 
 // runCluster publishes n journeys at once to instances installers sharing a three-node
-// cluster, against a sandbox enforcing the documented quotas; each installer's client limits
-// its own orders to perProcess a minute. With kill, one installer is killed (its NATS
+// cluster, against a sandbox enforcing the documented quotas. The installers share the
+// documented quotas as cmd/installer does, or with perProcess > 0 each installer's client
+// limits its own orders to perProcess a minute, as they did before the quota was shared. With kill, one installer is killed (its NATS
 // connection closed, as a crash would) once half the journeys have ended: the others take its
 // journeys over after the consumer's ack wait.
 func runCluster(ctx context.Context, n, instances, perProcess int, kill bool) (*clusterResult, error) {
@@ -414,33 +417,50 @@ func waitFinishedOrCtx(ctx context.Context, t *tracker, k int) error {
 	return nil
 }
 
-func startClusterInstaller(natsURL, apiURL, name string, perProcess int) (*clusterInstaller, error) {
+func startClusterInstaller(natsURL, apiURL, name string, perProcess int) (_ *clusterInstaller, err error) {
 	nc, js, err := connect(natsURL, name)
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.NewClient(
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			cancel()
+			nc.Close()
+		}
+	}()
+	opts := []client.Option{
 		client.WithBaseURL(apiURL),
 		client.WithAPIKey(atlassiantest.DefaultAPIKey),
 		client.WithHTTPClient(client.PooledHTTPClient(handlers.DefaultConcurrency)),
-		client.WithRateLimit(client.FamilyOrders, perProcess),
-	)
-	if err != nil {
-		nc.Close()
-		return nil, err
 	}
-	in, err := handlers.NewInstaller(js, handlers.ClientAPI(c), handlers.Config{
+	cfg := handlers.Config{
 		Replicas:        3,
 		AckWait:         clusterAckWait,
 		PollInterval:    clusterPoll,
 		MaxPollInterval: 5 * clusterPoll,
 		DrainTimeout:    5 * time.Second,
-	})
+	}
+	if perProcess > 0 {
+		opts = append(opts, client.WithRateLimit(client.FamilyOrders, perProcess))
+	} else {
+		// The documented quotas, shared by the installers as cmd/installer shares them.
+		q, err := sharedquota.New(ctx, js, sharedquota.Config{Prefix: events.DefaultSubjectPrefix, Replicas: 3, Limits: client.DefaultLimits()})
+		if err != nil {
+			return nil, err
+		}
+		go func() { _ = q.Run(ctx) }()
+		opts = append(opts, client.WithLimiter(q))
+		cfg.Limiter = q
+	}
+	c, err := client.NewClient(opts...)
 	if err != nil {
-		nc.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	in, err := handlers.NewInstaller(js, handlers.ClientAPI(c), cfg)
+	if err != nil {
+		return nil, err
+	}
 	i := &clusterInstaller{in: in, nc: nc, cancel: cancel, done: make(chan error, 1)}
 	go func() { i.done <- in.Run(ctx) }()
 	return i, nil
@@ -471,13 +491,17 @@ func printCluster(w io.Writer, rs []*clusterResult) {
 		"(orders %d/min: %.1f journeys/s at two order-family calls each); \"killed\": one installer killed once half the journeys ended (ack wait %s)\n",
 		handlers.DefaultConcurrency, atlassiantest.OrdersPerMinute, QuotaPace(), clusterAckWait)
 	tw := table(w)
-	fmt.Fprintln(tw, "instances\tclient orders/min each\tjourneys\t429s\tjourneys/s\tof pace\tgap p50\tgap p99\torder→ordered p50\tp99\tended once\torders (ids)\t")
+	fmt.Fprintln(tw, "instances\torders quota\tjourneys\t429s\tjourneys/s\tof pace\tgap p50\tgap p99\torder→ordered p50\tp99\tended once\torders (ids)\t")
 	for _, r := range rs {
 		killed := ""
 		if r.Killed {
 			killed = " (1 killed)"
 		}
-		fmt.Fprintf(tw, "%d%s\t%d\t%d\t%d\t%.2f\t%.0f%%\t%s\t%s\t%s\t%s\t%d\t%d (%d)\t\n", r.Instances, killed, r.PerProcess, r.Journeys,
+		limit := "shared"
+		if r.PerProcess > 0 {
+			limit = fmt.Sprintf("%d/min each", r.PerProcess)
+		}
+		fmt.Fprintf(tw, "%d%s\t%s\t%d\t%d\t%.2f\t%.0f%%\t%s\t%s\t%s\t%s\t%d\t%d (%d)\t\n", r.Instances, killed, limit, r.Journeys,
 			r.RateLimited, r.Throughput(), 100*r.Throughput()/QuotaPace(), ms(r.GapP50), ms(r.GapP99), ms(r.AnnounceP50), ms(r.AnnounceP99),
 			r.Ended, r.Orders, r.OrderIDs)
 	}

@@ -4,15 +4,13 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/procurement/atlassian-installer/client/atlassiantest"
 )
 
 // TestClusterQuota runs the cluster scenario as production does: three installers on a
 // three-node cluster, the sandbox enforcing the documented quotas, one installer killed
-// half-way. The quota is split between the processes, each limiting its own orders to a
-// third of it. It checks what the money rules ask, never how fast: no call refused with 429,
-// every request ended exactly once and provisioned, one order per request.
+// half-way, the quota shared by the installers. It checks what the money rules ask, never how
+// fast: no call refused with 429 although the dead installer's share went to the others, every
+// request ended exactly once and provisioned, one order per request.
 func TestClusterQuota(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster scenario")
@@ -20,7 +18,7 @@ func TestClusterQuota(t *testing.T) {
 	const n = 40
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	r, err := runCluster(ctx, n, 3, atlassiantest.OrdersPerMinute/3, true)
+	r, err := runCluster(ctx, n, 3, 0, true)
 	if err != nil {
 		t.Fatal(err)
 	}

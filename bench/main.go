@@ -25,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
 )
 
@@ -267,7 +266,7 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 				kill      bool
 			}{{1, false}, {3, false}, {3, true}} {
 				var r *clusterResult
-				if r, err = runCluster(ctx, o.clusterN, run.instances, atlassiantest.OrdersPerMinute, run.kill); err != nil {
+				if r, err = runCluster(ctx, o.clusterN, run.instances, 0, run.kill); err != nil {
 					break
 				}
 				res.Cluster = append(res.Cluster, r)
