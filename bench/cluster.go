@@ -295,7 +295,7 @@ func runCluster(ctx context.Context, n, instances, perProcess int, kill bool) (*
 	}
 	killed := false
 	if kill && instances > 1 {
-		if err := waitFinishedOrCtx(ctx, t, n/2); err != nil {
+		if err := t.waitFinished(ctx, n/2); err != nil {
 			return nil, err
 		}
 		installers[0].kill()
@@ -404,17 +404,6 @@ func everyEnded(outcomes map[string][]string, ids []string) bool {
 		}
 	}
 	return true
-}
-
-func waitFinishedOrCtx(ctx context.Context, t *tracker, k int) error {
-	for t.finished() < k {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d journeys finished: %w", t.finished(), k, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	return nil
 }
 
 func startClusterInstaller(natsURL, apiURL, name string, perProcess int) (_ *clusterInstaller, err error) {

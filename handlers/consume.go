@@ -41,7 +41,8 @@ func (in *Installer) consume(ctx context.Context, cons jetstream.Consumer, deliv
 	}
 }
 
-// fetchRetryPause spaces the pull requests that follow a failed one.
+// fetchRetryPause spaces the pull requests that follow a failed one, in real time: it
+// paces requests to the server, as the NATS client's own timers do, not journeys.
 const fetchRetryPause = 250 * time.Millisecond
 
 // fetch pulls requests and hands each to deliver until pulling fails for good, and
