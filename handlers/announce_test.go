@@ -1,28 +1,35 @@
 package handlers_test
 
 import (
+	"bytes"
 	"context"
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
-// stuckAPI holds the answer of the first order until released; from then on, every look-up
-// of entitlement details hangs until unstuck, as an API that stopped answering.
+// stuckAPI holds the answer of one request's order until released; once that order is
+// sent, every provisioning status read hangs until unstuck, as an API that stopped
+// answering.
 type stuckAPI struct {
+	handlers.Installations
 	handlers.Commerce
-	stuck        atomic.Int32 // look-ups hanging
+	held         string // the orderId whose answer is held
+	stuck        atomic.Int32
 	unstuck      chan struct{}
 	orderSent    chan struct{}
 	orderRelease chan struct{}
-	orders       atomic.Int32
+	sent         atomic.Bool
 }
 
-func (s *stuckAPI) GetEntitlementDetails(ctx context.Context, id string) (*client.EntitlementDetails, *client.Response, error) {
-	if s.orders.Load() > 0 {
+func (s *stuckAPI) GetProvisionStatus(ctx context.Context, statusURL string) (*client.ProvisionStatus, *client.Response, error) {
+	if s.sent.Load() {
 		s.stuck.Add(1)
 		select {
 		case <-s.unstuck:
@@ -30,47 +37,69 @@ func (s *stuckAPI) GetEntitlementDetails(ctx context.Context, id string) (*clien
 			return nil, nil, ctx.Err()
 		}
 	}
-	return s.Commerce.GetEntitlementDetails(ctx, id)
+	return s.Installations.GetProvisionStatus(ctx, statusURL)
 }
 
 func (s *stuckAPI) CreateOrder(ctx context.Context, req *client.OrderRequest) (*client.OrderResponse, *client.Response, error) {
 	resp, r, err := s.Commerce.CreateOrder(ctx, req)
-	if s.orders.Add(1) == 1 {
+	if req.OrderID == s.held && s.sent.CompareAndSwap(false, true) {
 		close(s.orderSent)
 		<-s.orderRelease
 	}
 	return resp, r, err
 }
 
-// TestOrderedNeedsNoSlot: every concurrency slot is held by journeys whose API calls hang
-// when an order's answer is recorded; the order is announced all the same, at once, since
-// publishing an outcome never waits for a slot.
+// queuedForSlot counts the goroutines waiting in Delivery.step for a concurrency slot:
+// blocked in a select whose innermost frame is step.
+func queuedForSlot() int {
+	var b bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	n := 0
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		lines := strings.Split(g, "\n")
+		if len(lines) > 1 && strings.Contains(lines[0], "[select") && strings.Contains(lines[1], "handlers.(*Delivery).step(") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestOrderedNeedsNoSlot: the only concurrency slot is held by a journey whose order's
+// answer is on its way, and another journey is queued for the slot, its next call bound to
+// hang. The order is announced all the same, at once: publishing an outcome never waits
+// for a slot.
 func TestOrderedNeedsNoSlot(t *testing.T) {
 	e := newEnv(t)
-	s := &stuckAPI{unstuck: make(chan struct{}), orderSent: make(chan struct{}), orderRelease: make(chan struct{})}
-	s.Commerce = e.Client.Commerce
+	s := &stuckAPI{held: record.OrderID("announced"),
+		unstuck: make(chan struct{}), orderSent: make(chan struct{}), orderRelease: make(chan struct{})}
+	s.Installations, s.Commerce = e.Client.Installations, e.Client.Commerce
 	cfg := e.Config()
-	cfg.Concurrency = 2
-	e.Start(e.JS, handlers.API{Installations: e.Client.Installations, Commerce: s, Workspaces: e.Client.Workspaces}, cfg)
+	cfg.Concurrency = 1
+	e.Start(e.JS, handlers.API{Installations: s, Commerce: s, Workspaces: e.Client.Workspaces}, cfg)
 	t.Cleanup(func() { close(s.unstuck) }) // before the installer stops
 
+	ordered := func(id string) func() bool {
+		return func() bool {
+			for _, o := range installtest.Of(e.Outcomes(), id) {
+				if o.Type == subjects.Ordered() {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	// Time stands still but when the test moves it. A journey waits for its first status
+	// poll, which will hang.
+	e.Publish("polling", jiraOnNewSite("polling"))
+	e.EventuallyStep("the first journey ordered", 0, ordered("polling"))
+	// The second holds the slot until its order's answer is recorded.
 	e.Publish("announced", jiraOnNewSite("announced"))
-	<-s.orderSent // the journey holds a slot until the order's answer is recorded
-	// One journey takes the other slot and hangs; the next one waits for a slot (it queued
-	// for one before the installer fetched only what it had slots for: the order was then
-	// never announced).
-	e.Publish("stuck-1", jiraOnNewSite("stuck-1"))
-	e.Publish("stuck-2", jiraOnNewSite("stuck-2"))
-	e.Eventually("the other slot hung", func() bool { return s.stuck.Load() == 1 })
+	<-s.orderSent
+	// The first one's poll comes due and queues for the slot.
+	e.Clock.Advance(2 * cfg.PollInterval)
+	e.EventuallyStep("a journey queued for the slot", 0, func() bool { return queuedForSlot() == 1 })
 	close(s.orderRelease)
 
-	e.Eventually("the order announced", func() bool {
-		for _, o := range installtest.Of(e.Outcomes(), "announced") {
-			if o.Type == subjects.Ordered() {
-				return true
-			}
-		}
-		return false
-	})
-	e.Eventually("every slot held by a hanging journey", func() bool { return s.stuck.Load() == 2 })
+	e.EventuallyStep("the order announced", 0, ordered("announced"))
+	e.EventuallyStep("the slot held by the hanging poll", 0, func() bool { return s.stuck.Load() == 1 })
 }
