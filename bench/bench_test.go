@@ -21,6 +21,7 @@ func TestScenariosSmoke(t *testing.T) {
 		"-n", "20", "-levels", "1,4", "-latency-n", "10",
 		"-capacity", "20", "-ack-wait", "3s", "-hold", "4s",
 		"-provisioning", "30s,2m", "-rate", "6000", "-rate-n", "10", "-storm", "20",
+		"-cluster-n", "10",
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +37,15 @@ func TestScenariosSmoke(t *testing.T) {
 
 	if s := res.Storm; s == nil || s.Journeys != 20 || s.Provisioned+s.Failed != 20 || len(s.Violations()) > 0 {
 		t.Errorf("storm: %+v", s)
+	}
+
+	if len(res.Cluster) != 3 {
+		t.Fatalf("cluster runs = %d, want 3 (1 installer, 3, 3 with one killed)", len(res.Cluster))
+	}
+	for _, c := range res.Cluster {
+		if c.RateLimited != 0 || c.Ended != c.Journeys || c.Orders != c.Journeys || c.OrderIDs != c.Journeys {
+			t.Errorf("cluster run with %d installers (killed %t): %+v", c.Instances, c.Killed, c)
+		}
 	}
 
 	tp := res.Throughput
