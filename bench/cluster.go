@@ -369,25 +369,13 @@ func runCluster(ctx context.Context, n, instances, perProcess int, kill bool) (*
 
 // readOutcomes reads INSTALL_EVENTS to its end: the types of the outcomes of each request.
 func readOutcomes(ctx context.Context, js jetstream.JetStream) (map[string][]string, error) {
-	s, err := js.Stream(ctx, events.StreamEvents)
-	if err != nil {
-		return nil, err
-	}
-	info, err := s.Info(ctx)
+	evs, err := readEvents(ctx, js)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]string{}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", events.StreamEvents, err)
-		}
-		id := m.Header.Get(events.HeaderPrefix + "subject")
-		out[id] = append(out[id], m.Subject)
+	for _, m := range evs {
+		out[m.Subject] = append(out[m.Subject], m.Type)
 	}
 	return out, nil
 }
