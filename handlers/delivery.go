@@ -116,10 +116,8 @@ func (d *Delivery) heartbeat(stop <-chan struct{}) {
 // step runs one journey step in a concurrency slot, released as soon as the step ends.
 // Once the installer drains, no step starts: ErrDraining.
 func (d *Delivery) step(ctx context.Context, f func(context.Context) error) error {
-	select {
-	case <-d.in.draining:
+	if d.in.isDraining() {
 		return ErrDraining
-	default:
 	}
 	select {
 	case d.in.slots <- struct{}{}:
@@ -133,10 +131,8 @@ func (d *Delivery) step(ctx context.Context, f func(context.Context) error) erro
 		<-d.in.slots
 		d.in.makeRoom()
 	}()
-	select {
-	case <-d.in.draining:
+	if d.in.isDraining() {
 		return ErrDraining // both were ready: draining wins
-	default:
 	}
 	return f(d.slotFreeWhileWaiting(ctx))
 }

@@ -93,6 +93,16 @@ func (in *Installer) Ready() bool {
 
 // now is the time on the NATS server's clock: every time a journey records or compares.
 // Waits and call deadlines are durations on the local clock (in.clock).
+// isDraining reports whether Run's context has ended: no step starts any more.
+func (in *Installer) isDraining() bool {
+	select {
+	case <-in.draining:
+		return true
+	default:
+		return false
+	}
+}
+
 func (in *Installer) now() time.Time { return in.server.Now().UTC() }
 
 // ackWaitOf is the ack wait of the consumer, which heartbeats and leases keep to.

@@ -55,7 +55,7 @@ func (j *journey) takeOrderTurn(ctx context.Context) (context.Context, error) {
 		return client.ContextWithHeldTurn(ctx, client.FamilyOrders), nil
 	case ctx.Err() != nil:
 		return ctx, ctx.Err()
-	case isDraining(j.in):
+	case j.in.isDraining():
 		return ctx, ErrDraining
 	case errors.Is(err, context.DeadlineExceeded):
 		return ctx, fail(events.StageProvision, events.CodeDeadlineExceeded, true,
@@ -63,13 +63,4 @@ func (j *journey) takeOrderTurn(ctx context.Context) (context.Context, error) {
 			org, j.in.cfg.OrderWindow, j.in.cfg.JourneyTimeout)
 	}
 	return ctx, err
-}
-
-func isDraining(in *Installer) bool {
-	select {
-	case <-in.draining:
-		return true
-	default:
-		return false
-	}
 }

@@ -12,11 +12,9 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
-
-// testTimeout bounds every wait of these tests: the deadline of a hung system, not a timing.
-const testTimeout = 60 * time.Second
 
 const org = "2e3b5c1a-org"
 
@@ -53,21 +51,21 @@ func start(t *testing.T, s *server.Server, limits map[client.Family]int) *instan
 // leader waits until one of the instances leads and returns it.
 func leader(t *testing.T, ins ...*instance) *instance {
 	t.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for time.Now().Before(deadline) {
+	var lead *instance
+	installtest.Eventually(t, "a leader", func() bool {
 		for _, in := range ins {
 			if in.q.Leader() {
-				return in
+				lead = in
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no leader")
-	return nil
+		return false
+	})
+	return lead
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), installtest.Timeout)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -174,12 +172,9 @@ func TestPauseReachesEveryInstance(t *testing.T) {
 	const pause = 700 * time.Millisecond
 	begin := time.Now()
 	a.q.Pause(org, client.FamilyOrders, pause)
-	for b.q.pausedFor(lane{org, client.FamilyOrders}) <= 0 {
-		if time.Since(begin) > testTimeout {
-			t.Fatal("the pause never reached the other instance")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	installtest.Eventually(t, "the pause to reach the other instance", func() bool {
+		return b.q.pausedFor(lane{org, client.FamilyOrders}) > 0
+	})
 	for _, turn := range []client.Turn{{Org: org, Family: client.FamilyOrders}, {Org: org, Family: client.FamilyOrders, Held: true}} {
 		if err := b.q.Wait(ctxT(t), turn); err != nil {
 			t.Fatal(err)
@@ -267,12 +262,8 @@ func TestCreationBeforeReads(t *testing.T) {
 			}
 		})
 	}
-	for reads.Load() < readers { // the burst is spent: every reader has asked at least once
-		if ctx.Err() != nil {
-			t.Fatal("the readers got no turns")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	// The burst is spent: every reader has asked at least once.
+	installtest.Eventually(t, "every reader's first turn", func() bool { return reads.Load() >= readers })
 	for i := range 3 {
 		before := reads.Load()
 		if err := creator.q.Wait(ctxT(t), client.Turn{Org: org, Family: client.FamilyOrders, Priority: client.PriorityCreate}); err != nil {
