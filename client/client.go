@@ -22,16 +22,15 @@ const defaultUserAgent = "atlassian-installer-client"
 // and JSM customer service management. Build it with NewClient; it is safe
 // for concurrent use.
 type Client struct {
-	baseURL     *url.URL
-	httpClient  *http.Client
-	auth        *credentials
-	clock       clockwork.Clock
-	maxAttempts int
-	maxBackoff  time.Duration
-	timeout     time.Duration
-	limiter     Limiter
-	userAgent   string
-	onRetry     func(RetryEvent)
+	baseURL    *url.URL
+	httpClient *http.Client
+	auth       *credentials
+	clock      clockwork.Clock
+	retry      Retry
+	timeout    time.Duration
+	limiter    Limiter
+	userAgent  string
+	onRetry    func(RetryEvent)
 
 	common service
 
@@ -65,13 +64,12 @@ type Response struct {
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := url.Parse(DefaultBaseURL)
 	cfg := config{
-		baseURL:     base,
-		clock:       clockwork.NewRealClock(),
-		maxAttempts: DefaultMaxAttempts,
-		maxBackoff:  DefaultMaxBackoff,
-		timeout:     DefaultTimeout,
-		limits:      DefaultLimits(),
-		userAgent:   defaultUserAgent,
+		baseURL:   base,
+		clock:     clockwork.NewRealClock(),
+		retry:     DefaultRetry,
+		timeout:   DefaultTimeout,
+		limits:    DefaultLimits(),
+		userAgent: defaultUserAgent,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -94,16 +92,15 @@ func NewClient(opts ...Option) (*Client, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	c := &Client{
-		baseURL:     cfg.baseURL,
-		httpClient:  hc,
-		auth:        cfg.auth,
-		clock:       cfg.clock,
-		maxAttempts: cfg.maxAttempts,
-		maxBackoff:  cfg.maxBackoff,
-		timeout:     cfg.timeout,
-		limiter:     cfg.limiter,
-		userAgent:   cfg.userAgent,
-		onRetry:     cfg.onRetry,
+		baseURL:    cfg.baseURL,
+		httpClient: hc,
+		auth:       cfg.auth,
+		clock:      cfg.clock,
+		retry:      cfg.retry,
+		timeout:    cfg.timeout,
+		limiter:    cfg.limiter,
+		userAgent:  cfg.userAgent,
+		onRetry:    cfg.onRetry,
 	}
 	c.common.client = c
 	c.Installations = (*InstallationsService)(&c.common)

@@ -13,7 +13,8 @@
 // Every non-2xx answer is an *ErrorResponse (a 429 a *RateLimitError, which
 // unwraps to one); use errors.As. Calls are retried with capped, jittered
 // exponential back-off (Retry-After honoured) only when repeating them is safe,
-// and client-side rate limits follow the documented quotas. Credentials never
+// as often as the client's Retry says (WithRetry) or a call's own
+// (ContextWithRetry), and client-side rate limits follow the documented quotas. Credentials never
 // appear in errors or in the printed form of any value, and no redirect is
 // followed.
 package client

@@ -17,10 +17,10 @@ const DefaultBaseURL = "https://api.atlassian.com/"
 const (
 	DefaultTimeout     = 60 * time.Second
 	DefaultMaxAttempts = 5
-	DefaultMaxBackoff  = 30 * time.Second
-	// initialBackoff is the first wait of the exponential back-off; it doubles
-	// per attempt up to the configured maximum, jittered by ±50 %.
-	initialBackoff = 500 * time.Millisecond
+	// DefaultBackoff is the first wait of the exponential back-off; it doubles
+	// per attempt up to DefaultMaxBackoff, jittered by ±50 %.
+	DefaultBackoff    = 500 * time.Millisecond
+	DefaultMaxBackoff = 30 * time.Second
 )
 
 // Option configures a Client. Options check their input; NewClient returns an
@@ -29,17 +29,16 @@ type Option func(*config) error
 
 // config collects the options before NewClient builds the Client from it.
 type config struct {
-	baseURL     *url.URL
-	auth        *credentials
-	httpClient  *http.Client
-	clock       clockwork.Clock
-	maxAttempts int
-	maxBackoff  time.Duration
-	timeout     time.Duration
-	limits      map[Family]int
-	limiter     Limiter
-	userAgent   string
-	onRetry     func(RetryEvent)
+	baseURL    *url.URL
+	auth       *credentials
+	httpClient *http.Client
+	clock      clockwork.Clock
+	retry      Retry
+	timeout    time.Duration
+	limits     map[Family]int
+	limiter    Limiter
+	userAgent  string
+	onRetry    func(RetryEvent)
 }
 
 func invalid(option, format string, args ...any) error {
@@ -172,7 +171,8 @@ func WithClock(clk clockwork.Clock) Option {
 }
 
 // WithRetry sets the number of attempts per call (1 turns retries off) and the
-// cap of the exponential back-off between them.
+// cap of the exponential back-off between them, which starts at DefaultBackoff
+// (or at the cap, when it is lower). ContextWithRetry sets them for one call.
 func WithRetry(maxAttempts int, maxBackoff time.Duration) Option {
 	return func(c *config) error {
 		if maxAttempts < 1 {
@@ -181,7 +181,7 @@ func WithRetry(maxAttempts int, maxBackoff time.Duration) Option {
 		if maxBackoff <= 0 {
 			return invalid("WithRetry", "maxBackoff must be positive, got %s", maxBackoff)
 		}
-		c.maxAttempts, c.maxBackoff = maxAttempts, maxBackoff
+		c.retry = Retry{Attempts: maxAttempts, Backoff: min(DefaultBackoff, maxBackoff), MaxBackoff: maxBackoff}
 		return nil
 	}
 }

@@ -24,8 +24,8 @@ func TestNewClientDefaults(t *testing.T) {
 	if got := c.BaseURL().String(); got != DefaultBaseURL {
 		t.Errorf("BaseURL = %s, want %s", got, DefaultBaseURL)
 	}
-	if c.maxAttempts != DefaultMaxAttempts || c.maxBackoff != DefaultMaxBackoff || c.timeout != DefaultTimeout {
-		t.Errorf("retry/timeout defaults = %d %s %s", c.maxAttempts, c.maxBackoff, c.timeout)
+	if c.retry != (Retry{Attempts: 5, Backoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second}) || c.retry != DefaultRetry || c.timeout != DefaultTimeout {
+		t.Errorf("retry/timeout defaults = %+v %s", c.retry, c.timeout)
 	}
 	// The documented limits: 600/min for orders and quotes, 3,000/min for entitlement details.
 	for f, perSecond := range map[Family]rate.Limit{FamilyOrders: 10, FamilyQuotes: 10, FamilyEntitlementDetails: 50} {

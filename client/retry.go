@@ -18,15 +18,17 @@ import (
 // reached the API's processing (each was refused with 429, never connected,
 // or none was made), the error says so to Unprocessed.
 //
-// Waits honour Retry-After on 429 and 503; otherwise they follow a capped,
-// jittered exponential back-off (cenkalti/backoff). They run on the injected
-// clock and never past the context's deadline (see untilDeadline).
+// Attempts and waits follow the call's Retry (retryOf). Waits honour
+// Retry-After on 429 and 503; otherwise they follow a capped, jittered
+// exponential back-off (cenkalti/backoff). They run on the injected clock and
+// never past the context's deadline (see untilDeadline).
 func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
+	policy := c.retryOf(ctx)
 	b := &backoff.ExponentialBackOff{
-		InitialInterval:     min(initialBackoff, c.maxBackoff),
+		InitialInterval:     policy.Backoff,
 		RandomizationFactor: 0.5,
 		Multiplier:          2,
-		MaxInterval:         c.maxBackoff,
+		MaxInterval:         policy.MaxBackoff,
 	}
 	b.Reset()
 	reached := false // an attempt may have been processed
@@ -58,12 +60,12 @@ func (c *Client) send(ctx context.Context, r *request) (*Response, error) {
 			// The API's quota is spent for the organization: every caller of the limiter waits.
 			c.limiter.Pause(OrganizationFrom(ctx), r.family, wait)
 		}
-		if !retry || attempt >= c.maxAttempts || ctx.Err() != nil {
+		if !retry || attempt >= policy.Attempts || ctx.Err() != nil {
 			return result(resp, err)
 		}
 		if wait <= 0 {
 			// Jitter may push an interval past the cap; the cap wins.
-			wait = min(b.NextBackOff(), c.maxBackoff)
+			wait = min(b.NextBackOff(), policy.MaxBackoff)
 		}
 		if left, ok := c.untilDeadline(ctx); ok && left < wait {
 			// The wait would outlast the caller's patience: hand the answer
@@ -168,4 +170,45 @@ type RetryEvent struct {
 	Attempt int           // the attempt that failed, from 1
 	Wait    time.Duration // the wait before the next attempt
 	Err     error         // why the attempt failed
+}
+
+// Retry is how often a call is attempted and how long it waits between attempts: Attempts
+// in all (1: no retry), after a back-off that starts at Backoff and doubles per attempt up to
+// MaxBackoff, jittered by ±50 %; a Retry-After of the API replaces the back-off's wait.
+// Which failures are retried at all does not depend on it: that is the endpoint's (a
+// provisioning request is sent again only when it surely had no effect).
+type Retry struct {
+	Attempts   int
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// DefaultRetry is the retry of a new Client (WithRetry changes it).
+var DefaultRetry = Retry{Attempts: DefaultMaxAttempts, Backoff: DefaultBackoff, MaxBackoff: DefaultMaxBackoff}
+
+type retryKey struct{}
+
+// ContextWithRetry returns a context whose calls follow r instead of the client's retry
+// (DefaultRetry, or WithRetry's), such as the order's own policy. A field that is not
+// positive keeps the client's value; a Backoff above MaxBackoff starts at MaxBackoff.
+func ContextWithRetry(ctx context.Context, r Retry) context.Context {
+	return context.WithValue(ctx, retryKey{}, r)
+}
+
+// retryOf is the retry of a call made with ctx.
+func (c *Client) retryOf(ctx context.Context) Retry {
+	p := c.retry
+	if r, ok := ctx.Value(retryKey{}).(Retry); ok {
+		if r.Attempts > 0 {
+			p.Attempts = r.Attempts
+		}
+		if r.Backoff > 0 {
+			p.Backoff = r.Backoff
+		}
+		if r.MaxBackoff > 0 {
+			p.MaxBackoff = r.MaxBackoff
+		}
+	}
+	p.Backoff = min(p.Backoff, p.MaxBackoff)
+	return p
 }

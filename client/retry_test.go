@@ -390,3 +390,52 @@ func TestLocalRefusalIsNotRetried(t *testing.T) {
 		t.Errorf("server saw %d requests", got)
 	}
 }
+
+// TestContextWithRetry: a call's own retry (the order's policy) decides its attempts and
+// back-off over the client's; a field left zero keeps the client's value.
+func TestContextWithRetry(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		retry        *Retry // nil: the client's WithRetry(2, 1s)
+		wantRequests int32
+		first        [2]time.Duration // bounds of the first wait
+		maxWait      time.Duration
+	}{
+		{"client's own", nil, 2, [2]time.Duration{250 * time.Millisecond, 750 * time.Millisecond}, time.Second},
+		{"more attempts, client's back-off", &Retry{Attempts: 4}, 4, [2]time.Duration{250 * time.Millisecond, 750 * time.Millisecond}, time.Second},
+		{"its own back-off", &Retry{Attempts: 6, Backoff: 2 * time.Second, MaxBackoff: 5 * time.Second}, 6, [2]time.Duration{time.Second, 3 * time.Second}, 5 * time.Second},
+		{"a start above the cap starts at the cap", &Retry{Attempts: 3, Backoff: time.Minute, MaxBackoff: 4 * time.Second}, 3, [2]time.Duration{2 * time.Second, 4 * time.Second}, 4 * time.Second},
+		{"one attempt", &Retry{Attempts: 1}, 1, [2]time.Duration{}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &retryRecorder{}
+			c, mux, clk := setup(t, WithOnRetry(rec.record), WithRetry(2, time.Second))
+			n := scripted(t, mux, "/commerce/api/v2/orders", nil, 503)
+			ctx := ctxT(t)
+			if tc.retry != nil {
+				ctx = ContextWithRetry(ctx, *tc.retry)
+			}
+			var err error
+			driveClock(t, clk, func() { _, _, err = c.Commerce.CreateOrder(ctx, &OrderRequest{OrderID: "o1"}) })
+			var er *ErrorResponse
+			if !errors.As(err, &er) || er.StatusCode != 503 {
+				t.Fatalf("err = %v, want the last 503", err)
+			}
+			if got := n.Load(); got != tc.wantRequests {
+				t.Errorf("%d order POSTs, want %d", got, tc.wantRequests)
+			}
+			waits := rec.waits()
+			if len(waits) != int(tc.wantRequests)-1 {
+				t.Fatalf("waits %v, want %d", waits, tc.wantRequests-1)
+			}
+			if len(waits) > 0 && (waits[0] < tc.first[0] || waits[0] > tc.first[1]) {
+				t.Errorf("first wait %s, want within %v", waits[0], tc.first)
+			}
+			for _, w := range waits {
+				if w <= 0 || w > tc.maxWait {
+					t.Errorf("wait %s outside (0, %s]", w, tc.maxWait)
+				}
+			}
+		})
+	}
+}
