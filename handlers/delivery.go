@@ -35,7 +35,6 @@ type Delivery struct {
 
 	mu      sync.Mutex
 	settled bool
-	done    chan struct{} // closed once settled: the heartbeat stops
 
 	decode sync.Once
 	ev     *cloudevents.Event
@@ -84,33 +83,11 @@ func (d *Delivery) settle(f func() error) error {
 		return nil
 	}
 	d.settled = true
-	close(d.done)
+	d.in.release(d)
 	if err := f(); err != nil {
 		return fmt.Errorf("settle message %d: %w", d.meta.Sequence.Stream, err)
 	}
 	return nil
-}
-
-// heartbeat marks the message in progress until it is settled or the handler returns.
-func (d *Delivery) heartbeat(stop <-chan struct{}) {
-	t := d.in.clock.NewTicker(d.in.ackWaitOf() / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.Chan():
-			d.mu.Lock()
-			if !d.settled {
-				if err := d.Msg.InProgress(); err != nil {
-					d.in.log.Debug("mark in progress", "seq", d.meta.Sequence.Stream, "error", err)
-				}
-			}
-			d.mu.Unlock()
-		case <-d.done:
-			return
-		case <-stop:
-			return
-		}
-	}
 }
 
 // step runs one journey step in a concurrency slot, released as soon as the step ends.

@@ -45,6 +45,9 @@ type Installer struct {
 	// given back: they make no room for more messages.
 	quotaWaits atomic.Int64
 	roomMade   chan struct{}
+
+	heldMu sync.Mutex
+	held   map[*Delivery]struct{} // delivered and not settled: the heartbeat marks them
 }
 
 // NewInstaller checks the configuration; Run does the work. It returns an error wrapping
@@ -73,6 +76,7 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		slots:    make(chan struct{}, cfg.Concurrency),
 		draining: make(chan struct{}),
 		roomMade: make(chan struct{}, 1),
+		held:     map[*Delivery]struct{}{},
 	}
 	if in.server == nil {
 		in.sampled = servertime.New(js, cfg.Clock, "KV_"+cfg.Bucket, servertime.WithLogger(cfg.Logger))
@@ -141,6 +145,10 @@ func (in *Installer) Run(ctx context.Context) error {
 	// Steps run on a context that outlives ctx by at most DrainTimeout.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	stopHeartbeat := make(chan struct{})
+	heartbeatDone := make(chan struct{})
+	go func() { in.heartbeat(stopHeartbeat); close(heartbeatDone) }()
+	defer func() { close(stopHeartbeat); <-heartbeatDone }()
 	var wg sync.WaitGroup
 	runErr := in.consume(ctx, cons, func(msg jetstream.Msg) {
 		wg.Go(func() { in.deliver(work, msg) })
@@ -171,10 +179,9 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 		in.makeRoom()
 		return
 	}
-	d := &Delivery{Msg: msg, meta: meta, in: in, done: make(chan struct{})}
-	stop := make(chan struct{})
-	go d.heartbeat(stop)
-	defer close(stop)
+	d := &Delivery{Msg: msg, meta: meta, in: in}
+	in.hold(d)
+	defer in.release(d)
 
 	err = in.handler(ctx, d)
 	d.begin()
