@@ -64,9 +64,10 @@
 // Ack once the outcome is published; NakWithDelay for what may succeed later (a NATS
 // outage, a panic, the drain); Term after dead-lettering a message that is not a request
 // CloudEvent. While a journey holds its message, also while it waits between polls, the
-// message is marked in progress every AckWait/3. Concurrency slots are held only while a
-// step runs, and given back while one of its calls waits for a turn of the API's quota
-// (Config.Limiter; a provisioning step takes its order's turn so, before it provisions).
+// message is marked in progress every AckWait/3, by one ticker for all held messages.
+// Concurrency slots are held only while a step runs, and given back while one of its calls
+// waits for a turn of the API's quota (Config.Limiter; a provisioning step takes its
+// order's turn so, before it provisions).
 // A delivery that fails other than by an outage or the drain is a fault (see
 // MaxFaults): after MaxFaults at one step the journey ends internal_error, and a
 // message without a journey is dead-lettered. The drain cuts look-ups, polls and waits at
