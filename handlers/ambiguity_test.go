@@ -10,6 +10,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
@@ -126,7 +127,7 @@ func TestProvisioningNeedsTheWholeWindow(t *testing.T) {
 // lateInstallations answers provisioning only after a delay on the fake clock, as a slow
 // network would.
 type lateInstallations struct {
-	handlers.Installations
+	journey.Installations
 	e     *env
 	delay time.Duration
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
@@ -18,8 +19,8 @@ import (
 // sent, every provisioning status read hangs until unstuck, as an API that stopped
 // answering.
 type stuckAPI struct {
-	handlers.Installations
-	handlers.Commerce
+	journey.Installations
+	journey.Commerce
 	held         string // the orderId whose answer is held
 	stuck        atomic.Int32
 	unstuck      chan struct{}

@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/natstest"
@@ -26,8 +27,8 @@ var errKilled = errors.New("process killed")
 // killSwitch stops an instance dead at one point of a journey: it closes the instance's
 // NATS connection, as a crash would, so nothing after that point is recorded or settled.
 type killSwitch struct {
-	handlers.Installations
-	handlers.Commerce
+	journey.Installations
+	journey.Commerce
 	nc   *nats.Conn
 	once sync.Once
 	// afterProvision kills once the provisioning answer arrived; beforeOrder before the
@@ -146,7 +147,7 @@ func TestHardStop(t *testing.T) {
 // stallingInstallations lets the order window pass between the provisioning answer and
 // the order, as a stalled process would.
 type stallingInstallations struct {
-	handlers.Installations
+	journey.Installations
 	e *env
 }
 
@@ -316,8 +317,8 @@ func TestHardStopMidFlow(t *testing.T) {
 // until released, as a slow API would; a call whose context ends meanwhile returns the
 // context's error, as net/http does, and says so.
 type heldCall struct {
-	handlers.Installations
-	handlers.Commerce
+	journey.Installations
+	journey.Commerce
 	order   bool // hold the order POST instead of the provisioning POST
 	sent    chan struct{}
 	release chan struct{}

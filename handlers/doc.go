@@ -10,6 +10,11 @@
 //
 // # Journeys
 //
+// Package journey decides every step (what to call, what to record, when to wait, how a
+// journey ends); this package is its runtime: it consumes, settles, leases, heartbeats,
+// holds concurrency slots, writes each record a decision carries before anything else, and
+// publishes the outcomes.
+//
 // Products: billing from the first parent entitlement when the request has none; on an
 // existing site with a Jira-family product, the site's Jira family container (workspaces
 // query, then entitlement details); provisioning; the order at once, in the same step.
@@ -97,9 +102,9 @@
 // past JourneyTimeout, and once an order may exist a failure is not retryable: a new
 // request could buy a second time.
 //
-// A step that ends the journey returns a failure (stage, code, message, retryable, the
-// API's status), never the failed event itself: outcomeFailed alone turns it into the
-// failed event, adding what the journey's record knows (requestId, orgId, and the orderId
+// A step that ends the journey builds a journey.Failure (stage, code, message, retryable,
+// the API's status), never the failed event itself: one function of package journey turns
+// it into the failed event, adding what the journey's record knows (requestId, orgId, and the orderId
 // and provisionRequestId once known; for a request that did not validate, its field
 // errors, as many as fit).
 //

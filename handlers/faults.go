@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -71,12 +70,7 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 	}
 	result, delay := FaultRetried, in.retryDelay(delivered)
 	if st.Faults >= MaxFaults && (!st.Terminal() || planUnpublished(st)) {
-		if st.Step == record.StepOrdering {
-			in.orderAtFault(ctx, st, log)
-		}
-		f := internalError(st, cause)
-		st.Outcome = in.outcomeFailed(st, f)
-		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusFailed, in.now()
+		in.journeys.Abandon(ctx, st, MaxFaults, cause, log)
 		st.FaultStep, st.Faults = record.StepDone, 0
 		result, delay = FaultEnded, 0
 	}
@@ -139,60 +133,11 @@ func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*record.State,
 	return st, rev, nil
 }
 
-// orderAtFault reads, before a journey at StepOrdering ends internal_error, the order that
-// may have been placed: found, it is recorded, to be announced before the failure. Not
-// found, or not read (a read may lag the write), the failure says it may exist. A panic of
-// the read is no reason to go on: it counts as not read.
-func (in *Installer) orderAtFault(ctx context.Context, st *record.State, log *slog.Logger) {
-	defer func() {
-		if r := recover(); r != nil {
-			log.Error("reading the order panicked", "order_id", st.OrderID, "panic", r)
-		}
-	}()
-	// Without credentials for the organization the read fails, and the journey ends all the same.
-	cctx, _ := (&journey{in: in, st: st}).withCredentials(ctx)
-	a, err := in.readOrder(cctx, st)
-	if err != nil {
-		log.Warn("the order was not seen before the journey ends; it may exist", "order_id", st.OrderID, "read_error", err)
-		return
-	}
-	st.Order = a
-	log.Info("ordered", "order_id", st.OrderID, "slug", st.Order.Slug, "provision_request_id", st.ProvisionRequestID)
-}
-
 // planUnpublished reports a dry run whose plan is recorded but was never published: when its
 // publication fails MaxFaults times (an events stream without the planned subject), the dry
 // run ends failed instead, which the stream may take.
 func planUnpublished(st *record.State) bool {
 	return st.Terminal() && st.Outcome.Planned != nil && !st.IsPublished(st.Outcome.Type)
-}
-
-// internalError is the failure of a journey that failed the same way MaxFaults times (cause, at
-// the last of them). Once the order may have been sent it is not retryable: a new request could
-// buy a second time.
-func internalError(st *record.State, cause error) *failure {
-	if st.Terminal() { // planUnpublished
-		why := ""
-		if errors.Is(cause, events.ErrSubjectNotInStream) {
-			why = fmt.Sprintf(": stream %s does not take subject %s, an operator must add it", events.StreamEvents, st.Outcome.Type)
-		}
-		return fail(events.StageCompletion, events.CodeInternalError, true,
-			"the installer could not publish the dry run's plan at %d deliveries and gave up%s; nothing was provisioned or ordered", MaxFaults, why)
-	}
-	orderMayExist := !st.OrderSentAt.IsZero()
-	var done string
-	switch {
-	case st.Order != nil:
-		done = "the order was accepted"
-	case orderMayExist:
-		done = "the order may have been placed: follow its orderId up"
-	case !st.ProvisionSentAt.IsZero():
-		done = "nothing was ordered"
-	default:
-		done = "nothing was provisioned or ordered"
-	}
-	return fail(st.Step.Stage(), events.CodeInternalError, !orderMayExist,
-		"the installer failed at %d deliveries of step %s and gave up; %s", MaxFaults, st.Step, done)
 }
 
 func (in *Installer) nak(d *Delivery, delay time.Duration) {

@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
@@ -36,7 +37,7 @@ func newFaultCounts() map[string]*atomic.Int32 {
 
 // panicky panics in every look-up of one entitlement's details.
 type panicky struct {
-	handlers.Commerce
+	journey.Commerce
 	entitlement string
 }
 
@@ -264,7 +265,7 @@ func TestDuplicateFaultsLeaveTheJourney(t *testing.T) {
 // panicAtOrder panics at every order, after sending it to Atlassian when send is set: a bug
 // that loses the answer of an accepted order, or one that may come after the order went out.
 type panicAtOrder struct {
-	handlers.Commerce
+	journey.Commerce
 	send bool
 }
 

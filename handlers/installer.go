@@ -13,9 +13,18 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/internal/servertime"
 )
+
+// API groups the Atlassian services the journeys call (see journey.API).
+type API = journey.API
+
+// ClientAPI is the API of the Atlassian client c.
+func ClientAPI(c *client.Client) API { return journey.ClientAPI(c) }
 
 // Installer consumes INSTALL_REQUESTS and runs a journey for each request.
 type Installer struct {
@@ -30,6 +39,7 @@ type Installer struct {
 	pub      *events.Publisher
 	instance string // tells this process's deliveries apart in leases
 	handler  Handler
+	journeys *journey.Journey
 
 	store    *store
 	requests jetstream.Stream
@@ -56,8 +66,8 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 	if js == nil {
 		return nil, invalidOption("JetStream is nil")
 	}
-	if err := api.validate(); err != nil {
-		return nil, err
+	if s := api.Missing(); s != "" {
+		return nil, invalidOption("API." + s + " is nil")
 	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -82,6 +92,21 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		in.sampled = servertime.New(js, cfg.Clock, "KV_"+cfg.Bucket, servertime.WithLogger(cfg.Logger))
 		in.server = in.sampled
 	}
+	in.journeys = journey.New(api, journey.Config{
+		Subjects: cfg.Subjects,
+		CheckOutcomes: func(requestID string, r *events.Request) error {
+			return calls.CheckOutcomes(in.pub, requestID, r)
+		},
+		OrderWindow:      cfg.OrderWindow,
+		OrderCallTimeout: cfg.OrderCallTimeout,
+		PollInterval:     cfg.PollInterval,
+		MaxPollInterval:  cfg.MaxPollInterval,
+		JourneyTimeout:   cfg.JourneyTimeout,
+		Credentials:      cfg.Credentials,
+		Limiter:          cfg.Limiter,
+		Clock:            cfg.Clock,
+		Now:              in.now,
+	})
 	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)

@@ -20,13 +20,13 @@ type StepInfo struct {
 type StepObserver func(ctx context.Context, s StepInfo) (_ context.Context, end func(error))
 
 // observed wraps a step function with the configured StepObserver, if any.
-func (j *journey) observed(name string, f func(context.Context) error) func(context.Context) error {
+func (j *run) observed(name string, f func(context.Context) error) func(context.Context) error {
 	obs := j.in.cfg.Observe
 	if obs == nil {
 		return f
 	}
 	return func(ctx context.Context) error {
-		ctx, end := obs(ctx, StepInfo{RequestID: j.id, Name: name})
+		ctx, end := obs(ctx, StepInfo{RequestID: j.r.ID, Name: name})
 		err := f(ctx)
 		end(err)
 		return err

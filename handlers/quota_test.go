@@ -12,6 +12,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/quota"
 )
@@ -61,7 +62,7 @@ func (l *turnLog) add(s string) {
 
 // provisionLog marks each provisioning request in the turn log.
 type provisionLog struct {
-	handlers.Installations
+	journey.Installations
 	log *turnLog
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/journey"
 )
 
 // gapMaxAge bounds how long a provisioning answer waits for its order in the gap tracker: no
@@ -39,7 +40,7 @@ func GapAPI(api handlers.API, clock clockwork.Clock, record func(context.Context
 }
 
 type gapInstallations struct {
-	handlers.Installations
+	journey.Installations
 	gaps *gapTracker
 }
 
@@ -56,7 +57,7 @@ func (g gapInstallations) ProvisionApp(ctx context.Context, orgID, productARI st
 }
 
 type gapCommerce struct {
-	handlers.Commerce
+	journey.Commerce
 	gaps   *gapTracker
 	record func(context.Context, time.Duration)
 }

@@ -1,4 +1,4 @@
-package handlers
+package journey
 
 import (
 	"github.com/procurement/atlassian-installer/client"

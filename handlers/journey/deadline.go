@@ -1,16 +1,18 @@
-package handlers
+package journey
 
 import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
-// withDeadline returns a context that ends when the installer's clock reaches t, so that
+// withDeadline returns a context that ends when the clock reaches t, so that
 // a deadline follows an injected clock as every wait does. (clockwork.WithDeadline does
 // the same for a fake clock, but its Err blocks until the context ends and its timer
 // stays on the clock after cancel.)
-func withDeadline(ctx context.Context, clock Clock, t time.Time) (context.Context, context.CancelFunc) {
+func withDeadline(ctx context.Context, clock clockwork.Clock, t time.Time) (context.Context, context.CancelFunc) {
 	inner, cancel := context.WithCancelCause(ctx)
 	left := t.Sub(clock.Now())
 	if left <= 0 {

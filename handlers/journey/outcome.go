@@ -1,4 +1,4 @@
-package handlers
+package journey
 
 import (
 	"time"
@@ -14,10 +14,10 @@ import (
 // second time. A request that did not validate has no journey yet: its event carries its
 // field errors, as many as fit (events.FailedValidation). This is the only place a failure
 // becomes a failed event.
-func (in *Installer) outcomeFailed(st *record.State, f *failure) *record.Outcome {
+func (j *Journey) outcomeFailed(st *record.State, f *Failure) *record.Outcome {
 	if f.invalid != nil {
 		ev := events.FailedValidation(st.RequestID, f.orgID, f.invalid)
-		return &record.Outcome{Type: in.subjects.Failed(), Failed: &ev}
+		return &record.Outcome{Type: j.cfg.Subjects.Failed(), Failed: &ev}
 	}
 	ev := events.Failed{
 		RequestID:          st.RequestID,
@@ -33,10 +33,10 @@ func (in *Installer) outcomeFailed(st *record.State, f *failure) *record.Outcome
 		ev.OrderID = st.OrderID
 		ev.Retryable = false
 	}
-	return &record.Outcome{Type: in.subjects.Failed(), Failed: &ev}
+	return &record.Outcome{Type: j.cfg.Subjects.Failed(), Failed: &ev}
 }
 
-func (in *Installer) outcomeProvisioned(st *record.State, now time.Time) *record.Outcome {
+func (j *Journey) outcomeProvisioned(st *record.State, now time.Time) *record.Outcome {
 	r := st.Request
 	p := &events.Provisioned{
 		RequestID:          st.RequestID,
@@ -51,14 +51,28 @@ func (in *Installer) outcomeProvisioned(st *record.State, now time.Time) *record
 	if r.Site != nil {
 		p.Site = events.NewSiteRef(r.Site.Name)
 	}
-	return &record.Outcome{Type: in.subjects.Provisioned(), Provisioned: p}
+	return &record.Outcome{Type: j.cfg.Subjects.Provisioned(), Provisioned: p}
 }
 
 // outcomePlanned is a dry run's outcome: its plan.
-func (in *Installer) outcomePlanned(st *record.State) (*record.Outcome, error) {
+func (j *Journey) outcomePlanned(st *record.State) (*record.Outcome, error) {
 	p, err := calls.Planned(st)
 	if err != nil {
 		return nil, err
 	}
-	return &record.Outcome{Type: in.subjects.Planned(), Planned: p}, nil
+	return &record.Outcome{Type: j.cfg.Subjects.Planned(), Planned: p}, nil
+}
+
+// Ordered is the ordered event of a journey whose order Atlassian accepted (st.Order).
+func Ordered(st *record.State) *events.Ordered {
+	return &events.Ordered{
+		RequestID:            st.RequestID,
+		OrgID:                st.Request.OrgID,
+		OrderID:              st.OrderID,
+		Slug:                 st.Order.Slug,
+		ProvisionRequestID:   st.ProvisionRequestID,
+		TransactionAccountID: st.Plan.TransactionAccountID,
+		InvoiceGroupID:       st.Plan.InvoiceGroupID,
+		Items:                st.Order.Items,
+	}
 }

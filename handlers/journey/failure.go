@@ -1,4 +1,4 @@
-package handlers
+package journey
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 	"github.com/procurement/atlassian-installer/events"
 )
 
-// failure ends a journey: where it stopped (a contract stage), why (a contract code) and
+// Failure ends a journey: where it stopped (a contract stage), why (a contract code) and
 // what to tell the requester. Steps build it with fail or apiFailure and adjust it with its
 // methods; outcomeFailed alone turns it into the failed event. cause, when set, is the
 // error behind it, for the log only.
-type failure struct {
+type Failure struct {
 	stage, code, message string
 	retryable            bool
 	httpStatus           int // the Atlassian API's answer behind it, 0 when none
@@ -30,55 +30,45 @@ type failure struct {
 	orgID   string
 }
 
-func (f *failure) Error() string {
+func (f *Failure) Error() string {
 	return fmt.Sprintf("%s/%s: %s", f.stage, f.code, f.message)
 }
 
 // fail builds a failure that carries no HTTP answer.
-func fail(stage, code string, retryable bool, format string, args ...any) *failure {
-	return &failure{stage: stage, code: code, retryable: retryable, message: fmt.Sprintf(format, args...)}
+func fail(stage, code string, retryable bool, format string, args ...any) *Failure {
+	return &Failure{stage: stage, code: code, retryable: retryable, message: fmt.Sprintf(format, args...)}
 }
 
 // invalidRequest builds the failure of a request that did not validate: err is the error of
 // events.RequestFromEvent or of the check that its outcomes can be carried; orgID is the
 // request's, when it could be read.
-func invalidRequest(orgID string, err error) *failure {
-	return &failure{stage: events.StageValidation, code: events.CodeInvalidRequest, message: err.Error(), invalid: err, orgID: orgID}
+func invalidRequest(orgID string, err error) *Failure {
+	return &Failure{stage: events.StageValidation, code: events.CodeInvalidRequest, message: err.Error(), invalid: err, orgID: orgID}
 }
 
 // withStatus records the HTTP status of the API's answer behind f.
-func (f *failure) withStatus(status int) *failure {
+func (f *Failure) withStatus(status int) *Failure {
 	f.httpStatus = status
 	return f
 }
 
 // explain adds to f's message what else the requester should know.
-func (f *failure) explain(more string) *failure {
+func (f *Failure) explain(more string) *Failure {
 	f.message += more
 	return f
 }
-
-// retryLater asks the journey to wait and try the same step again: the step had no
-// effect, or repeating it is safe (the order, idempotent by orderId).
-type retryLater struct {
-	after time.Duration
-	err   error
-}
-
-func (r *retryLater) Error() string { return fmt.Sprintf("retry in %s: %v", r.after, r.err) }
-func (r *retryLater) Unwrap() error { return r.err }
 
 // apiFailure maps an error of an Atlassian call to the contract's codes. A 429 that the
 // client's own retries did not get past is rate_limited; 5xx and transport errors are
 // api_error and retryable, since a new request may well succeed. The message says what
 // the API answered (see describe); a look-up's failure says that nothing was provisioned
 // or ordered, since look-ups come first.
-func apiFailure(stage string, err error) *failure {
+func apiFailure(stage string, err error) *Failure {
 	msg := describe(err)
 	if stage == events.StageLookup {
 		msg += "; nothing was provisioned or ordered"
 	}
-	f := &failure{stage: stage, message: msg, code: events.CodeAPIError, retryable: transient(err), cause: err}
+	f := &Failure{stage: stage, message: msg, code: events.CodeAPIError, retryable: transient(err), cause: err}
 	var rl *client.RateLimitError
 	var er *client.ErrorResponse
 	switch {

@@ -1,4 +1,4 @@
-package handlers
+package journey
 
 import (
 	"context"
@@ -46,14 +46,15 @@ func ClientAPI(c *client.Client) API {
 	return API{Installations: c.Installations, Commerce: c.Commerce, Workspaces: c.Workspaces}
 }
 
-func (a API) validate() error {
+// Missing names the first of a's services that is nil, "" when none is.
+func (a API) Missing() string {
 	switch {
 	case a.Installations == nil:
-		return invalidOption("API.Installations is nil")
+		return "Installations"
 	case a.Commerce == nil:
-		return invalidOption("API.Commerce is nil")
+		return "Commerce"
 	case a.Workspaces == nil:
-		return invalidOption("API.Workspaces is nil")
+		return "Workspaces"
 	}
-	return nil
+	return ""
 }

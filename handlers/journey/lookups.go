@@ -1,4 +1,4 @@
-package handlers
+package journey
 
 import (
 	"context"
@@ -14,17 +14,16 @@ import (
 
 // lookUp runs every look-up of the journey, before anything is provisioned, so that the
 // order can follow the provisioning answer at once.
-func (j *journey) lookUp(ctx context.Context) (*record.Plan, error) {
-	if j.st.Request.App != nil {
-		return j.lookUpApp(ctx)
+func (j *Journey) lookUp(ctx context.Context, r *events.Request) (*record.Plan, error) {
+	if r.App != nil {
+		return j.lookUpApp(ctx, r)
 	}
-	return j.lookUpProducts(ctx)
+	return j.lookUpProducts(ctx, r)
 }
 
 // lookUpProducts finds the billing (from the first parent entitlement when the request
 // names none) and, on an existing site, the Jira family container to reuse.
-func (j *journey) lookUpProducts(ctx context.Context) (*record.Plan, error) {
-	r := j.st.Request
+func (j *Journey) lookUpProducts(ctx context.Context, r *events.Request) (*record.Plan, error) {
 	plan := &record.Plan{}
 	if r.Billing != nil {
 		plan.TransactionAccountID, plan.InvoiceGroupID = r.Billing.TransactionAccountID, r.Billing.InvoiceGroupID
@@ -39,7 +38,7 @@ func (j *journey) lookUpProducts(ctx context.Context) (*record.Plan, error) {
 			id, det.TransactionAccountID, det.InvoiceGroupID)
 	}
 	if r.Site != nil && !r.Site.Create && hasJiraFamily(r.Products) {
-		id, err := j.existingFamilyContainer(ctx, plan, r.Site.Name)
+		id, err := j.existingFamilyContainer(ctx, r.OrgID, plan, r.Site.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -50,9 +49,9 @@ func (j *journey) lookUpProducts(ctx context.Context) (*record.Plan, error) {
 
 // existingFamilyContainer returns the Jira family container of an existing site, or ""
 // when the site has no Jira-family product yet (the order then creates a container).
-func (j *journey) existingFamilyContainer(ctx context.Context, plan *record.Plan, site string) (string, error) {
-	query := client.WorkspacesPath(j.st.Request.OrgID)
-	for ws, err := range j.workspaces(ctx, site) {
+func (j *Journey) existingFamilyContainer(ctx context.Context, orgID string, plan *record.Plan, site string) (string, error) {
+	query := client.WorkspacesPath(orgID)
+	for ws, err := range j.workspaces(ctx, orgID, site) {
 		if err != nil {
 			return "", apiFailure(events.StageLookup, err)
 		}
@@ -77,8 +76,7 @@ func (j *journey) existingFamilyContainer(ctx context.Context, plan *record.Plan
 
 // lookUpApp finds the host product's ARI, its entitlement, and from that entitlement's
 // details the billing, the billing anchor and the entitlement the app depends on.
-func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
-	r := j.st.Request
+func (j *Journey) lookUpApp(ctx context.Context, r *events.Request) (*record.Plan, error) {
 	app := r.App
 	plan := &record.Plan{ProductARI: app.ProductARI}
 	if plan.ProductARI == "" {
@@ -86,7 +84,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 		if r.Site != nil {
 			site = r.Site.Name
 		}
-		for ws, err := range j.workspaces(ctx, site) {
+		for ws, err := range j.workspaces(ctx, r.OrgID, site) {
 			if err != nil {
 				return nil, apiFailure(events.StageLookup, err)
 			}
@@ -132,7 +130,7 @@ func (j *journey) lookUpApp(ctx context.Context) (*record.Plan, error) {
 	return plan, nil
 }
 
-func (j *journey) entitlementDetails(ctx context.Context, id string) (*client.EntitlementDetails, error) {
+func (j *Journey) entitlementDetails(ctx context.Context, id string) (*client.EntitlementDetails, error) {
 	det, _, err := j.api.Commerce.GetEntitlementDetails(ctx, id)
 	if err != nil {
 		return nil, apiFailure(events.StageLookup, err)
@@ -141,11 +139,11 @@ func (j *journey) entitlementDetails(ctx context.Context, id string) (*client.En
 }
 
 // workspaces queries the organization's workspaces on a site name, following pages.
-func (j *journey) workspaces(ctx context.Context, site string) func(func(client.Workspace, error) bool) {
+func (j *Journey) workspaces(ctx context.Context, orgID, site string) func(func(client.Workspace, error) bool) {
 	q := client.WorkspaceQuery{Query: client.WorkspaceQueryFilter{Field: client.WorkspaceQueryField{
 		Name: "attributes.name", Values: []string{site},
 	}}}
-	return j.api.Workspaces.QueryIter(ctx, j.st.Request.OrgID, q)
+	return j.api.Workspaces.QueryIter(ctx, orgID, q)
 }
 
 func hasJiraFamily(ps []events.Product) bool {
