@@ -109,38 +109,43 @@ func (j *run) read(ctx context.Context, ev *cloudevents.Event) error {
 // steps runs the journey's next step in a concurrency slot, and the steps after it in the
 // same slot while they advance, writing the record each decides before the next. It returns
 // the decision that ended the run of steps: a wait, a retry, or the end. Once the installer
-// drains, only a step whose effect its record announces runs (journey.Run.EffectDue).
+// drains, only a step whose effect its record announces runs (journey.Run.EffectDue). The
+// StepObserver sees a step with the effects it recorded as due: the provisioning request
+// and the order it is followed by are one step, provision.
 func (j *run) steps(ctx context.Context) (journey.Decision, error) {
 	var dec journey.Decision
 	err := j.d.step(ctx, func(ctx context.Context) error {
 		r := j.r
 		for {
 			err := j.observed(r.Record.Step.Name(), func(ctx context.Context) error {
-				r.Lease = record.Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
-				var err error
-				if dec, err = j.in.journeys.Step(ctx, r); err != nil {
-					return err
+				for {
+					r.Lease = record.Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
+					var err error
+					if dec, err = j.in.journeys.Step(ctx, r); err != nil {
+						return err
+					}
+					if dec.Record != nil {
+						if err := j.save(ctx, dec.Record); err != nil {
+							return err
+						}
+					}
+					r.Advanced = dec.Kind == journey.Advance && dec.Record != nil
+					if !r.EffectDue() {
+						return dec.Err
+					}
 				}
-				return dec.Err
 			})(ctx)
-			if dec.Kind == 0 {
-				if errors.Is(err, journey.ErrDraining) {
-					return ErrDraining
-				}
-				return err
-			}
-			if dec.Record != nil {
-				if err := j.save(ctx, dec.Record); err != nil {
-					return err
-				}
-			}
-			r.Advanced = dec.Kind == journey.Advance && dec.Record != nil
-			if dec.Kind != journey.Advance {
+			switch {
+			case errors.Is(err, journey.ErrDraining):
+				return ErrDraining
+			case err != nil && (dec.Kind == 0 || j.r.Record == nil):
+				return err // no decision, or its record not written
+			case dec.Kind != journey.Advance:
 				return nil
-			}
-			if j.in.isDraining() && !r.EffectDue() {
+			case j.in.isDraining():
 				return ErrDraining
 			}
+			dec = journey.Decision{}
 		}
 	})
 	return dec, err
