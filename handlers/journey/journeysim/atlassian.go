@@ -65,12 +65,12 @@ type Atlassian struct {
 }
 
 type provision struct {
-	id                string
-	createdAt         time.Time
-	endsAs            string // "" or FAILED / TIMED_OUT
-	delay             time.Duration
-	orderID           string
-	orderedAt         time.Time
+	id        string
+	createdAt time.Time
+	endsAs    string // "" or FAILED / TIMED_OUT
+	delay     time.Duration
+	orderID   string
+	orderedAt time.Time
 }
 
 type order struct {

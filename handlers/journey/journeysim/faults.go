@@ -25,7 +25,7 @@ const (
 	faultAnswerLost                   // the connection was cut after the request
 	faultHang                         // no answer until the call's deadline
 	faultCanceled                     // the caller's context had ended: nothing was sent
-	faultKinds                        = faultCanceled
+	faultKinds       = faultCanceled
 )
 
 var faultNames = [...]string{"429", "503", "500", "not sent", "answer lost", "hang", "canceled"}
