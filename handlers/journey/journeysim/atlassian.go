@@ -54,6 +54,9 @@ type Atlassian struct {
 	window time.Duration
 	trace  *Trace
 	errs   *errorMint
+	// afterEffect, when set, is called once a POST's effect is applied, before its answer
+	// is returned: the simulation may crash the caller there.
+	afterEffect func(what string)
 
 	provisions []*provision
 	orders     []*order
@@ -193,6 +196,7 @@ func (a *Atlassian) provision(ctx context.Context, real func(context.Context, *c
 	}
 	a.provisions = append(a.provisions, p)
 	a.trace.Add(a.clock.Now(), "atlassian: provisioning request %s received (ends %s)", p.id, orDefault(p.endsAs, "ok"))
+	a.applied("the provisioning request")
 	if f != nil {
 		return nil, nil, a.fail(ctx, f, real)
 	}
@@ -249,6 +253,12 @@ func (s Installations) CheckStatusURL(statusURL string) error {
 	return s.a.errs.client.Installations.CheckStatusURL(statusURL)
 }
 
+func (a *Atlassian) applied(what string) {
+	if a.afterEffect != nil {
+		a.afterEffect(what)
+	}
+}
+
 func (a *Atlassian) provisionByID(id string) *provision {
 	for _, p := range a.provisions {
 		if p.id == id {
@@ -297,6 +307,7 @@ func (s Commerce) CreateOrder(ctx context.Context, req *client.OrderRequest) (*c
 		return nil, nil, a.fail(ctx, f, real)
 	}
 	resp, refusal := a.createOrder(req)
+	a.applied("the order POST")
 	if f != nil {
 		a.OrderAnswersLost++
 		return nil, nil, a.fail(ctx, f, real)

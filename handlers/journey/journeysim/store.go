@@ -16,7 +16,8 @@ var ErrConflict = errors.New("journeysim: revision conflict")
 // Store is a simulated journey KV bucket: records by key, kept encoded as JetStream keeps
 // them, each with the revision of its last write; every write is a compare-and-set. With
 // the chance Conflicts, another writer rewrites a record just before an update (the
-// record unchanged, its revision moved on), so that the update meets a conflict.
+// record unchanged, its revision moved on), so that the update meets a conflict; not once
+// the journey has its outcome, whose only other writers record its publication.
 type Store struct {
 	rnd       *rand.Rand
 	conflicts float64
@@ -65,7 +66,7 @@ func (s *Store) Create(st *record.State) (uint64, error) {
 func (s *Store) Update(st *record.State, rev uint64) (uint64, error) {
 	key := record.Key(st.RequestID)
 	e := s.entries[key]
-	if e != nil && e.rev == rev && s.rnd.Float64() < s.conflicts {
+	if e != nil && e.rev == rev && !st.Terminal() && s.rnd.Float64() < s.conflicts {
 		s.seq++
 		e.rev = s.seq
 		s.trace.Add(s.clock.Now(), "store: another writer rewrote %s (revision %d)", key, e.rev)
