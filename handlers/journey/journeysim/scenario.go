@@ -34,6 +34,8 @@ type Scenario struct {
 	// a partition), up to three times the ack wait, a few times a run: its message is then
 	// delivered again elsewhere while it still holds it.
 	Stall float64
+	// Drain is the chance that an instance begins to drain before an action, once a run.
+	Drain float64
 	// Duplicate: a second request message with the same id, published at DuplicateAt.
 	Duplicate   bool
 	DuplicateAt time.Duration
@@ -68,6 +70,7 @@ func drawScenario(rnd *rand.Rand) Scenario {
 		StoreErrors:    pick(rnd, 0, 0, 0.05),
 		PublishErrors:  pick(rnd, 0, 0, 0.1),
 		Stall:          pick(rnd, 0, 0, 0.02, 0.1),
+		Drain:          pick(rnd, 0, 0, 0.05),
 		Duplicate:      rnd.IntN(5) == 0,
 	}
 	switch rnd.IntN(3) {

@@ -2,10 +2,12 @@ package journeysim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -25,6 +27,7 @@ const (
 	instances       = 2
 	maxCrashes      = 4
 	maxStalls       = 3
+	drainTimeout    = 25 * time.Second
 	// maxActions bounds a run: a journey takes a few dozen; one that does not end by then
 	// loops.
 	maxActions = 20000
@@ -46,8 +49,9 @@ type Result struct {
 	Violations []Violation
 	Trace      *Trace
 	Actions    int
-	Crashes    int
-	Outcome    string // the terminal event's type, "" when none
+	// Crashes are the crash points the run crashed at.
+	Crashes []string
+	Outcome string // the terminal event's type, "" when none
 }
 
 // Run simulates the journey of one request from seed: the scenario, every fault, crash and
@@ -62,7 +66,7 @@ func Run(seed uint64) Result {
 			out = m.Type
 		}
 	}
-	return Result{Seed: seed, Scenario: w.scenario, Violations: vs, Trace: w.trace, Actions: w.actions, Crashes: w.crashes, Outcome: out}
+	return Result{Seed: seed, Scenario: w.scenario, Violations: vs, Trace: w.trace, Actions: w.actions, Crashes: w.crashed, Outcome: out}
 }
 
 // world is one run: the simulated Atlassian, store, outcome stream and clock, the request
@@ -86,8 +90,9 @@ type world struct {
 	active     []*delivery
 	current    *delivery // the delivery whose step is running
 	crashPoint int
-	crashes    int
+	crashed    []string
 	stalls     int
+	drains     int
 	actions    int
 	nextInst   int
 	nextDeliv  int
@@ -115,6 +120,12 @@ type instance struct {
 	alive        bool
 	restartAt    time.Time
 	stalledUntil time.Time
+	// ctx ends drainTimeout after the drain begins (Run.Drain closes); the instance exits
+	// once it holds no message, or then.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	drain    chan struct{}
+	draining bool
 }
 
 type phase int
@@ -201,7 +212,8 @@ func newWorld(seed uint64) *world {
 
 func (w *world) newInstance() *instance {
 	w.nextInst++
-	return &instance{name: fmt.Sprintf("i%d", w.nextInst), alive: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &instance{name: fmt.Sprintf("i%d", w.nextInst), alive: true, ctx: ctx, cancel: cancel, drain: make(chan struct{})}
 }
 
 func (w *world) now() time.Time { return w.clock.Now() }
@@ -219,6 +231,7 @@ func (w *world) loop() {
 			return
 		}
 		w.deliverDue()
+		w.exitDrained()
 		ready := w.ready()
 		if len(ready) == 0 {
 			if !w.advance() {
@@ -230,6 +243,10 @@ func (w *world) loop() {
 		d := ready[w.rnd.IntN(len(ready))]
 		if w.stalls < maxStalls && w.chance(w.scenario.Stall) {
 			w.stall(d.inst)
+			continue
+		}
+		if w.drains < 1 && !d.inst.draining && w.chance(w.scenario.Drain) {
+			w.beginDrain(d.inst)
 			continue
 		}
 		w.act(d)
@@ -266,7 +283,7 @@ func (w *world) deliverDue() {
 		}
 		var live []*instance
 		for _, in := range w.insts {
-			if in.alive && !in.stalledUntil.After(w.now()) {
+			if in.alive && !in.draining && !in.stalledUntil.After(w.now()) {
 				live = append(live, in)
 			}
 		}
@@ -277,7 +294,7 @@ func (w *world) deliverDue() {
 		m.delivered++
 		w.nextDeliv++
 		d := &delivery{id: w.nextDeliv, inst: in, msg: m, token: fmt.Sprintf("%s/%d/%d", in.name, m.seq, m.delivered),
-			run: &journey.Run{ID: RequestID, Log: w.log}, readyAt: w.now()}
+			run: &journey.Run{ID: RequestID, Log: w.log, Drain: in.drain}, readyAt: w.now()}
 		m.state, m.holder = msgHeld, d
 		w.active = append(w.active, d)
 		w.trace.Add(w.now(), "%s: message %d delivered (delivery %d)", d.token, m.seq, m.delivered)
@@ -352,18 +369,60 @@ func (w *world) stall(in *instance) {
 	}
 }
 
+// beginDrain starts the graceful stop of an instance: no step starts any more but one
+// whose effect the record just written announces (journey.Run.EffectDue), its waiting
+// deliveries are handed back at once, and its context ends drainTimeout later.
+func (w *world) beginDrain(in *instance) {
+	w.drains++
+	in.draining = true
+	close(in.drain)
+	w.clock.AfterFunc(drainTimeout, in.cancel)
+	w.trace.Add(w.now(), "%s: drains", in.name)
+	for _, d := range slices.Clone(w.active) {
+		if d.inst == in && d.readyAt.After(w.now()) {
+			w.settle(d, false, 0)
+		}
+	}
+}
+
+// exitDrained stops the draining instances that hold no delivery any more, or whose context
+// ended: what they still held vanishes, as at a crash.
+func (w *world) exitDrained() {
+	for _, in := range w.insts {
+		if !in.alive || !in.draining {
+			continue
+		}
+		holds := false
+		for _, d := range w.active {
+			holds = holds || d.inst == in
+		}
+		if holds && in.ctx.Err() == nil {
+			continue
+		}
+		w.trace.Add(w.now(), "%s: exits", in.name)
+		w.stop(in)
+	}
+}
+
 // crash reports whether the instance running d crashes at this crash point, and if so
 // kills it: its deliveries vanish unsettled, their messages come again after the ack
 // wait, and a new instance starts a little later.
 func (w *world) crash(d *delivery, point string) bool {
 	w.crashPoint++
-	if w.crashes >= maxCrashes || !(w.crashPoint == w.scenario.CrashAt || w.chance(w.scenario.Crash)) {
+	if len(w.crashed) >= maxCrashes || !(w.crashPoint == w.scenario.CrashAt || w.chance(w.scenario.Crash)) {
 		return false
 	}
-	w.crashes++
-	in := d.inst
-	in.alive, in.restartAt = false, w.now().Add(time.Duration(w.rnd.Int64N(int64(time.Minute))))
+	w.crashed = append(w.crashed, point)
 	w.trace.Add(w.now(), "%s: CRASH %s", d.token, point)
+	w.stop(d.inst)
+	return true
+}
+
+// stop ends an instance: its deliveries vanish unsettled, their messages come again after
+// the ack wait, and a new instance starts within a minute.
+func (w *world) stop(in *instance) {
+	in.alive, in.restartAt = false, w.now().Add(time.Duration(w.rnd.Int64N(int64(time.Minute))))
+	in.cancel()
 	kept := w.active[:0]
 	for _, dl := range w.active {
 		if dl.inst != in {
@@ -375,7 +434,6 @@ func (w *world) crash(d *delivery, point string) bool {
 		}
 	}
 	w.active = kept
-	return true
 }
 
 // crashInsideEffect is called by the simulated Atlassian once it has applied a POST, before
@@ -477,6 +535,10 @@ func (w *world) claim(d *delivery) {
 		d.phase = phPublishOrdered
 		return
 	}
+	if d.inst.draining && !d.run.EffectDue() {
+		w.settle(d, false, 0)
+		return
+	}
 	d.phase = phStep
 	if d.wait > 0 {
 		d.readyAt, d.wait = w.now().Add(d.wait), 0
@@ -506,6 +568,10 @@ func (w *world) step(d *delivery) {
 	d.run.Advanced = false
 	if err != nil {
 		w.trace.Add(w.now(), "%s: step from %s: error %v", d.token, from, err)
+		if errors.Is(err, journey.ErrDraining) || d.inst.ctx.Err() != nil {
+			w.settle(d, false, 0)
+			return
+		}
 		w.fault(d, err)
 		return
 	}
@@ -541,7 +607,7 @@ func (w *world) callStep(d *delivery) (dec journey.Decision, err error, crashed 
 			crashed = true
 		}
 	}()
-	dec, err = w.journey.Step(context.Background(), d.run)
+	dec, err = w.journey.Step(d.inst.ctx, d.run)
 	return dec, err, false
 }
 

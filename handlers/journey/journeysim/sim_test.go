@@ -3,6 +3,8 @@ package journeysim
 import (
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 )
@@ -27,7 +29,7 @@ var regressions = []struct {
 func TestSimulation(t *testing.T) {
 	if *oneSeed != 0 {
 		r := Run(*oneSeed)
-		t.Logf("seed %d: %d actions, %d crashes, outcome %s\n%s", r.Seed, r.Actions, r.Crashes, r.Outcome, r.Trace)
+		t.Logf("seed %d: %d actions, crashes %q, outcome %s\n%s", r.Seed, r.Actions, r.Crashes, r.Outcome, r.Trace)
 		for _, v := range r.Violations {
 			t.Errorf("seed %d: %s", r.Seed, v)
 		}
@@ -38,10 +40,13 @@ func TestSimulation(t *testing.T) {
 		n = min(n, 300)
 	}
 	start := time.Now()
-	failed, outcomes := 0, map[string]int{}
+	failed, outcomes, crashes := 0, map[string]int{}, map[string]int{}
 	for seed := *firstSeed; seed < *firstSeed+uint64(n); seed++ {
 		r := Run(seed)
 		outcomes[r.Outcome]++
+		for _, c := range r.Crashes {
+			crashes[c]++
+		}
 		if len(r.Violations) == 0 {
 			continue
 		}
@@ -54,6 +59,9 @@ func TestSimulation(t *testing.T) {
 	elapsed := time.Since(start)
 	t.Logf("%d seeds from %d in %s: %.0f runs/s; %d failed; outcomes %v", n, *firstSeed, elapsed.Round(time.Millisecond),
 		float64(n)/elapsed.Seconds(), failed, outcomes)
+	for _, c := range slices.Sorted(maps.Keys(crashes)) {
+		t.Logf("crashed %6d× %s", crashes[c], c)
+	}
 	if failed > 3 {
 		t.Errorf("%d seeds failed in all", failed)
 	}
