@@ -25,6 +25,9 @@ var regressions = []struct {
 		"POST was refused unprocessed, while the delivery that resumed the journey re-sent the order without " +
 		"recording anything first: the accepted order is never announced, and the journey fails " +
 		"order_window_expired, retryable"},
+	{461558, "the same race: the stalled delivery wakes past the time to send the order, its POST is not sent " +
+		"(deadline passed), and it rolls ordering back to provision_accepted after the resumed delivery's order " +
+		"was accepted"},
 }
 
 // TestSimulation runs the journey from thousands of seeds against the simulated Atlassian,
