@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -120,8 +119,8 @@ func runStorm(ctx context.Context, n int) (*stormResult, error) {
 	return res, nil
 }
 
-// realTimeHeartbeat marks each held message in progress every period of real time while
-// its handler runs. JetStream counts AckWait in real time, while the installer marks held
+// realTimeHeartbeat marks each held message in progress every period of real time until
+// it is settled. JetStream counts AckWait in real time, while the installer marks held
 // messages in progress on its own clock: on the storm's fake clock, which stands still
 // while steps run, a burst of work longer than AckWait would get every held message
 // redelivered, and each redelivery runs the journey again beside the first.
@@ -129,8 +128,8 @@ func realTimeHeartbeat(period time.Duration) handlers.Middleware {
 	return func(next handlers.Handler) handlers.Handler {
 		return func(ctx context.Context, d *handlers.Delivery) error {
 			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Go(func() {
+			d.OnSettled(func() { close(stop) })
+			go func() {
 				t := time.NewTicker(period)
 				defer t.Stop()
 				for {
@@ -143,10 +142,6 @@ func realTimeHeartbeat(period time.Duration) handlers.Middleware {
 						return
 					}
 				}
-			})
-			defer func() {
-				close(stop)
-				wg.Wait()
 			}()
 			return next(ctx, d)
 		}

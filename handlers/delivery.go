@@ -31,10 +31,12 @@ type Delivery struct {
 	meta *jetstream.MsgMetadata
 	in   *Installer
 
-	begun bool // the handler took a slot or returned: the message takes no more fetching room
+	begun bool          // the handler took a slot or returned: the message takes no more fetching room
+	next  *continuation // what runs once a wait is over (waitThen); only its runner reads it
 
-	mu      sync.Mutex
-	settled bool
+	mu        sync.Mutex
+	settled   bool
+	onSettled []func()
 
 	decode sync.Once
 	ev     *cloudevents.Event
@@ -60,6 +62,16 @@ func (d *Delivery) Settled() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.settled
+}
+
+// OnSettled calls f once the runtime is done with the message: acked, naked or terminated,
+// which may be long after the handler returned (a journey waiting for a time is resumed
+// without it). f must return quickly and not use the Delivery. Middleware that counts held
+// messages hooks in here.
+func (d *Delivery) OnSettled(f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.onSettled = append(d.onSettled, f)
 }
 
 // Ack settles a message whose request is done with.
@@ -124,21 +136,24 @@ func (d *Delivery) begin() {
 	}
 }
 
-// wait waits on the installer's clock, holding no slot.
-func (d *Delivery) wait(ctx context.Context, dur time.Duration) error {
-	if dur <= 0 {
-		return nil
-	}
-	t := d.in.clock.NewTimer(dur)
-	defer t.Stop()
-	select {
-	case <-t.Chan():
-		return nil
-	case <-d.in.draining:
+// waitThen makes the delivery's journey wait for dur on the installer's clock, holding no
+// goroutine and no slot: once the handler returns, the delivery goes to the installer's
+// queue of waits, which runs then(ctx) when dur has passed, as if the handler had called it
+// (the message settled as the handler's would be), or hands the message back at once when
+// the installer drains. The handler returns what waitThen returns, at once.
+func (d *Delivery) waitThen(ctx context.Context, dur time.Duration, then func(context.Context) error) error {
+	if d.in.isDraining() {
 		return ErrDraining
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	d.next = &continuation{ctx: ctx, after: max(dur, 0), run: then}
+	return nil
+}
+
+// continuation is the rest of a delivery's work, run once its wait is over.
+type continuation struct {
+	ctx   context.Context
+	after time.Duration
+	run   func(context.Context) error
 }
 
 // Recover turns a panic in a handler into an error, so that the consumer keeps running and

@@ -7,12 +7,19 @@ func (in *Installer) hold(d *Delivery) {
 	in.held[d] = struct{}{}
 }
 
-// release takes a message out of the heartbeat's: it is settled, or its handler is done
-// with it.
+// release takes a message out of the heartbeat's, the first time: it is settled, or its
+// handling ended without settling it. It then calls the delivery's OnSettled functions.
 func (in *Installer) release(d *Delivery) {
 	in.heldMu.Lock()
-	defer in.heldMu.Unlock()
+	_, held := in.held[d]
 	delete(in.held, d)
+	in.heldMu.Unlock()
+	if !held {
+		return
+	}
+	for _, f := range d.onSettled {
+		f()
+	}
 }
 
 // heartbeat marks every held, unsettled message in progress every third of the consumer's

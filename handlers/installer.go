@@ -18,6 +18,7 @@ import (
 	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/internal/servertime"
+	"github.com/procurement/atlassian-installer/internal/waits"
 )
 
 // API groups the Atlassian services the journeys call (see journey.API).
@@ -58,6 +59,12 @@ type Installer struct {
 
 	heldMu sync.Mutex
 	held   map[*Delivery]struct{} // delivered and not settled: the heartbeat marks them
+	// waits holds the deliveries whose journeys wait for a time, and runs each when due.
+	waits *waits.Queue[*Delivery]
+	// work counts the deliveries being handled or waiting: Run returns once none is left.
+	work sync.WaitGroup
+	// resumed runs a continuation under the Recover middleware.
+	resumed Handler
 }
 
 // NewInstaller checks the configuration; Run does the work. It returns an error wrapping
@@ -112,6 +119,12 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		h = cfg.Middleware[i](h)
 	}
 	in.handler = Recover(in.log)(h)
+	in.waits = waits.New(cfg.Clock, in.resume)
+	in.resumed = Recover(in.log)(func(_ context.Context, d *Delivery) error {
+		next := d.next
+		d.next = nil
+		return next.run(next.ctx)
+	})
 	return in, nil
 }
 
@@ -174,15 +187,19 @@ func (in *Installer) Run(ctx context.Context) error {
 	heartbeatDone := make(chan struct{})
 	go func() { in.heartbeat(stopHeartbeat); close(heartbeatDone) }()
 	defer func() { close(stopHeartbeat); <-heartbeatDone }()
-	var wg sync.WaitGroup
 	runErr := in.consume(ctx, cons, func(msg jetstream.Msg) {
-		wg.Go(func() { in.deliver(work, msg) })
+		in.work.Go(func() { in.deliver(work, msg) })
 	})
 	in.ready.Store(false)
 	close(in.draining)
 	in.log.Info("draining", "timeout", in.cfg.DrainTimeout)
+	// Every waiting journey's message is handed back at once.
+	for _, d := range in.waits.Drain() {
+		in.nak(d, 0)
+		in.work.Done()
+	}
 	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
+	go func() { in.work.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-in.clock.After(in.cfg.DrainTimeout):
@@ -206,10 +223,35 @@ func (in *Installer) deliver(ctx context.Context, msg jetstream.Msg) {
 	}
 	d := &Delivery{Msg: msg, meta: meta, in: in}
 	in.hold(d)
-	defer in.release(d)
+	in.settleRest(ctx, d, in.handler(ctx, d))
+}
 
-	err = in.handler(ctx, d)
+// resume runs the rest of a delivery's journey once its wait is over (the waits queue's
+// dispatch), and settles whatever it left, as deliver does.
+func (in *Installer) resume(d *Delivery) {
+	defer in.work.Done()
+	ctx := d.next.ctx
+	in.settleRest(ctx, d, in.resumed(ctx, d))
+}
+
+// settleRest settles what a handler (or the rest of its journey, after a wait) left of a
+// delivery: a journey that waits for a time goes to the queue of waits, counted in work
+// until it runs or is handed back; anything else unsettled is settled by err.
+func (in *Installer) settleRest(ctx context.Context, d *Delivery, err error) {
 	d.begin()
+	meta := d.meta
+	if next := d.next; next != nil {
+		if err == nil && !d.Settled() {
+			in.work.Add(1)
+			if in.waits.After(next.after, d) {
+				return
+			}
+			in.work.Done()
+			err = ErrDraining
+		}
+		d.next = nil
+	}
+	defer in.release(d)
 	if d.Settled() {
 		if err != nil {
 			in.log.Warn("after settling", "seq", meta.Sequence.Stream, "error", err)

@@ -22,35 +22,44 @@ const (
 // run is one delivery's journey as the runtime drives it: the journey package decides each
 // step, and run acts on the decisions (writes, waits, publications, settlement).
 type run struct {
-	in    *Installer
-	d     *Delivery
-	r     *journey.Run
-	rev   uint64 // the revision r.Record was read or written at
-	token string // this delivery, as lease owner
+	in     *Installer
+	d      *Delivery
+	r      *journey.Run
+	rev    uint64 // the revision r.Record was read or written at
+	token  string // this delivery, as lease owner
+	source string // the request's source
 }
 
 // runJourney takes a requested event through its journey until the outcome is published
-// (Ack), the message must wait (Nak with delay), or the installer drains.
+// (Ack), the message must wait (Nak with delay), the journey waits for a time (it is handed
+// to the installer's queue of waits, holding no goroutine), or the installer drains.
 func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevents.Event) error {
-	j := &run{in: in, d: d, token: d.token(), r: &journey.Run{
+	j := &run{in: in, d: d, token: d.token(), source: ev.Source(), r: &journey.Run{
 		ID:    ev.ID(),
 		Log:   journeyLogger(ctx, in.cfg.Logger, ev.ID()),
 		Drain: in.draining,
 	}}
+	return j.loop(ctx)
+}
+
+// loop runs the journey's steps until it ends, must wait for a time, or fails. A wait
+// hands the rest of the loop to the delivery (Delivery.waitThen) and returns.
+func (j *run) loop(ctx context.Context) error {
+	in, d := j.in, j.d
 	var wait time.Duration // before the next step, once the journey's news is published
 	for {
 		r := j.r
 		if r.Record == nil {
-			if err := j.read(ctx, ev); errors.Is(err, errConflict) {
+			if err := j.read(ctx); errors.Is(err, errConflict) {
 				continue
 			} else if err != nil {
 				return err
 			}
 		}
 		st := r.Record
-		if src := st.Source; src != "" && src != ev.Source() {
+		if src := st.Source; src != "" && src != j.source {
 			return in.deadLetter(ctx, d, fmt.Sprintf(
-				"collision: request id %q belongs to a request from source %q, not %q", r.ID, src, ev.Source()))
+				"collision: request id %q belongs to a request from source %q, not %q", r.ID, src, j.source))
 		}
 		if st.Terminal() {
 			return j.finish(ctx)
@@ -71,10 +80,7 @@ func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevent
 			continue
 		}
 		if wait > 0 {
-			if err := d.wait(ctx, wait); err != nil {
-				return err
-			}
-			wait = 0
+			return d.waitThen(ctx, wait, j.loop)
 		}
 		dec, err := j.steps(ctx)
 		if errors.Is(err, errConflict) {
@@ -91,12 +97,16 @@ func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevent
 }
 
 // read reads the journey's record, or records the request on first sight.
-func (j *run) read(ctx context.Context, ev *cloudevents.Event) error {
+func (j *run) read(ctx context.Context) error {
 	st, rev, err := j.in.store.get(ctx, j.r.ID)
 	if err != nil {
 		return err
 	}
 	if st == nil {
+		ev, err := j.d.Event()
+		if err != nil {
+			return err
+		}
 		st = j.in.journeys.Start(ev, j.d.meta.Sequence.Stream)
 		if rev, err = j.in.store.create(ctx, st); err != nil {
 			return err

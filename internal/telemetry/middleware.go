@@ -71,7 +71,8 @@ func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
 					t.m.redelivered.Add(ctx, 1)
 				}
 				t.m.inFlight.Add(ctx, 1)
-				defer t.m.inFlight.Add(context.WithoutCancel(ctx), -1)
+				// Held until settled, waiting journeys included, which outlive the handler.
+				d.OnSettled(func() { t.m.inFlight.Add(context.Background(), -1) })
 			}
 			err := next(ctx, d)
 			switch {

@@ -1,0 +1,48 @@
+package handlers_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/procurement/atlassian-installer/client/atlassiantest"
+	"github.com/procurement/atlassian-installer/handlers"
+)
+
+// TestWaitingJourneysHoldNoGoroutine: journeys waiting between polls hold no goroutine
+// of their own: with n of them waiting, the process runs about as many goroutines as with
+// none, then every journey ends.
+func TestWaitingJourneysHoldNoGoroutine(t *testing.T) {
+	e := newEnv(t, atlassiantest.WithProvisionDelay(2*time.Minute))
+	cfg := e.Config()
+	cfg.AckWait = 3 * time.Second
+	cfg.MaxPollInterval = 20 * time.Second
+	e.Start(e.JS, handlers.ClientAPI(e.Client), cfg)
+	e.Publish("first", jiraOnNewSite("first"))
+	e.EventuallyStep("the first journey ordered", 100*time.Millisecond, func() bool { return len(e.Outcomes()) == 1 })
+	base := runtime.NumGoroutine() // the client's connections, the installer's, NATS's
+
+	const n = 200
+	for i := range n {
+		id := fmt.Sprintf("idle-%03d", i)
+		e.Publish(id, jiraOnNewSite(id))
+	}
+	e.EventuallyStep("every journey ordered", 100*time.Millisecond, func() bool { return len(e.Outcomes()) == n+1 })
+	// The clock stands still: no poll is due, and the steps under way end.
+	var got int
+	e.EventuallyStep("the goroutines of the steps ended", 0, func() bool {
+		got = runtime.NumGoroutine()
+		return got-base < n/10
+	})
+	t.Logf("%d goroutines with 1 journey waiting, %d with %d", base, got, n+1)
+	e.EventuallyStep("every journey ended", 2*time.Second, func() bool {
+		k := 0
+		for _, o := range e.Outcomes() {
+			if o.Type == subjects.Provisioned() {
+				k++
+			}
+		}
+		return k == n+1
+	})
+}
