@@ -69,7 +69,10 @@
 // Ack once the outcome is published; NakWithDelay for what may succeed later (a NATS
 // outage, a panic, the drain); Term after dead-lettering a message that is not a request
 // CloudEvent. While a journey holds its message, also while it waits between polls, the
-// message is marked in progress every AckWait/3, by one ticker for all held messages.
+// message is marked in progress every AckWait/3, by one ticker for all held messages. A
+// journey that waits for a time holds no goroutine: its delivery goes to the installer's
+// queue of waits (internal/waits), which runs the journey's next step when it is due and
+// hands every waiting message back at once when the installer drains.
 // Concurrency slots are held only while a step runs, and given back while one of its calls
 // waits for a turn of the API's quota (Config.Limiter; a provisioning step takes its
 // order's turn so, before it provisions).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 )
 
 // TestWaitingJourneysHoldNoGoroutine: journeys waiting between polls hold no goroutine
@@ -36,10 +37,10 @@ func TestWaitingJourneysHoldNoGoroutine(t *testing.T) {
 		return got-base < n/10
 	})
 	t.Logf("%d goroutines with 1 journey waiting, %d with %d", base, got, n+1)
-	e.EventuallyStep("every journey ended", 2*time.Second, func() bool {
+	e.EventuallyStep("every journey ended", time.Second, func() bool {
 		k := 0
 		for _, o := range e.Outcomes() {
-			if o.Type == subjects.Provisioned() {
+			if installtest.IsTerminal(o) {
 				k++
 			}
 		}

@@ -113,7 +113,7 @@ func TestDrainReturnsEveryWaitingValue(t *testing.T) {
 	}
 }
 
-// TestManyValuesOneTimer: ten thousand values with random due times are each dispatched
+// TestManyValuesOneTimer: thousands of values with random due times are each dispatched
 // once, never before their time, and the clock holds one timer for all of them.
 func TestManyValuesOneTimer(t *testing.T) {
 	c := fakeclock.New(epoch)
@@ -123,9 +123,9 @@ func TestManyValuesOneTimer(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	due := map[string]time.Time{}
 	var times []time.Time // sorted
-	const n = 10000
+	const n = 5000
 	for i := range n {
-		d := time.Duration(r.IntN(600)) * time.Second
+		d := time.Duration(r.IntN(120)) * time.Second
 		v := fmt.Sprint(i)
 		due[v] = epoch.Add(d)
 		times = append(times, epoch.Add(d))
@@ -135,10 +135,10 @@ func TestManyValuesOneTimer(t *testing.T) {
 	if k, most := timers.count(); k != 1 || most != 1 {
 		t.Errorf("%d timers on the clock for %d waiting values (at most %d at once), want 1", k, n, most)
 	}
-	for range 650 {
+	for range 130 {
 		c.Advance(time.Second)
 		k := sort.Search(n, func(i int) bool { return times[i].After(c.Now()) })
-		await(t, "the values due", func() bool { return got.len() == k })
+		await(t, fmt.Sprintf("%d values due by %v (%d waiting)", k, c.Now(), q.Len()), func() bool { return got.len() == k })
 	}
 	for v, at := range due {
 		if d, _ := got.get(v); d.Before(at) {
