@@ -106,3 +106,13 @@ func violations(r Result) string {
 	}
 	return s
 }
+
+// BenchmarkRun measures a run of the simulation, one seed per iteration.
+func BenchmarkRun(b *testing.B) {
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		Run(seed)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+}
