@@ -123,12 +123,33 @@ func (a *Atlassian) OrdersAccepted() []string {
 	return ids
 }
 
-// FirstProvisionAt is when the API received the first provisioning request.
-func (a *Atlassian) FirstProvisionAt() time.Time {
-	if len(a.provisions) == 0 {
-		return time.Time{}
+// notProvisioned says why the order and its provisioning are not complete as of now; ""
+// when they are.
+func (a *Atlassian) notProvisioned(orderID string) string {
+	o := a.orderByID(orderID)
+	switch {
+	case o == nil:
+		return "Atlassian accepted no order " + orderID
+	case o.itemsFail:
+		return "the order's items failed"
+	case a.clock.Now().Before(o.doneAt):
+		return "the order's items are still processing"
 	}
-	return a.provisions[0].createdAt
+	p := a.provisionByID(o.resp.Metadata.ProvisionRequestID)
+	if s := p.status(a.clock.Now(), a.window); s != client.ProvisionCompleted {
+		return "its provisioning request is " + s
+	}
+	return ""
+}
+
+// provisioningFailed reports whether a provisioning request ended FAILED or TIMED_OUT.
+func (a *Atlassian) provisioningFailed() bool {
+	for _, p := range a.provisions {
+		if s := p.status(a.clock.Now(), a.window); s == client.ProvisionFailed || s == client.ProvisionTimedOut {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Atlassian) chance(p float64) bool { return p > 0 && a.rnd.Float64() < p }

@@ -16,6 +16,9 @@ const (
 	RuleProvisionTwice = "provisioning sent at most twice"
 	RuleWindow         = "no order after the window"
 	RuleNotRetryable   = "no retryable failure once an order may exist"
+	// RuleTruth: provisioned only when Atlassian completed the provisioning and the order's
+	// items; provision_failed only when the provisioning failed.
+	RuleTruth = "the outcome agrees with Atlassian"
 )
 
 // Violation is a rule a run broke, and how.
@@ -90,10 +93,25 @@ func Check(requestID string, subjects events.Subjects, window time.Duration, a *
 			add(RuleNotRetryable, "failed %s/%s is retryable, and the order %s", f.Stage, f.Code, existence(orders))
 		}
 	}
-	if len(orders) > 0 {
-		for _, m := range terminal {
-			if p, ok := m.Data.(*events.Provisioned); ok && p.OrderID != orders[0] {
-				add(RuleAnnounced, "provisioned names order %q, Atlassian accepted %s", p.OrderID, orders[0])
+	terminated := false
+	for _, m := range log.Messages {
+		switch {
+		case m.RequestID != requestID:
+		case m.Type == subjects.Ordered() && terminated:
+			add(RuleAnnounced, "ordered came after the terminal event")
+		case m.Type != subjects.Ordered():
+			terminated = true
+		}
+	}
+	for _, m := range terminal {
+		switch d := m.Data.(type) {
+		case *events.Provisioned:
+			if why := a.notProvisioned(d.OrderID); why != "" {
+				add(RuleTruth, "provisioned, but %s", why)
+			}
+		case *events.Failed:
+			if d.Code == events.CodeProvisionFailed && !a.provisioningFailed() {
+				add(RuleTruth, "failed provision_failed, but no provisioning request failed")
 			}
 		}
 	}

@@ -52,6 +52,7 @@ type Result struct {
 	// Crashes are the crash points the run crashed at.
 	Crashes []string
 	Outcome string // the terminal event's type, "" when none
+	Writes  int    // the journey record writes applied
 }
 
 // Run simulates the journey of one request from seed: the scenario, every fault, crash and
@@ -66,7 +67,7 @@ func Run(seed uint64) Result {
 			out = m.Type
 		}
 	}
-	return Result{Seed: seed, Scenario: w.scenario, Violations: vs, Trace: w.trace, Actions: w.actions, Crashes: w.crashed, Outcome: out}
+	return Result{Seed: seed, Scenario: w.scenario, Violations: vs, Trace: w.trace, Actions: w.actions, Crashes: w.crashed, Outcome: out, Writes: w.store.Writes}
 }
 
 // world is one run: the simulated Atlassian, store, outcome stream and clock, the request

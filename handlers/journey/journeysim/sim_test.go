@@ -48,10 +48,11 @@ func TestSimulation(t *testing.T) {
 		n = min(n, 300)
 	}
 	start := time.Now()
-	failed, outcomes, crashes := 0, map[string]int{}, map[string]int{}
+	failed, outcomes, crashes, writes := 0, map[string]int{}, map[string]int{}, 0
 	for seed := *firstSeed; seed < *firstSeed+uint64(n); seed++ {
 		r := Run(seed)
 		outcomes[r.Outcome]++
+		writes += r.Writes
 		for _, c := range r.Crashes {
 			crashes[c]++
 		}
@@ -65,8 +66,8 @@ func TestSimulation(t *testing.T) {
 		}
 	}
 	elapsed := time.Since(start)
-	t.Logf("%d seeds from %d in %s: %.0f runs/s; %d failed; outcomes %v", n, *firstSeed, elapsed.Round(time.Millisecond),
-		float64(n)/elapsed.Seconds(), failed, outcomes)
+	t.Logf("%d seeds from %d in %s: %.0f runs/s; %d failed; outcomes %v; %.1f record writes a run", n, *firstSeed,
+		elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), failed, outcomes, float64(writes)/float64(n))
 	for _, c := range slices.Sorted(maps.Keys(crashes)) {
 		t.Logf("crashed %6d× %s", crashes[c], c)
 	}
