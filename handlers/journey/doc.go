@@ -15,8 +15,8 @@
 // The runtime holds each journey between steps in a Run, and tells a step whether its
 // record is the one the last Advance wrote (Run.Advanced) or was read back from the store,
 // when an effect's answer may have been lost: provisioning is then sent once more (at most
-// twice in all), and the order re-sent with the same orderId while the window allows, then
-// only read.
+// twice in all), and the order re-sent with the same orderId while the window allows (its
+// lease recorded first), then only read.
 //
 // The package imports no NATS and settles no message: its decisions are tested against the
 // sandbox alone, and simulated.

@@ -77,6 +77,7 @@ type Run struct {
 
 	pollEvery time.Duration // the current wait between polls; 0: PollInterval
 	heldTurn  bool          // the order's turn of the API's quota is taken (Config.Limiter)
+	resend    bool          // the order recorded as due may have been sent before (see order)
 	unknown   map[string]bool
 }
 

@@ -206,8 +206,8 @@ func TestResumedProvisioning(t *testing.T) {
 	}
 }
 
-// TestResumedOrdering: a journey read back at ordering re-sends the order with the same
-// orderId while the window allows, and past it only reads the order.
+// TestResumedOrdering: a journey read back at ordering records its own lease, then re-sends
+// the order with the same orderId while the window allows; past it, it only reads the order.
 func TestResumedOrdering(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
@@ -218,7 +218,15 @@ func TestResumedOrdering(t *testing.T) {
 		t.Fatalf("at %s, due %v", r.Record.Step, r.EffectDue())
 	}
 	st := *r.Record
-	d := w.step(w.run(r.Record)) // resumed: sent again
+	resumed := w.run(r.Record)
+	resumed.Record.Lease = record.Lease{Owner: "lapsed"}
+	d := w.step(resumed) // the lease first: a stale delivery's write then meets a conflict
+	if d.Kind != journey.Advance || d.Record.Step != record.StepOrdering || d.Record.Lease.Owner != "test" ||
+		w.posts(atlassiantest.EndpointCreateOrder) != 0 || !resumed.EffectDue() {
+		t.Fatalf("resumed: %v at %s, lease %q, %d order POSTs", d.Kind, d.Record.Step, d.Record.Lease.Owner,
+			w.posts(atlassiantest.EndpointCreateOrder))
+	}
+	d = w.step(resumed) // sent again
 	if d.Kind != journey.Wait || d.Record.Step != record.StepOrdered {
 		t.Fatalf("resumed: %v %v", d.Kind, d.Err)
 	}

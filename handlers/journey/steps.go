@@ -97,24 +97,34 @@ func (j *Journey) recordOrdering(r *Run) Decision {
 		return j.end(r, windowExpired(j.cfg.OrderWindow.String())) // its record keeps the statusUrl
 	}
 	st.Step, st.OrderSentAt, st.Lease = record.StepOrdering, j.now(), r.Lease
+	r.resend = false
 	return advance(st)
 }
 
 // order sends the order recorded as about to be sent. A journey resumed at StepOrdering
 // (not Advanced: it may already have sent it) re-sends it with the same orderId while
-// orderSendBy allows, and afterwards only reads it (resolveOrder). The call itself, the
-// client's retries of 429 and 503 included, ends at that time, so that no attempt goes out
-// after it, or after OrderCallTimeout if that comes first, so that a hung call does not hold
-// the journey: the order is then read, and re-sent if it is not there.
+// orderSendBy allows, and afterwards only reads it (resolveOrder). Before it re-sends, it
+// records its own lease: a delivery that held the journey before and was stopped past its
+// lease may still record what it decided then (that its own order POST was never
+// processed, say, and the journey is back before the order); that write must meet a
+// conflict rather than undo this send. The call itself, the client's retries of 429 and
+// 503 included, ends at that time, so that no attempt goes out after it, or after
+// OrderCallTimeout if that comes first, so that a hung call does not hold the journey: the
+// order is then read, and re-sent if it is not there.
 func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	req := calls.Order(st)
-	resend := !r.Advanced
 	sendBy := j.orderSendBy(st)
-	if resend {
+	if !r.Advanced {
 		if !j.now().Before(sendBy) {
 			return j.resolveOrder(ctx, r)
 		}
+		st.Lease, r.resend = r.Lease, true
+		return advance(st), nil
+	}
+	resend := r.resend
+	r.resend = false
+	if resend {
 		r.Log.Warn("the order's answer was never recorded: sending it again with the same orderId", "order_id", st.OrderID)
 	}
 	if r.heldTurn {

@@ -21,13 +21,13 @@ var regressions = []struct {
 	seed uint64
 	bug  string // the bug it shows, not yet fixed: the case is skipped
 }{
-	{580022, "a delivery stalled past its lease rolls ordering back to provision_accepted after its own order " +
-		"POST was refused unprocessed, while the delivery that resumed the journey re-sent the order without " +
-		"recording anything first: the accepted order is never announced, and the journey fails " +
-		"order_window_expired, retryable"},
-	{461558, "the same race: the stalled delivery wakes past the time to send the order, its POST is not sent " +
-		"(deadline passed), and it rolls ordering back to provision_accepted after the resumed delivery's order " +
-		"was accepted"},
+	// A delivery stalled past its lease rolled ordering back to provision_accepted after its
+	// own order POST was refused unprocessed, while the delivery that resumed the journey had
+	// re-sent the order without recording anything first: the accepted order was never
+	// announced, and the journey failed order_window_expired, retryable.
+	{seed: 580022},
+	// The same race, the stalled delivery waking past the time to send the order.
+	{seed: 461558},
 }
 
 // TestSimulation runs the journey from thousands of seeds against the simulated Atlassian,
