@@ -33,6 +33,9 @@ type Delivery struct {
 
 	begun bool          // the handler took a slot or returned: the message takes no more fetching room
 	next  *continuation // what runs once a wait is over (waitThen); only its runner reads it
+	// journey reports that the handler began the message's journey, which may not be
+	// recorded yet (a journey is recorded with its provisioning, after its look-ups).
+	journey bool
 
 	mu        sync.Mutex
 	settled   bool

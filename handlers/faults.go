@@ -57,7 +57,7 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 		return
 	}
 	if st == nil || st.Terminal() && st.FaultStep == record.StepDone && st.Faults+1 >= MaxFaults && !planUnpublished(st) {
-		in.faultWithoutJourney(ctx, d, log, st != nil)
+		in.faultWithoutJourney(ctx, d, log, st)
 		return
 	}
 	log = log.With("request_id", st.RequestID)
@@ -92,17 +92,24 @@ func (in *Installer) fault(ctx context.Context, d *Delivery, cause error) {
 }
 
 // faultWithoutJourney dead-letters, after MaxFaults deliveries, a message whose journey never
-// began, or whose outcome could not be published; until then it lets the message come again.
-func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *slog.Logger, ended bool) {
+// began, or whose outcome could not be published (ended, not nil); until then it lets the
+// message come again. An ended journey's compact record is kept first, for the duplicate
+// horizon: its state expires, and the request id must still be known as spent.
+func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *slog.Logger, ended *record.State) {
 	delivered := d.meta.NumDelivered
-	if !ended && delivered < MaxFaults {
+	if ended == nil && delivered < MaxFaults {
 		log.Error("delivery failed; it will be retried", "faults", delivered, "of", MaxFaults)
 		in.observeFault(ctx, FaultRetried)
 		in.nak(d, in.retryDelay(delivered))
 		return
 	}
 	reason := fmt.Sprintf("internal error: the installer failed on this message at %d deliveries; its log says why", delivered)
-	if ended {
+	if ended != nil {
+		if err := in.store.finish(ctx, ended); err != nil {
+			log.Error("delivery failed, and keeping its finished record too; it will be retried", "record_error", err)
+			in.nak(d, in.retryDelay(delivered))
+			return
+		}
 		reason = fmt.Sprintf("internal error: the journey ended, but its outcome could not be published in %d deliveries; its log says why", MaxFaults)
 	}
 	if err := in.deadLetter(ctx, d, reason); err != nil {
@@ -114,16 +121,21 @@ func (in *Installer) faultWithoutJourney(ctx context.Context, d *Delivery, log *
 	in.observeFault(ctx, FaultDeadLettered)
 }
 
-// journeyOf reads the journey the delivery's message drives: nil when the message is no
-// request, no journey began, the journey is driven by another message (a duplicate's faults
-// never end the first journey), or its record cannot be read for another reason than an
-// outage (it counts as none: the message is dead-lettered in the end).
+// journeyOf reads the journey the delivery's message drives, recording it when the delivery
+// began it but it was not recorded yet (a journey is recorded with its provisioning, after its
+// look-ups): nil when the message is no request, no journey began, the journey is driven by another message (a duplicate's faults never end the
+// first journey), or its record cannot be read or made for another reason than an outage (it
+// counts as none: the message is dead-lettered in the end).
 func (in *Installer) journeyOf(ctx context.Context, d *Delivery) (*record.State, uint64, error) {
 	ev, err := d.Event()
 	if err != nil || ev.Type() != in.subjects.Requested() {
 		return nil, 0, nil
 	}
 	st, rev, err := in.store.get(ctx, ev.ID())
+	if err == nil && st == nil && d.journey {
+		st = in.journeys.Start(ev, d.meta.Sequence.Stream)
+		rev, err = in.store.create(ctx, st)
+	}
 	if err != nil && in.outage(err) {
 		return nil, 0, err
 	}

@@ -26,16 +26,21 @@ type run struct {
 	d      *Delivery
 	r      *journey.Run
 	rev    uint64 // the revision r.Record was read or written at
-	token  string // this delivery, as lease owner
 	source string // the request's source
+	// recorded reports that the journey is in the store: a request seen for the first time is
+	// recorded by its first decision that carries a record (the provisioning about to be
+	// sent, or its outcome), not before its look-ups.
+	recorded bool
 }
 
 // runJourney takes a requested event through its journey until the outcome is published
 // (Ack), the message must wait (Nak with delay), the journey waits for a time (it is handed
 // to the installer's queue of waits, holding no goroutine), or the installer drains.
 func (in *Installer) runJourney(ctx context.Context, d *Delivery, ev *cloudevents.Event) error {
-	j := &run{in: in, d: d, token: d.token(), source: ev.Source(), r: &journey.Run{
+	d.journey = true
+	j := &run{in: in, d: d, source: ev.Source(), r: &journey.Run{
 		ID:    ev.ID(),
+		Owner: d.token(),
 		Log:   journeyLogger(ctx, in.cfg.Logger, ev.ID()),
 		Drain: in.draining,
 	}}
@@ -62,7 +67,10 @@ func (j *run) loop(ctx context.Context) error {
 				"collision: request id %q belongs to a request from source %q, not %q", r.ID, src, j.source))
 		}
 		if st.Terminal() {
-			return j.finish(ctx)
+			if err := j.finish(ctx); !errors.Is(err, errConflict) {
+				return err
+			}
+			continue
 		}
 		done, err := j.claim(ctx)
 		if errors.Is(err, errConflict) {
@@ -96,21 +104,20 @@ func (j *run) loop(ctx context.Context) error {
 	}
 }
 
-// read reads the journey's record, or records the request on first sight.
+// read reads the journey's record; a request seen for the first time starts its journey,
+// recorded by its first write.
 func (j *run) read(ctx context.Context) error {
 	st, rev, err := j.in.store.get(ctx, j.r.ID)
 	if err != nil {
 		return err
 	}
+	j.recorded = st != nil
 	if st == nil {
 		ev, err := j.d.Event()
 		if err != nil {
 			return err
 		}
 		st = j.in.journeys.Start(ev, j.d.meta.Sequence.Stream)
-		if rev, err = j.in.store.create(ctx, st); err != nil {
-			return err
-		}
 	}
 	j.r.Record, j.r.Advanced, j.rev = st, false, rev
 	return nil
@@ -120,42 +127,38 @@ func (j *run) read(ctx context.Context) error {
 // same slot while they advance, writing the record each decides before the next. It returns
 // the decision that ended the run of steps: a wait, a retry, or the end. Once the installer
 // drains, only a step whose effect its record announces runs (journey.Run.EffectDue). The
-// StepObserver sees a step with the effects it recorded as due: the provisioning request
-// and the order it is followed by are one step, provision.
+// StepObserver sees each step with its Atlassian calls, named by the step it starts from.
 func (j *run) steps(ctx context.Context) (journey.Decision, error) {
 	var dec journey.Decision
 	err := j.d.step(ctx, func(ctx context.Context) error {
 		r := j.r
 		for {
 			err := j.observed(r.Record.Step.Name(), func(ctx context.Context) error {
-				for {
-					r.Lease = record.Lease{Owner: j.token, Until: j.in.now().Add(2 * j.in.ackWaitOf())}
-					var err error
-					if dec, err = j.in.journeys.Step(ctx, r); err != nil {
-						return err
-					}
-					if dec.Record != nil {
-						if err := j.save(ctx, dec.Record); err != nil {
-							return err
-						}
-					}
-					r.Advanced = dec.Kind == journey.Advance && dec.Record != nil
-					if !r.EffectDue() {
-						return dec.Err
-					}
+				r.LeaseFor = 2 * j.in.ackWaitOf()
+				var err error
+				if dec, err = j.in.journeys.Step(ctx, r); err != nil {
+					return err
 				}
+				return dec.Err
 			})(ctx)
 			switch {
 			case errors.Is(err, journey.ErrDraining):
 				return ErrDraining
-			case err != nil && (dec.Kind == 0 || j.r.Record == nil):
-				return err // no decision, or its record not written
+			case dec.Kind == 0:
+				return err
+			}
+			if dec.Record != nil {
+				if err := j.record(ctx, dec.Record); err != nil {
+					return err
+				}
+			}
+			r.Advanced = dec.Kind == journey.Advance && dec.Record != nil
+			switch {
 			case dec.Kind != journey.Advance:
 				return nil
-			case j.in.isDraining():
+			case j.in.isDraining() && !r.EffectDue():
 				return ErrDraining
 			}
-			dec = journey.Decision{}
 		}
 	})
 	return dec, err
@@ -180,13 +183,29 @@ func (j *run) claim(ctx context.Context) (done bool, err error) {
 		st.OwnerSeq = seq
 		return false, j.save(ctx, st)
 	}
-	if l := st.Lease; l.Owner != "" && l.Owner != j.token && l.Until.After(j.in.now()) {
+	if l := st.Lease; l.Owner != "" && l.Owner != j.r.Owner && l.Until.After(j.in.now()) {
 		return true, j.d.NakWithDelay(l.Until.Sub(j.in.now()))
 	}
 	return false, nil
 }
 
-// save writes st over the revision the journey's record was read at. A write that fails
+// record writes a decision's record. An accepted order it holds is announced first, at once,
+// and its publication recorded in the same write; an announcement that fails still lets the
+// order's answer be recorded, and is tried again before the next step.
+func (j *run) record(ctx context.Context, st *record.State) error {
+	var announced error
+	if st.Order != nil && !st.IsPublished(j.in.subjects.Ordered()) {
+		announced = j.observed(record.StepNamePublishOrdered, func(ctx context.Context) error {
+			return j.announce(ctx, st)
+		})(ctx)
+	}
+	if err := j.save(ctx, st); err != nil {
+		return err
+	}
+	return announced
+}
+
+// save writes st over the revision the journey's record was read at, or creates it. A write that fails
 // for another reason than a conflict (a NATS node failing over) is tried a few more
 // times: most writes record the answer of an effect, and a lost answer costs a repeated
 // provisioning request. For the same reason the drain never cuts a write under way (a
@@ -197,9 +216,15 @@ func (j *run) save(ctx context.Context, st *record.State) error {
 	st.UpdatedAt = j.in.now()
 	wait := saveRetryWait
 	for attempt := 1; ; attempt++ {
-		rev, err := j.in.store.update(context.WithoutCancel(ctx), st, j.rev)
+		var rev uint64
+		var err error
+		if j.recorded {
+			rev, err = j.in.store.update(context.WithoutCancel(ctx), st, j.rev)
+		} else {
+			rev, err = j.in.store.create(context.WithoutCancel(ctx), st)
+		}
 		if err == nil {
-			j.r.Record, j.rev = st, rev
+			j.r.Record, j.rev, j.recorded = st, rev, true
 			return nil
 		}
 		if errors.Is(err, errConflict) || attempt == saveAttempts || ctx.Err() != nil || j.in.js.Conn().IsClosed() {
@@ -215,10 +240,16 @@ func (j *run) save(ctx context.Context, st *record.State) error {
 	}
 }
 
-// finish publishes the outcome unless it was published before, records that, and acks. An
+// finish publishes the outcome unless it was published before, records that with the
+// journey's compact record, and acks. An outcome is recorded before it is published; an
 // accepted order not yet announced (a journey ended by its faults) is announced first.
 func (j *run) finish(ctx context.Context) error {
 	st := j.r.Record
+	if !j.recorded {
+		if err := j.save(ctx, st); err != nil {
+			return err
+		}
+	}
 	if st.Order != nil && !st.IsPublished(j.in.subjects.Ordered()) {
 		if err := j.publishOrdered(ctx); err != nil {
 			return err
@@ -229,7 +260,7 @@ func (j *run) finish(ctx context.Context) error {
 			return fmt.Errorf("publish %s: %w", st.Outcome.Type, err)
 		}
 		st.Published = append(st.Published, st.Outcome.Type)
-		if err := j.save(ctx, st); err != nil && !errors.Is(err, errConflict) {
+		if err := j.in.store.finish(ctx, st); err != nil {
 			return err
 		}
 		j.r.Log.Info("journey ended", "outcome", st.Outcome.Type)
@@ -237,13 +268,21 @@ func (j *run) finish(ctx context.Context) error {
 	return j.d.Ack()
 }
 
-// publishOrdered publishes the ordered event once and records it.
+// publishOrdered announces the accepted order and records that.
 func (j *run) publishOrdered(ctx context.Context) error {
 	st := j.r.Record
+	if err := j.announce(ctx, st); err != nil {
+		return err
+	}
+	return j.save(ctx, st)
+}
+
+// announce publishes the ordered event of st, and marks it published in st.
+func (j *run) announce(ctx context.Context, st *record.State) error {
 	typ := j.in.subjects.Ordered()
 	if err := j.in.publish(ctx, j.r.ID, typ, journey.Ordered(st), st.Traceparent, OutcomeInfo{Kind: OutcomeOrdered, RequestID: j.r.ID}); err != nil {
 		return err
 	}
 	st.Published = append(st.Published, typ)
-	return j.save(ctx, st)
+	return nil
 }

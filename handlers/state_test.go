@@ -3,10 +3,12 @@ package handlers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
 func TestNewInstallerRejectsBadConfig(t *testing.T) {
@@ -39,5 +41,34 @@ func TestReadyFollowsRun(t *testing.T) {
 	}
 	if err := i.Run(context.Background()); err == nil {
 		t.Error("a second Run succeeded")
+	}
+}
+
+// TestStateWritesPerJourney: a journey that goes the happy way writes its state four times:
+// the provisioning about to be sent (with the look-ups' answers), the order about to be
+// sent (with the provisioning's answer), the order's answer (once ordered is published), and
+// the outcome. Each write to the journeys bucket's stream takes one sequence number.
+func TestStateWritesPerJourney(t *testing.T) {
+	e := newEnv(t)
+	e.StartDefault()
+	const journeys = 3
+	for i := range journeys {
+		id := fmt.Sprintf("writes-%d", i)
+		e.Publish(id, jiraOnNewSite(id))
+		if term := e.Terminal(id); term.Type != subjects.Provisioned() {
+			t.Fatalf("%s %v", term.Type, term.Data)
+		}
+	}
+	e.Settled()
+	s, err := e.JS.Stream(context.Background(), "KV_"+record.DefaultBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.State.LastSeq; got != 4*journeys {
+		t.Errorf("%d state writes for %d journeys, want %d", got, journeys, 4*journeys)
 	}
 }

@@ -13,9 +13,11 @@ import (
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
-// store reads and writes journey states; every write is a compare-and-set. Once a
-// journey's outcome is published, its compact record goes to the finished bucket, kept for
-// the duplicate horizon, and its whole state expires ttl later (never when ttl is zero).
+// store reads and writes journey states; every write is a compare-and-set. A journey's
+// state that holds its outcome expires ttl after it is written (never when ttl is zero);
+// once the outcome is published, the journey's compact record goes to the finished bucket,
+// kept for the duplicate horizon: it also records the publication, so that the journey's
+// last state write is the one of its outcome.
 type store struct {
 	kv       jetstream.KeyValue
 	finished jetstream.KeyValue
@@ -50,7 +52,23 @@ func (s *store) get(ctx context.Context, requestID string) (*record.State, uint6
 		s.seen(e.Created())
 	}
 	st, err := decodeState(requestID, e.Value())
-	return st, e.Revision(), err
+	if err != nil || !st.Terminal() || st.IsPublished(st.Outcome.Type) {
+		return st, e.Revision(), err
+	}
+	// Its outcome's publication is recorded with its compact record.
+	f, err := s.finished.Get(ctx, record.Key(requestID))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return st, e.Revision(), nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read finished journey %s: %w", requestID, err)
+	}
+	compact, err := decodeState(requestID, f.Value())
+	if err != nil {
+		return nil, 0, err
+	}
+	st.Published = compact.Published
+	return st, e.Revision(), nil
 }
 
 func decodeState(requestID string, b []byte) (*record.State, error) {
@@ -70,7 +88,11 @@ func (s *store) create(ctx context.Context, st *record.State) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("encode journey %s: %w", st.RequestID, err)
 	}
-	rev, err := s.kv.Create(ctx, record.Key(st.RequestID), b)
+	var opts []jetstream.KVCreateOpt
+	if st.Terminal() && s.ttl > 0 {
+		opts = append(opts, jetstream.KeyTTL(s.ttl))
+	}
+	rev, err := s.kv.Create(ctx, record.Key(st.RequestID), b, opts...)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, errConflict
 	}
@@ -87,8 +109,8 @@ func (s *store) update(ctx context.Context, st *record.State, rev uint64) (uint6
 		return 0, fmt.Errorf("encode journey %s: %w", st.RequestID, err)
 	}
 	var next uint64
-	if st.Terminal() && st.IsPublished(st.Outcome.Type) {
-		next, err = s.finish(ctx, st, b, rev)
+	if st.Terminal() && s.ttl > 0 {
+		next, err = s.updateExpiring(ctx, st, b, rev)
 	} else {
 		next, err = s.kv.Update(ctx, record.Key(st.RequestID), b, rev)
 	}
@@ -103,25 +125,27 @@ func (s *store) update(ctx context.Context, st *record.State, rev uint64) (uint6
 	return next, nil
 }
 
-// finish records a journey whose outcome is published: its compact record first, in the
-// finished bucket, then its whole state, which expires ttl later; so there is no moment at
-// which the state is gone and the record not yet written.
-func (s *store) finish(ctx context.Context, st *record.State, b []byte, rev uint64) (uint64, error) {
-	rec, err := json.Marshal(st.Compact())
-	if err != nil {
-		return 0, fmt.Errorf("encode finished journey %s: %w", st.RequestID, err)
-	}
-	if _, err := s.finished.Put(ctx, record.Key(st.RequestID), rec); err != nil {
-		return 0, fmt.Errorf("record finished journey %s: %w", st.RequestID, err)
-	}
-	if s.ttl == 0 {
-		return s.kv.Update(ctx, record.Key(st.RequestID), b, rev)
-	}
-	// The KV API sets a TTL only on a key it creates; this is its compare-and-set with one.
+// updateExpiring writes st over revision rev, to expire ttl later. The KV API sets a TTL
+// only on a key it creates; this is its compare-and-set with one.
+func (s *store) updateExpiring(ctx context.Context, st *record.State, b []byte, rev uint64) (uint64, error) {
 	m := &nats.Msg{Subject: "$KV." + s.bucket + "." + record.Key(st.RequestID), Data: b, Header: nats.Header{}}
 	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(rev), jetstream.WithMsgTTL(s.ttl))
 	if err != nil {
 		return 0, err
 	}
 	return ack.Sequence, nil
+}
+
+// finish records in the finished bucket the compact record of a journey that ended: that its
+// outcome was published (st.Published), and its request id for the duplicate horizon, beyond
+// its state's expiry.
+func (s *store) finish(ctx context.Context, st *record.State) error {
+	rec, err := json.Marshal(st.Compact())
+	if err != nil {
+		return fmt.Errorf("encode finished journey %s: %w", st.RequestID, err)
+	}
+	if _, err := s.finished.Put(ctx, record.Key(st.RequestID), rec); err != nil {
+		return fmt.Errorf("record finished journey %s: %w", st.RequestID, err)
+	}
+	return nil
 }

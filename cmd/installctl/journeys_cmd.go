@@ -109,8 +109,9 @@ func (c *conn) journeys(ctx context.Context) (jetstream.KeyValue, error) {
 const expiredNote = "the full record expired from " + journeyBucket + " (INSTALLER_JOURNEY_RETENTION after the journey ended); " +
 	"this is its compact record from " + finishedBucket
 
-// journey reads the journey of a request: its state, or once that expired, the compact record
-// of the finished journey (Compact set).
+// journey reads the journey of a request: its state (with the publications its compact record
+// tells of, once it ended), or once that expired, the compact record of the finished journey
+// (Compact set).
 func (c *conn) journey(ctx context.Context, requestID string) (*journeyView, error) {
 	kv, err := c.journeys(ctx)
 	if err != nil {
@@ -123,7 +124,19 @@ func (c *conn) journey(ctx context.Context, requestID string) (*journeyView, err
 	if err != nil {
 		return nil, fmt.Errorf("journey %s: %w", requestID, err)
 	}
-	return decodeJourney(e)
+	j, err := decodeJourney(e)
+	if err != nil || j.outcome == nil {
+		return j, err
+	}
+	// The publication of a journey's outcome is recorded with its compact record.
+	f, err := c.finishedJourney(ctx, requestID)
+	switch {
+	case err == nil:
+		j.Published = f.Published
+	case !errors.Is(err, jetstream.ErrKeyNotFound):
+		return nil, err
+	}
+	return j, nil
 }
 
 // finishedJourney reads the compact record of a finished journey whose state expired.

@@ -66,9 +66,10 @@ type Run struct {
 	// request, the order) is due and was not attempted. A record read back from the store
 	// may hide such an effect, its answer lost.
 	Advanced bool
-	// Lease is what a step records as its lease before an effect: this delivery's, until
-	// twice the consumer's ack wait from now.
-	Lease record.Lease
+	// Owner names this delivery as the holder of the lease a step records before an effect,
+	// and LeaseFor is how long that lease lasts from when it is recorded.
+	Owner    string
+	LeaseFor time.Duration
 	// Drain is closed once the runtime drains: a step waiting for the API's quota gives up,
 	// with nothing sent.
 	Drain <-chan struct{}
@@ -146,6 +147,11 @@ func (j *Journey) retryLater(r *Run, after time.Duration, err error) Decision {
 }
 
 func (j *Journey) now() time.Time { return j.cfg.Now().UTC() }
+
+// lease is the lease of r's delivery from now.
+func (j *Journey) lease(r *Run) record.Lease {
+	return record.Lease{Owner: r.Owner, Until: j.now().Add(r.LeaseFor)}
+}
 
 // Start is the record of a request seen for the first time: received, or at once failed
 // when its data is wrong. ev is the request event, seq its message's stream sequence.
@@ -263,7 +269,8 @@ func (j *Journey) pollEvery(r *Run) time.Duration {
 	return d
 }
 
-// lookUpStep runs the look-ups; a dry run ends there, with its plan as outcome.
+// lookUpStep runs the look-ups; a dry run ends there, with its plan as outcome, and a
+// real one goes on to provisioning.
 func (j *Journey) lookUpStep(ctx context.Context, r *Run) (Decision, error) {
 	plan, err := j.lookUp(ctx, r.Record.Request)
 	var f *Failure
@@ -276,7 +283,9 @@ func (j *Journey) lookUpStep(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	st.Plan, st.Step = plan, record.StepLookedUp
 	if !st.Request.DryRun {
-		return advance(st), nil
+		// Look-ups have no effect: their answers are recorded with the provisioning about
+		// to be sent.
+		return j.recordProvisioning(ctx, r)
 	}
 	out, err := j.outcomePlanned(st)
 	if err != nil {

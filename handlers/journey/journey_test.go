@@ -83,7 +83,7 @@ func (w *world) start(id string) *journey.Run {
 
 // run is a Run of st as the runtime makes one for a delivery: read back from the store.
 func (w *world) run(st *record.State) *journey.Run {
-	return &journey.Run{ID: st.RequestID, Record: st, Drain: make(chan struct{}),
+	return &journey.Run{ID: st.RequestID, Record: st, Drain: make(chan struct{}), Owner: "test", LeaseFor: time.Minute,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
@@ -91,7 +91,6 @@ func (w *world) run(st *record.State) *journey.Run {
 // pass on the fake clock.
 func (w *world) step(r *journey.Run) journey.Decision {
 	w.t.Helper()
-	r.Lease = record.Lease{Owner: "test", Until: w.clock.Now().Add(time.Minute)}
 	d, err := w.j.Step(context.Background(), r)
 	if err != nil {
 		w.t.Fatalf("step at %s: %v", r.Record.Step, err)
@@ -107,7 +106,8 @@ func (w *world) step(r *journey.Run) journey.Decision {
 func (w *world) posts(e atlassiantest.Endpoint) int { return len(w.sandbox.RequestsTo(e)) }
 
 // TestDecisions follows a journey's decisions from its record to its outcome: every effect
-// comes after the record announcing it, and the order follows provisioning with no wait.
+// comes after the record announcing it, the look-ups are recorded with the provisioning
+// about to be sent, and the order follows provisioning with no wait.
 func TestDecisions(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
@@ -121,8 +121,7 @@ func TestDecisions(t *testing.T) {
 		wantOrderID bool
 	}
 	for i, s := range []want{
-		{journey.Advance, record.StepLookedUp, 0, 0, false, false},
-		{journey.Advance, record.StepProvisioning, 0, 0, true, true},
+		{journey.Advance, record.StepProvisioning, 0, 0, true, true}, // the look-ups' answers with it
 		{journey.Advance, record.StepOrdering, 1, 0, true, true},
 		{journey.Wait, record.StepOrdered, 1, 1, false, true},
 	} {
@@ -173,8 +172,7 @@ func TestDecisions(t *testing.T) {
 func TestResumedProvisioning(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
-	w.step(r) // looked up
-	w.step(r) // provisioning recorded
+	w.step(r) // looked up, provisioning recorded
 	for attempt := 1; attempt <= 2; attempt++ {
 		w.step(r) // provisioning sent, ordering recorded: its answer is lost with the record
 		st := r.Record
@@ -211,7 +209,7 @@ func TestResumedProvisioning(t *testing.T) {
 func TestResumedOrdering(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
-	for range 3 {
+	for range 2 {
 		w.step(r) // up to ordering recorded
 	}
 	if !r.EffectDue() || r.Record.Step != record.StepOrdering {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"time"
 
@@ -40,7 +39,7 @@ func (j *Journey) recordProvisioning(ctx context.Context, r *Run) (Decision, err
 		}
 		return Decision{}, err
 	}
-	st.Step, st.ProvisionSentAt, st.Lease = record.StepProvisioning, j.now(), r.Lease
+	st.Step, st.ProvisionSentAt, st.Lease = record.StepProvisioning, j.now(), j.lease(r)
 	st.ProvisionAttempts++
 	st.OrderID = record.OrderID(r.ID)
 	return advance(st), nil
@@ -96,7 +95,7 @@ func (j *Journey) recordOrdering(r *Run) Decision {
 	if !j.now().Before(j.orderSendBy(st)) {
 		return j.end(r, windowExpired(j.cfg.OrderWindow.String())) // its record keeps the statusUrl
 	}
-	st.Step, st.OrderSentAt, st.Lease = record.StepOrdering, j.now(), r.Lease
+	st.Step, st.OrderSentAt, st.Lease = record.StepOrdering, j.now(), j.lease(r)
 	r.resend = false
 	return advance(st)
 }
@@ -119,7 +118,7 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 		if !j.now().Before(sendBy) {
 			return j.resolveOrder(ctx, r)
 		}
-		st.Lease, r.resend = r.Lease, true
+		st.Lease, r.resend = j.lease(r), true
 		return advance(st), nil
 	}
 	resend := r.resend
@@ -270,14 +269,14 @@ func (j *Journey) recordOrder(r *Run, a *record.OrderAnswer) Decision {
 }
 
 // pollStep reads the provisioning status and, once provisioning has finished, the order;
-// it records what changed, and the outcome once both have finished. The order is not
+// it keeps what it read in the record, which is written with the outcome once both have
+// finished. The order is not
 // read while provisioning runs: provisioning finishes only after commerce has processed
 // the order, and order reads share the orders API's rate limit (600/min) with order
 // creation, which must not queue behind thousands of waiting journeys' polls. Errors only
 // skip a round: the order exists, and the journey timeout bounds the wait.
 func (j *Journey) pollStep(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
-	changed := false
 	if !provisionDone(st.ProvisionStatus) {
 		ps, _, err := j.api.Installations.GetProvisionStatus(ctx, st.StatusURL)
 		switch {
@@ -291,7 +290,6 @@ func (j *Journey) pollStep(ctx context.Context, r *Run) (Decision, error) {
 			default:
 				r.unknownStatus("provisioning", s)
 			}
-			changed = changed || s != st.ProvisionStatus
 			st.ProvisionStatus = s
 		case ctx.Err() != nil:
 			return Decision{}, err
@@ -309,11 +307,9 @@ func (j *Journey) pollStep(ctx context.Context, r *Run) (Decision, error) {
 		o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
 		switch {
 		case err == nil:
-			c, f := r.orderProgress(o)
-			if f != nil {
+			if f := r.orderProgress(o); f != nil {
 				return j.end(r, f), nil
 			}
-			changed = changed || c
 		case ctx.Err() != nil:
 			return Decision{}, err
 		default:
@@ -328,16 +324,14 @@ func (j *Journey) pollStep(ctx context.Context, r *Run) (Decision, error) {
 		st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusProvisioned, now
 		return Decision{Kind: End, Record: st}, nil
 	}
-	d := Decision{Kind: Wait, After: j.untilDeadline(r, j.pollEvery(r))}
-	if changed {
-		d.Record = st
-	}
-	return d, nil
+	// What a poll read is recorded with the outcome, not before: polls have no effect, and a
+	// resumed journey reads the statuses again.
+	return Decision{Kind: Wait, After: j.untilDeadline(r, j.pollEvery(r))}, nil
 }
 
-// orderProgress records the item statuses of an order read; once every item succeeded it
-// records the entitlements the order created.
-func (r *Run) orderProgress(o *client.Order) (changed bool, f *Failure) {
+// orderProgress keeps the item statuses of an order read; once every item succeeded it
+// keeps the entitlements the order created.
+func (r *Run) orderProgress(o *client.Order) *Failure {
 	st := r.Record
 	statuses := make(map[string]string, len(o.Items))
 	ents := make([]events.Entitlement, 0, len(o.Items))
@@ -354,7 +348,7 @@ func (r *Run) orderProgress(o *client.Order) (changed bool, f *Failure) {
 			if reason != "" {
 				f.explain(": " + reason)
 			}
-			return false, f
+			return f
 		case client.ItemSuccess:
 			e := events.Entitlement{OfferingID: it.OfferingID}
 			if pi := it.ProcessingInfo; pi.Entitlement != nil {
@@ -368,13 +362,11 @@ func (r *Run) orderProgress(o *client.Order) (changed bool, f *Failure) {
 			}
 		}
 	}
-	if !maps.Equal(statuses, st.ItemStatuses) {
-		st.ItemStatuses, changed = statuses, true
-	}
+	st.ItemStatuses = statuses
 	if done {
-		st.Entitlements, changed = ents, true
+		st.Entitlements = ents
 	}
-	return changed, nil
+	return nil
 }
 
 // unknownStatus logs, once per delivery, a status the contract does not name.

@@ -29,9 +29,9 @@ func (p Phase) String() string {
 // the step label of its metrics): from each step, Step.Name; and publish_ordered.
 const (
 	StepNameLookup         = "lookup"          // billing, family container, product ARI look-ups
-	StepNameProvision      = "provision"       // the provisioning request, and the order sent at once after it
-	StepNameOrder          = "order"           // the order of a journey resumed after provisioning was answered
-	StepNamePublishOrdered = "publish_ordered" // the ordered event, published at ordered before any poll
+	StepNameProvision      = "provision"       // the provisioning request
+	StepNameOrder          = "order"           // the order, sent at once after the provisioning answer is recorded
+	StepNamePublishOrdered = "publish_ordered" // the ordered event, published as the order's answer is recorded
 	StepNamePoll           = "poll"            // one round of provisioning and order status reads
 )
 
@@ -53,11 +53,12 @@ type stepRow struct {
 // as its zero value. A step not in the table (a newer installer's) loads too: installctl
 // shows it as look-ups, and this installer runs nothing from it (an error at each delivery).
 var steps = [...]stepRow{
-	// The request is valid and recorded; next, the look-ups, whose answers are recorded
-	// with looked_up (a dry run goes from here to done, planned).
+	// The request is valid; next, the look-ups, whose answers are recorded with the
+	// provisioning about to be sent (a dry run goes from here to done, planned). A journey is
+	// recorded here only when a fault interrupted its look-ups (see handlers.MaxFaults).
 	{StepReceived, StepNameLookup, events.StageLookup, PhaseLookup},
-	// The look-ups' answers are recorded in Plan; next, provisioning, recorded first as
-	// provisioning.
+	// The look-ups' answers are in Plan; next, provisioning, recorded first as provisioning.
+	// Written by installers that recorded the look-ups on their own; it still resumes.
 	{StepLookedUp, StepNameProvision, events.StageLookup, PhaseProvision},
 	// Recorded before the provisioning request is sent, with ProvisionSentAt, the
 	// attempt and the OrderID; its answer (StatusURL, ProvisionRequestID) is recorded with

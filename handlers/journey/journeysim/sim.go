@@ -560,7 +560,7 @@ func (w *world) message(seq uint64) *message {
 // step takes the journey's next step and acts on its decision.
 func (w *world) step(d *delivery) {
 	st := d.run.Record
-	d.run.Lease = record.Lease{Owner: d.token, Until: w.now().Add(2 * ackWait)}
+	d.run.Owner, d.run.LeaseFor = d.token, 2*ackWait
 	from := st.Step
 	dec, err, crashed := w.callStep(d)
 	if crashed {
