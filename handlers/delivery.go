@@ -41,15 +41,26 @@ type Delivery struct {
 	settled   bool
 	onSettled []func()
 
-	decode sync.Once
-	ev     *cloudevents.Event
-	evErr  error
+	ev    *cloudevents.Event // decoded, under mu; forgotten while the journey waits
+	evErr error
 }
 
 // Event reads the message as a CloudEvent, once for the handler and every middleware.
 func (d *Delivery) Event() (*cloudevents.Event, error) {
-	d.decode.Do(func() { d.ev, d.evErr = events.FromNATS(d.Msg.Headers(), d.Msg.Data()) })
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ev == nil && d.evErr == nil {
+		d.ev, d.evErr = events.FromNATS(d.Msg.Headers(), d.Msg.Data())
+	}
 	return d.ev, d.evErr
+}
+
+// forgetEvent drops the decoded event of a journey that waits: its record holds what it
+// needs, and Event decodes the message again if asked.
+func (d *Delivery) forgetEvent() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ev = nil
 }
 
 // Metadata is the message's JetStream metadata (stream sequence, deliveries).

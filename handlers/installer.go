@@ -242,6 +242,7 @@ func (in *Installer) settleRest(ctx context.Context, d *Delivery, err error) {
 	meta := d.meta
 	if next := d.next; next != nil {
 		if err == nil && !d.Settled() {
+			d.forgetEvent()
 			in.work.Add(1)
 			if in.waits.After(next.after, d) {
 				return

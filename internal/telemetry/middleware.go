@@ -60,21 +60,23 @@ func (t *Telemetry) Middleware(consumer string) handlers.Middleware {
 					ctx = WithRequestID(ctx, ev.ID())
 				}
 			}
-			ctx, span := t.tracer.Start(ctx, "process "+subject, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+			sctx, span := t.tracer.Start(ctx, "process "+subject, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
 			defer span.End()
 
 			if request {
 				switch {
 				case delivered == 1:
-					t.m.started.Add(ctx, 1)
+					t.m.started.Add(sctx, 1)
 				default:
-					t.m.redelivered.Add(ctx, 1)
+					t.m.redelivered.Add(sctx, 1)
 				}
-				t.m.inFlight.Add(ctx, 1)
+				t.m.inFlight.Add(sctx, 1)
 				// Held until settled, waiting journeys included, which outlive the handler.
 				d.OnSettled(func() { t.m.inFlight.Add(context.Background(), -1) })
 			}
-			err := next(ctx, d)
+			// The handler sees the span's identity, not the span: a journey waiting between polls
+			// keeps its context, and with it no ended span and its attributes.
+			err := next(trace.ContextWithSpanContext(ctx, span.SpanContext()), d)
 			switch {
 			case err == nil:
 			case errors.Is(err, handlers.ErrDraining):
