@@ -13,6 +13,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/internal/fakeclock"
 	"github.com/procurement/atlassian-installer/internal/installtest"
 )
@@ -75,8 +76,10 @@ func runStorm(ctx context.Context, n int) (*stormResult, error) {
 	hwm := resetPeakRSS()
 	s := startSampler(100 * time.Millisecond)
 	defer s.finish()
+	// The order's calls are tried once too, as the client's are.
 	r, err := e.startInstaller(handlers.ClientAPI(c), handlers.Config{Clock: clock, ServerClock: clock, OrderWindow: stormWindow,
-		Observe: observe, Middleware: []handlers.Middleware{count.middleware, realTimeHeartbeat(handlers.DefaultAckWait / 3)}})
+		OrderRetry: calls.OrderRetry{Attempts: 1, MaxBackoff: time.Second},
+		Observe:    observe, Middleware: []handlers.Middleware{count.middleware, realTimeHeartbeat(handlers.DefaultAckWait / 3)}})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 )
 
 // k8sBase is the kustomize base of the installer.
@@ -303,7 +304,13 @@ func TestKubernetesBase(t *testing.T) {
 	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = time.Duration(*g) * time.Second
 	}
-	call := max(client.DefaultTimeout, handlers.DefaultOrderCallTimeout)
+	order := calls.DefaultOrderCallTimeout
+	if v, ok := cm.Data["INSTALLER_ORDER_CALL_TIMEOUT"]; ok {
+		if order, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("INSTALLER_ORDER_CALL_TIMEOUT %q: %v", v, err)
+		}
+	}
+	call := max(client.DefaultTimeout, order)
 	if grace < drain+call+10*time.Second {
 		t.Errorf("terminationGracePeriodSeconds %s, want at least the drain (%s), a call (%s) and 10s", grace, drain, call)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -21,17 +22,16 @@ type ServerClock interface{ Now() time.Time }
 
 // Defaults of the Config fields left zero; they follow the contract's configuration table.
 const (
-	DefaultConsumer         = "installer"
-	DefaultConcurrency      = 64
-	DefaultOrderWindow      = 10 * time.Minute
-	MaxOrderWindow          = 10 * time.Minute // Atlassian's: provisioning times out after it
-	DefaultOrderCallTimeout = time.Minute
-	DefaultPollInterval     = 5 * time.Second
-	DefaultMaxPollInterval  = time.Minute
-	DefaultJourneyTimeout   = 2 * time.Hour
-	DefaultAckWait          = 30 * time.Second
-	DefaultDrainTimeout     = 25 * time.Second
-	DefaultMaxAckPending    = 20000
+	DefaultConsumer        = "installer"
+	DefaultConcurrency     = 64
+	DefaultOrderWindow     = 10 * time.Minute
+	MaxOrderWindow         = 10 * time.Minute // Atlassian's: provisioning times out after it
+	DefaultPollInterval    = 5 * time.Second
+	DefaultMaxPollInterval = time.Minute
+	DefaultJourneyTimeout  = 2 * time.Hour
+	DefaultAckWait         = 30 * time.Second
+	DefaultDrainTimeout    = 25 * time.Second
+	DefaultMaxAckPending   = 20000
 	// DefaultJourneyRetention keeps a finished journey's whole state a week after its outcome
 	// is published, for operators (installctl status) to look at.
 	DefaultJourneyRetention = 7 * 24 * time.Hour
@@ -55,11 +55,12 @@ type Config struct {
 	// most MaxOrderWindow; the order is sent no later than the window less a tenth of it
 	// (at most 30s), and provisioning starts only while the window fits in JourneyTimeout.
 	OrderWindow time.Duration
-	// OrderCallTimeout bounds one order call, the client's retries included, as the
-	// client's own default timeout bounds other calls (the order call's deadline replaces
-	// it): a hung call is cut then, the order read, and re-sent with the same orderId
-	// while the window is open. The window's end cuts it sooner.
-	OrderCallTimeout time.Duration
+	// OrderRetry is the order's retry policy: the bound of one order call (a hung call is
+	// cut then, the order read, and re-sent with the same orderId while the window is open),
+	// the client's attempts and back-off within it, and the waits before the order is sent
+	// or read again, which message redeliveries follow too. Zero fields take its defaults
+	// (calls.OrderRetry.WithDefaults): the waits follow PollInterval and MaxPollInterval.
+	OrderRetry calls.OrderRetry
 	// PollInterval is the first wait between status polls; it doubles up to MaxPollInterval.
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
@@ -134,9 +135,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.Replicas = cmp.Or(c.Replicas, 1)
 	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
 	c.OrderWindow = cmp.Or(c.OrderWindow, DefaultOrderWindow)
-	c.OrderCallTimeout = cmp.Or(c.OrderCallTimeout, DefaultOrderCallTimeout)
 	c.PollInterval = cmp.Or(c.PollInterval, DefaultPollInterval)
 	c.MaxPollInterval = cmp.Or(c.MaxPollInterval, max(DefaultMaxPollInterval, c.PollInterval))
+	c.OrderRetry = c.OrderRetry.WithDefaults(c.PollInterval, c.MaxPollInterval)
 	c.JourneyTimeout = cmp.Or(c.JourneyTimeout, DefaultJourneyTimeout)
 	c.AckWait = cmp.Or(c.AckWait, DefaultAckWait)
 	c.MaxAckPending = cmp.Or(c.MaxAckPending, DefaultMaxAckPending)
@@ -165,10 +166,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("OrderWindow must be at most " + MaxOrderWindow.String())
 	case c.JourneyTimeout <= c.OrderWindow:
 		return c, invalidOption("JourneyTimeout must be longer than OrderWindow")
-	case c.OrderCallTimeout < 0:
-		return c, invalidOption("OrderCallTimeout must not be negative")
 	case c.MaxPollInterval < c.PollInterval:
 		return c, invalidOption("MaxPollInterval must not be below PollInterval")
+	case c.OrderRetry.Check() != nil:
+		return c, invalidOption(c.OrderRetry.Check().Error())
 	case c.AckWait < time.Second:
 		return c, invalidOption("AckWait must be at least 1s")
 	case c.MaxAckPending < 1:

@@ -91,11 +91,11 @@
 // anything was provisioned, in look-ups and the provisioning request, they fail the
 // journey at once as retryable (a provisioning request that may have arrived is never
 // sent again); once provisioning was answered, the order is re-sent with its orderId
-// after PollInterval (or the Retry-After the API named, if longer) while the window is
-// open, and status polls simply try again at the next round; JourneyTimeout bounds both
-// (deadline_exceeded). The order call, the client's retries included, has a deadline at
-// the window's end less a tenth of it (at most 30s), or after
-// OrderCallTimeout, whichever comes first. An order that may have been placed (a call
+// after Config.OrderRetry's Wait (or the Retry-After the API named, if longer) while the
+// window is open, and status polls simply try again at the next round; JourneyTimeout
+// bounds both (deadline_exceeded). The order call, the client's retries included (the
+// policy's attempts and back-off), has a deadline at the window's end less a tenth of it
+// (at most 30s), or after the policy's CallTimeout, whichever comes first. An order that may have been placed (a call
 // that failed after an attempt that may have been processed, or a journey resumed at
 // StepOrdering) is read: found, it is announced; not seen (a 404 included: reads may lag),
 // it is sent again with its orderId while the window allows, then read with back-off,

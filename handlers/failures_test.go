@@ -223,12 +223,12 @@ func TestNoOrderAfterWindowDuringRetries(t *testing.T) {
 }
 
 // TestHungOrderCallIsCutAndResent: an order call that hangs (the sandbox answers after an
-// hour) is cut after OrderCallTimeout, not at the window's end; the journey reads the
+// hour) is cut after the order's call timeout, not at the window's end; the journey reads the
 // order, finds none, and sends it again with the same orderId while the window is open.
 func TestHungOrderCallIsCutAndResent(t *testing.T) {
 	e := newEnv(t, atlassiantest.WithFault(atlassiantest.EndpointCreateOrder,
 		atlassiantest.Fault{Latency: time.Hour, Times: 1}))
-	e.StartDefault() // OrderCallTimeout 5m (the harness's) and OrderWindow 10m (the default)
+	e.StartDefault() // a call timeout of 5m (the harness's) and OrderWindow 10m (the default)
 	e.Publish("hung-order-1", jiraOnNewSite("hung-order"))
 	term := e.Terminal("hung-order-1")
 	if term.Type != subjects.Provisioned() {

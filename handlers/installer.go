@@ -159,7 +159,7 @@ func (in *Installer) ackWaitOf() time.Duration { return time.Duration(in.ackWait
 // to JetStream (another instance resumes them from their recorded state), and returns
 // nil. A provisioning or order POST under way is never cut, even past DrainTimeout (the
 // next instance would send it again): Run waits for its answer to be recorded, at most
-// the call's own timeout (the client's, OrderCallTimeout) and a state write more. While it runs, a consumer that stops delivering (its pull requests no longer
+// the call's own timeout (the client's, OrderRetry.CallTimeout) and a state write more. While it runs, a consumer that stops delivering (its pull requests no longer
 // answered after a node was lost, or the consumer deleted) is obtained again, and created
 // again if missing; Ready reports false until it delivers again.
 // It returns an error when setting up fails for good (a stream whose subjects
@@ -274,13 +274,10 @@ func (in *Installer) settleRest(ctx context.Context, d *Delivery, err error) {
 	}
 }
 
-// retryDelay backs off redeliveries of a message that keeps failing.
+// retryDelay backs off redeliveries of a message that keeps failing, as the order's retry
+// policy backs off the calls of a journey (a journey at its order is among them).
 func (in *Installer) retryDelay(delivered uint64) time.Duration {
-	d := in.cfg.PollInterval
-	for i := uint64(1); i < delivered && d < in.cfg.MaxPollInterval; i++ {
-		d *= 2
-	}
-	return min(d, in.cfg.MaxPollInterval)
+	return in.cfg.OrderRetry.BackoffAfter(delivered)
 }
 
 // handleMessage is the innermost handler: it reads the message as a CloudEvent and runs

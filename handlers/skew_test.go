@@ -30,7 +30,7 @@ func realTimeEnv(t *testing.T, window time.Duration) (*env, *client.Client, hand
 	cfg := e.Config()
 	cfg.ServerClock = nil
 	cfg.OrderWindow, cfg.PollInterval, cfg.MaxPollInterval = window, 100*time.Millisecond, 400*time.Millisecond
-	cfg.OrderCallTimeout = time.Minute
+	cfg.OrderRetry.CallTimeout = time.Minute
 	return e, c, cfg
 }
 

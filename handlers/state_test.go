@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,17 +15,25 @@ import (
 func TestNewInstallerRejectsBadConfig(t *testing.T) {
 	e := newEnv(t)
 	for name, mutate := range map[string]func(*handlers.Config, *handlers.API){
-		"no commerce":        func(_ *handlers.Config, a *handlers.API) { a.Commerce = nil },
-		"concurrency":        func(c *handlers.Config, _ *handlers.API) { c.Concurrency = -1 },
-		"ack wait":           func(c *handlers.Config, _ *handlers.API) { c.AckWait = 10 },
-		"max poll interval":  func(c *handlers.Config, _ *handlers.API) { c.MaxPollInterval = c.PollInterval / 2 },
-		"replicas":           func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
-		"order call timeout": func(c *handlers.Config, _ *handlers.API) { c.OrderCallTimeout = -time.Second },
+		"no commerce":       func(_ *handlers.Config, a *handlers.API) { a.Commerce = nil },
+		"concurrency":       func(c *handlers.Config, _ *handlers.API) { c.Concurrency = -1 },
+		"ack wait":          func(c *handlers.Config, _ *handlers.API) { c.AckWait = 10 },
+		"max poll interval": func(c *handlers.Config, _ *handlers.API) { c.MaxPollInterval = c.PollInterval / 2 },
+		"replicas":          func(c *handlers.Config, _ *handlers.API) { c.Replicas = 7 },
+		// The order's retry policy names the field it refuses.
+		"OrderRetry.CallTimeout": func(c *handlers.Config, _ *handlers.API) { c.OrderRetry.CallTimeout = -time.Second },
+		"OrderRetry.Attempts":    func(c *handlers.Config, _ *handlers.API) { c.OrderRetry.Attempts = -1 },
+		"OrderRetry.MaxBackoff":  func(c *handlers.Config, _ *handlers.API) { c.OrderRetry.Backoff = time.Hour },
+		"OrderRetry.MaxWait":     func(c *handlers.Config, _ *handlers.API) { c.OrderRetry.MaxWait = c.PollInterval / 2 },
 	} {
 		cfg, api := e.Config(), handlers.ClientAPI(e.Client)
 		mutate(&cfg, &api)
-		if _, err := handlers.NewInstaller(e.JS, api, cfg); !errors.Is(err, handlers.ErrInvalidOption) {
+		_, err := handlers.NewInstaller(e.JS, api, cfg)
+		if !errors.Is(err, handlers.ErrInvalidOption) {
 			t.Errorf("%s: %v, want ErrInvalidOption", name, err)
+		}
+		if strings.HasPrefix(name, "OrderRetry.") && !strings.Contains(fmt.Sprint(err), name+" ") {
+			t.Errorf("%v does not name %s", err, name)
 		}
 	}
 }

@@ -37,6 +37,7 @@ func TestAmbiguityStorm(t *testing.T) {
 	cfg := e.Config()
 	cfg.Concurrency = 32
 	cfg.OrderWindow, cfg.JourneyTimeout = 3*time.Second, 20*time.Minute
+	cfg.OrderRetry.Attempts = 1 // the order's calls too
 	e.Start(e.JS, handlers.ClientAPI(e.NewClient(client.WithAPIKey(atlassiantest.DefaultAPIKey), client.WithRetry(1, time.Second))), cfg)
 	ids := make([]string, n)
 	for i := range ids {

@@ -17,6 +17,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/internal/credfile"
 	"github.com/procurement/atlassian-installer/internal/natsconn"
 	"github.com/procurement/atlassian-installer/internal/redact"
@@ -68,6 +69,9 @@ type Config struct {
 	// AckWait is the request consumer's ack wait: how long a message held by a process that
 	// died stays undelivered, and (twice it) the lease of a step cut short.
 	AckWait time.Duration
+	// OrderRetry is the order's retry policy (INSTALLER_ORDER_CALL_TIMEOUT and
+	// INSTALLER_ORDER_RETRY_*); its waits follow the polling intervals unless set.
+	OrderRetry calls.OrderRetry
 
 	HTTPAddr  string
 	LogLevel  slog.Level
@@ -90,6 +94,7 @@ func defaultConfig() Config {
 		JourneyTimeout:   handlers.DefaultJourneyTimeout,
 		DrainTimeout:     handlers.DefaultDrainTimeout,
 		AckWait:          handlers.DefaultAckWait,
+		OrderRetry:       calls.OrderRetry{}.WithDefaults(handlers.DefaultPollInterval, handlers.DefaultMaxPollInterval),
 		EventsMaxAge:     events.DefaultRetention.Events,
 		DeadLetterMaxAge: events.DefaultRetention.DeadLetter,
 		JourneyRetention: handlers.DefaultJourneyRetention,
@@ -131,6 +136,12 @@ var settings = []setting{
 	{"INSTALLER_ORDER_WINDOW", "order-window", "time allowed between the provisioning request and the order (at most 10m)", durationIn(time.Nanosecond, handlers.MaxOrderWindow, func(c *Config) *time.Duration { return &c.OrderWindow })},
 	{"INSTALLER_POLL_INTERVAL", "poll-interval", "first interval of status polling", positiveDuration(func(c *Config) *time.Duration { return &c.PollInterval })},
 	{"INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval", "longest interval of status polling (the back-off's cap)", positiveDuration(func(c *Config) *time.Duration { return &c.MaxPollInterval })},
+	{"INSTALLER_ORDER_CALL_TIMEOUT", "order-call-timeout", "bound of one order call, the POST or a read, its attempts included; a POST cut then is followed by a read of the order (at most 10m)", durationIn(time.Nanosecond, calls.MaxOrderCallTimeout, func(c *Config) *time.Duration { return &c.OrderRetry.CallTimeout })},
+	{"INSTALLER_ORDER_RETRY_ATTEMPTS", "order-retry-attempts", "attempts within one order call (1: none repeated within the call)", intIn(1, 100, func(c *Config) *int { return &c.OrderRetry.Attempts })},
+	{"INSTALLER_ORDER_RETRY_BACKOFF", "order-retry-backoff", "first wait between the attempts of an order call (it doubles, jittered by ±50 %)", positiveDuration(func(c *Config) *time.Duration { return &c.OrderRetry.Backoff })},
+	{"INSTALLER_ORDER_RETRY_MAX_BACKOFF", "order-retry-max-backoff", "longest wait between the attempts of an order call", positiveDuration(func(c *Config) *time.Duration { return &c.OrderRetry.MaxBackoff })},
+	{"INSTALLER_ORDER_RETRY_WAIT", "order-retry-wait", "wait before an order whose call failed is sent or read again; unset: the poll interval", positiveDuration(func(c *Config) *time.Duration { return &c.OrderRetry.Wait })},
+	{"INSTALLER_ORDER_RETRY_MAX_WAIT", "order-retry-max-wait", "longest wait between reads of an order past its send-by time, and between redeliveries; unset: the max poll interval", positiveDuration(func(c *Config) *time.Duration { return &c.OrderRetry.MaxWait })},
 	{"INSTALLER_JOURNEY_TIMEOUT", "journey-timeout", "a journey not finished by then fails with deadline_exceeded", positiveDuration(func(c *Config) *time.Duration { return &c.JourneyTimeout })},
 	{"INSTALLER_DRAIN_TIMEOUT", "drain-timeout", "longest graceful drain on SIGTERM/SIGINT", positiveDuration(func(c *Config) *time.Duration { return &c.DrainTimeout })},
 	{"INSTALLER_ACK_WAIT", "ack-wait", "ack wait of the request consumer: a crashed process's journeys resume after it (at least 1s)", durationAtLeast(time.Second, func(c *Config) *time.Duration { return &c.AckWait })},
@@ -222,6 +233,22 @@ func parseSettings(fs *flag.FlagSet, c Config, args []string, getenv func(string
 	if c.MaxPollInterval < c.PollInterval && !given(fs, getenv, "INSTALLER_MAX_POLL_INTERVAL", "max-poll-interval") {
 		c.MaxPollInterval = c.PollInterval
 	}
+	// The order's retry fills what was not set as calls.OrderRetry.WithDefaults does: its
+	// waits follow the polling intervals, and a back-off's cap follows a start set above it.
+	for _, f := range []struct {
+		env, flag string
+		field     *time.Duration
+	}{
+		{"INSTALLER_ORDER_RETRY_BACKOFF", "order-retry-backoff", &c.OrderRetry.Backoff},
+		{"INSTALLER_ORDER_RETRY_MAX_BACKOFF", "order-retry-max-backoff", &c.OrderRetry.MaxBackoff},
+		{"INSTALLER_ORDER_RETRY_WAIT", "order-retry-wait", &c.OrderRetry.Wait},
+		{"INSTALLER_ORDER_RETRY_MAX_WAIT", "order-retry-max-wait", &c.OrderRetry.MaxWait},
+	} {
+		if !given(fs, getenv, f.env, f.flag) {
+			*f.field = 0
+		}
+	}
+	c.OrderRetry = c.OrderRetry.WithDefaults(c.PollInterval, c.MaxPollInterval)
 	return c, positional, nil
 }
 
@@ -302,6 +329,10 @@ func (c Config) check() error {
 		return fmt.Errorf("INSTALLER_DUPLICATE_HORIZON: %s is shorter than INSTALLER_JOURNEY_RETENTION (%s)", c.DuplicateHorizon, c.JourneyRetention)
 	case c.MaxPollInterval < c.PollInterval:
 		return fmt.Errorf("INSTALLER_MAX_POLL_INTERVAL: %s is shorter than INSTALLER_POLL_INTERVAL (%s)", c.MaxPollInterval, c.PollInterval)
+	case c.OrderRetry.MaxBackoff < c.OrderRetry.Backoff:
+		return fmt.Errorf("INSTALLER_ORDER_RETRY_MAX_BACKOFF: %s is shorter than INSTALLER_ORDER_RETRY_BACKOFF (%s)", c.OrderRetry.MaxBackoff, c.OrderRetry.Backoff)
+	case c.OrderRetry.MaxWait < c.OrderRetry.Wait:
+		return fmt.Errorf("INSTALLER_ORDER_RETRY_MAX_WAIT: %s is shorter than INSTALLER_ORDER_RETRY_WAIT (%s, unset: INSTALLER_POLL_INTERVAL)", c.OrderRetry.MaxWait, c.OrderRetry.Wait)
 	case c.JourneyTimeout <= c.OrderWindow:
 		return fmt.Errorf("INSTALLER_JOURNEY_TIMEOUT: %s is not longer than INSTALLER_ORDER_WINDOW (%s): no journey could begin provisioning", c.JourneyTimeout, c.OrderWindow)
 	}
@@ -344,6 +375,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("journey_timeout", c.JourneyTimeout.String()),
 		slog.String("drain_timeout", c.DrainTimeout.String()),
 		slog.String("ack_wait", c.AckWait.String()),
+		slog.String("order_call_timeout", c.OrderRetry.CallTimeout.String()),
+		slog.Int("order_retry_attempts", c.OrderRetry.Attempts),
+		slog.String("order_retry_backoff", c.OrderRetry.Backoff.String()),
+		slog.String("order_retry_max_backoff", c.OrderRetry.MaxBackoff.String()),
+		slog.String("order_retry_wait", c.OrderRetry.Wait.String()),
+		slog.String("order_retry_max_wait", c.OrderRetry.MaxWait.String()),
 		slog.String("events_max_age", c.EventsMaxAge.String()),
 		slog.String("deadletter_max_age", c.DeadLetterMaxAge.String()),
 		slog.String("journey_retention", c.JourneyRetention.String()),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/procurement/atlassian-installer/client"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 )
 
 // env is a getenv over a map.
@@ -53,6 +54,12 @@ func TestConfigDefaults(t *testing.T) {
 		{"INSTALLER_JOURNEY_TIMEOUT", c.JourneyTimeout, 2 * time.Hour},
 		{"INSTALLER_HTTP_ADDR", c.HTTPAddr, "127.0.0.1:8080"},
 		{"INSTALLER_ACK_WAIT", c.AckWait, 30 * time.Second},
+		{"INSTALLER_ORDER_CALL_TIMEOUT", c.OrderRetry.CallTimeout, time.Minute},
+		{"INSTALLER_ORDER_RETRY_ATTEMPTS", c.OrderRetry.Attempts, 5},
+		{"INSTALLER_ORDER_RETRY_BACKOFF", c.OrderRetry.Backoff, 500 * time.Millisecond},
+		{"INSTALLER_ORDER_RETRY_MAX_BACKOFF", c.OrderRetry.MaxBackoff, 30 * time.Second},
+		{"INSTALLER_ORDER_RETRY_WAIT", c.OrderRetry.Wait, 5 * time.Second},
+		{"INSTALLER_ORDER_RETRY_MAX_WAIT", c.OrderRetry.MaxWait, time.Minute},
 		{"embedded listen", c.NATSListen, "127.0.0.1:4222"},
 	}
 	for _, ch := range checks {
@@ -89,6 +96,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 		"INSTALLER_JOURNEY_TIMEOUT":    "90m",
 		"INSTALLER_DRAIN_TIMEOUT":      "10s",
 		"INSTALLER_ACK_WAIT":           "2s",
+		"INSTALLER_ORDER_CALL_TIMEOUT": "20s",
 		"INSTALLER_EVENTS_MAX_AGE":     "24h",
 		"INSTALLER_DEADLETTER_MAX_AGE": "48h",
 		"INSTALLER_JOURNEY_RETENTION":  "1h",
@@ -102,24 +110,26 @@ func TestConfigFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		NATSURLs:         []string{"nats://a:4222", "nats://b:4222"},
-		NATSCreds:        creds,
-		NATSListen:       "0.0.0.0:4333",
-		DataDir:          "/var/lib/installer",
-		APIURL:           "https://proxy.example/atlassian",
-		APIKey:           "key-1",
-		Email:            "admin@acme.example",
-		APIToken:         "token-1",
-		SubjectPrefix:    "acme.atlassian",
-		Source:           "urn:acme:installer",
-		Replicas:         3,
-		Concurrency:      8,
-		OrderWindow:      5 * time.Minute,
-		PollInterval:     2 * time.Second,
-		MaxPollInterval:  30 * time.Second,
-		JourneyTimeout:   90 * time.Minute,
-		DrainTimeout:     10 * time.Second,
-		AckWait:          2 * time.Second,
+		NATSURLs:        []string{"nats://a:4222", "nats://b:4222"},
+		NATSCreds:       creds,
+		NATSListen:      "0.0.0.0:4333",
+		DataDir:         "/var/lib/installer",
+		APIURL:          "https://proxy.example/atlassian",
+		APIKey:          "key-1",
+		Email:           "admin@acme.example",
+		APIToken:        "token-1",
+		SubjectPrefix:   "acme.atlassian",
+		Source:          "urn:acme:installer",
+		Replicas:        3,
+		Concurrency:     8,
+		OrderWindow:     5 * time.Minute,
+		PollInterval:    2 * time.Second,
+		MaxPollInterval: 30 * time.Second,
+		JourneyTimeout:  90 * time.Minute,
+		DrainTimeout:    10 * time.Second,
+		AckWait:         2 * time.Second,
+		// The waits follow the polling intervals.
+		OrderRetry:       calls.OrderRetry{CallTimeout: 20 * time.Second, Attempts: 5, Backoff: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, Wait: 2 * time.Second, MaxWait: 30 * time.Second},
 		EventsMaxAge:     24 * time.Hour,
 		DeadLetterMaxAge: 48 * time.Hour,
 		JourneyRetention: time.Hour,
@@ -198,6 +208,17 @@ func TestConfigBadValues(t *testing.T) {
 		{map[string]string{"INSTALLER_MAX_POLL_INTERVAL": "soon"}, "INSTALLER_MAX_POLL_INTERVAL"},
 		{map[string]string{"INSTALLER_POLL_INTERVAL": "2m", "INSTALLER_MAX_POLL_INTERVAL": "1m"}, "INSTALLER_MAX_POLL_INTERVAL"},
 		{map[string]string{"INSTALLER_JOURNEY_TIMEOUT": "0s"}, "INSTALLER_JOURNEY_TIMEOUT"},
+		{map[string]string{"INSTALLER_ORDER_CALL_TIMEOUT": "0s"}, "INSTALLER_ORDER_CALL_TIMEOUT"},
+		{map[string]string{"INSTALLER_ORDER_CALL_TIMEOUT": "11m"}, "INSTALLER_ORDER_CALL_TIMEOUT"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_ATTEMPTS": "0"}, "INSTALLER_ORDER_RETRY_ATTEMPTS"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_ATTEMPTS": "few"}, "INSTALLER_ORDER_RETRY_ATTEMPTS"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_BACKOFF": "-1s"}, "INSTALLER_ORDER_RETRY_BACKOFF"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_MAX_BACKOFF": "30"}, "INSTALLER_ORDER_RETRY_MAX_BACKOFF"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_BACKOFF": "2s", "INSTALLER_ORDER_RETRY_MAX_BACKOFF": "1s"}, "INSTALLER_ORDER_RETRY_MAX_BACKOFF"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_WAIT": "0s"}, "INSTALLER_ORDER_RETRY_WAIT"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_MAX_WAIT": "soon"}, "INSTALLER_ORDER_RETRY_MAX_WAIT"},
+		{map[string]string{"INSTALLER_ORDER_RETRY_WAIT": "20s", "INSTALLER_ORDER_RETRY_MAX_WAIT": "10s"}, "INSTALLER_ORDER_RETRY_MAX_WAIT"},
+		{map[string]string{"INSTALLER_POLL_INTERVAL": "30s", "INSTALLER_ORDER_RETRY_MAX_WAIT": "10s"}, "INSTALLER_ORDER_RETRY_MAX_WAIT"},
 		{map[string]string{"INSTALLER_DRAIN_TIMEOUT": "1 minute"}, "INSTALLER_DRAIN_TIMEOUT"},
 		{map[string]string{"INSTALLER_ACK_WAIT": "30"}, "INSTALLER_ACK_WAIT"},
 		{map[string]string{"INSTALLER_ACK_WAIT": "500ms"}, "INSTALLER_ACK_WAIT"},
@@ -351,5 +372,40 @@ func TestConfigPollIntervalAboveDefaultCap(t *testing.T) {
 	if _, err := parse(t, map[string]string{"INSTALLER_POLL_INTERVAL": "2m"}, "--max-poll-interval=1m"); err == nil ||
 		!strings.Contains(err.Error(), "INSTALLER_MAX_POLL_INTERVAL") {
 		t.Fatalf("a cap set below the first interval: err %v", err)
+	}
+}
+
+// The order's retry policy: every variable and flag reaches the journeys' configuration, and
+// what is not set follows what is, as calls.OrderRetry.WithDefaults fills it: the waits
+// follow the polling intervals, a back-off's cap a start set above it.
+func TestConfigOrderRetry(t *testing.T) {
+	c, err := parse(t, map[string]string{
+		"INSTALLER_ORDER_CALL_TIMEOUT":      "20s",
+		"INSTALLER_ORDER_RETRY_ATTEMPTS":    "2",
+		"INSTALLER_ORDER_RETRY_BACKOFF":     "100ms",
+		"INSTALLER_ORDER_RETRY_MAX_BACKOFF": "1s",
+		"INSTALLER_ORDER_RETRY_WAIT":        "3s",
+		"INSTALLER_ORDER_RETRY_MAX_WAIT":    "40s",
+	})
+	want := calls.OrderRetry{CallTimeout: 20 * time.Second, Attempts: 2, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, Wait: 3 * time.Second, MaxWait: 40 * time.Second}
+	if got := handlerConfig(c, nil).OrderRetry; err != nil || got != want {
+		t.Fatalf("order retry %+v, err %v; want %+v", got, err, want)
+	}
+	c, err = parse(t, nil, "--order-call-timeout=2m", "--order-retry-attempts=1", "--order-retry-backoff=1m",
+		"--order-retry-wait=10s", "--order-retry-max-wait=20s")
+	want = calls.OrderRetry{CallTimeout: 2 * time.Minute, Attempts: 1, Backoff: time.Minute, MaxBackoff: time.Minute, Wait: 10 * time.Second, MaxWait: 20 * time.Second}
+	if err != nil || c.OrderRetry != want {
+		t.Fatalf("flags: order retry %+v, err %v; want %+v", c.OrderRetry, err, want)
+	}
+	c, err = parse(t, map[string]string{"INSTALLER_POLL_INTERVAL": "2s", "INSTALLER_MAX_POLL_INTERVAL": "2m", "INSTALLER_ORDER_RETRY_MAX_BACKOFF": "200ms"})
+	want = calls.OrderRetry{CallTimeout: time.Minute, Attempts: 5, Backoff: 200 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Wait: 2 * time.Second, MaxWait: 2 * time.Minute}
+	if err != nil || c.OrderRetry != want {
+		t.Fatalf("following: order retry %+v, err %v; want %+v", c.OrderRetry, err, want)
+	}
+	if g := callGrace(c); g != client.DefaultTimeout {
+		t.Errorf("drain's call grace %s with a one minute order call, want the client's %s", g, client.DefaultTimeout)
+	}
+	if c, _ := parse(t, map[string]string{"INSTALLER_ORDER_CALL_TIMEOUT": "5m"}); callGrace(c) != 5*time.Minute {
+		t.Errorf("drain's call grace %s, want the order call's 5m", callGrace(c))
 	}
 }

@@ -29,8 +29,11 @@ const drainGrace = 5 * time.Second
 
 // callGrace is how long the drain may outlast INSTALLER_DRAIN_TIMEOUT: a provisioning or
 // order POST under way is never cut (the next instance would send it again), and each ends
-// within its own timeout, the client's or the order call's; its answer is then recorded.
-const callGrace = max(client.DefaultTimeout, handlers.DefaultOrderCallTimeout)
+// within its own timeout, the client's or INSTALLER_ORDER_CALL_TIMEOUT; its answer is then
+// recorded.
+func callGrace(cfg Config) time.Duration {
+	return max(client.DefaultTimeout, cfg.OrderRetry.CallTimeout)
+}
 
 // closeTimeout bounds each shutdown step after the drain (HTTP server, NATS flush, metrics).
 const closeTimeout = 5 * time.Second
@@ -95,6 +98,7 @@ func handlerConfig(cfg Config, log *slog.Logger) handlers.Config {
 		JourneyTimeout:   cfg.JourneyTimeout,
 		DrainTimeout:     cfg.DrainTimeout,
 		AckWait:          cfg.AckWait,
+		OrderRetry:       cfg.OrderRetry,
 		Retention:        events.Retention{Events: cfg.EventsMaxAge, DeadLetter: cfg.DeadLetterMaxAge},
 		JourneyRetention: cfg.JourneyRetention,
 		DuplicateHorizon: cfg.DuplicateHorizon,
@@ -176,7 +180,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if started != nil {
 		started(endpoints{NATSURL: redact.URL(strings.Split(natsCfg.URL, ",")[0]), HTTP: ops.Addr()})
 	}
-	return runInstaller(ctx, inst, cfg.DrainTimeout, log)
+	return runInstaller(ctx, inst, cfg.DrainTimeout, callGrace(cfg), log)
 }
 
 // startQuota runs the quota of INSTALLER_API_RATE_LIMITS that every instance on the same NATS
@@ -228,7 +232,7 @@ func readiness(inst *handlers.Installer, nc *nats.Conn) func() error {
 }
 
 // runInstaller runs the consumer; after ctx is cancelled it waits for the bounded drain.
-func runInstaller(ctx context.Context, inst *handlers.Installer, drain time.Duration, log *slog.Logger) error {
+func runInstaller(ctx context.Context, inst *handlers.Installer, drain, callGrace time.Duration, log *slog.Logger) error {
 	done := make(chan error, 1)
 	go func() { done <- inst.Run(ctx) }()
 	select {

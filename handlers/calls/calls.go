@@ -1,7 +1,8 @@
 // Package calls builds what a journey sends to Atlassian for a request: the provisioning
 // request and the order, from the request and the look-ups' answers recorded in its
-// record.Plan (Found records those); a dry run's plan of both; and the check, shared by the
-// installer and installctl, that every outcome a request may have fits NATS's limits.
+// record.Plan (Found records those); a dry run's plan of both; the check, shared by the
+// installer and installctl, that every outcome a request may have fits NATS's limits; and
+// the order's retry policy (OrderRetry), which decides when an order is sent or read again.
 package calls
 
 import (

@@ -15,6 +15,7 @@ import (
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/internal/natstest"
 )
 
@@ -90,10 +91,11 @@ func (e *Env) Config() handlers.Config {
 		PollInterval:    time.Second,
 		MaxPollInterval: 4 * time.Second,
 		AckWait:         30 * time.Second,
-		// The default of one minute passes in a quarter of a real second while a test
-		// advances the clock by Step; a loaded machine can take that long to answer an order.
-		OrderCallTimeout: 5 * time.Minute,
-		DrainTimeout:     5 * time.Second,
-		Logger:           slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		// The default call timeout of one minute passes in a quarter of a real second while a
+		// test advances the clock by Step; a loaded machine can take that long to answer an
+		// order. Within a call, the order retries as NewClient's clients retry every call.
+		OrderRetry:   calls.OrderRetry{CallTimeout: 5 * time.Minute, Attempts: 8, MaxBackoff: 2 * time.Second},
+		DrainTimeout: 5 * time.Second,
+		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 }
