@@ -104,15 +104,15 @@ func NewInstaller(js jetstream.JetStream, api API, cfg Config) (*Installer, erro
 		CheckOutcomes: func(requestID string, r *events.Request) error {
 			return calls.CheckOutcomes(in.pub, requestID, r)
 		},
-		OrderWindow:      cfg.OrderWindow,
-		OrderCallTimeout: cfg.OrderCallTimeout,
-		PollInterval:     cfg.PollInterval,
-		MaxPollInterval:  cfg.MaxPollInterval,
-		JourneyTimeout:   cfg.JourneyTimeout,
-		Credentials:      cfg.Credentials,
-		Limiter:          cfg.Limiter,
-		Clock:            cfg.Clock,
-		Now:              in.now,
+		OrderWindow:     cfg.OrderWindow,
+		OrderRetry:      cfg.OrderRetry,
+		PollInterval:    cfg.PollInterval,
+		MaxPollInterval: cfg.MaxPollInterval,
+		JourneyTimeout:  cfg.JourneyTimeout,
+		Credentials:     cfg.Credentials,
+		Limiter:         cfg.Limiter,
+		Clock:           cfg.Clock,
+		Now:             in.now,
 	})
 	h := Handler(in.handleMessage)
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
 
@@ -31,9 +32,11 @@ type Config struct {
 	// CheckOutcomes reports, before any Atlassian call, whether every outcome the request's
 	// journey may publish can be carried (calls.CheckOutcomes with the runtime's publisher).
 	CheckOutcomes func(requestID string, r *events.Request) error
-	// OrderWindow, OrderCallTimeout, PollInterval, MaxPollInterval and JourneyTimeout are
-	// handlers.Config's.
-	OrderWindow, OrderCallTimeout, PollInterval, MaxPollInterval, JourneyTimeout time.Duration
+	// OrderWindow, PollInterval, MaxPollInterval and JourneyTimeout are handlers.Config's.
+	OrderWindow, PollInterval, MaxPollInterval, JourneyTimeout time.Duration
+	// OrderRetry decides when the order is sent or read again: the bound and retries of each
+	// order call, the waits between calls (handlers.Config's, its defaults filled in).
+	OrderRetry calls.OrderRetry
 	// Credentials picks the credentials of an organization's calls; nil: the client's own.
 	Credentials func(orgID string) (client.Credentials, bool)
 	// Limiter, when set, gives the order its turn before provisioning is sent.
@@ -76,10 +79,11 @@ type Run struct {
 	// Log is the journey's logger.
 	Log *slog.Logger
 
-	pollEvery time.Duration // the current wait between polls; 0: PollInterval
-	heldTurn  bool          // the order's turn of the API's quota is taken (Config.Limiter)
-	resend    bool          // the order recorded as due may have been sent before (see order)
-	unknown   map[string]bool
+	pollEvery   time.Duration // the current wait between polls; 0: PollInterval
+	orderMisses uint64        // reads past the send-by time that did not find the order
+	heldTurn    bool          // the order's turn of the API's quota is taken (Config.Limiter)
+	resend      bool          // the order recorded as due may have been sent before (see order)
+	unknown     map[string]bool
 }
 
 func (r *Run) draining() bool {

@@ -16,6 +16,7 @@ import (
 	"github.com/procurement/atlassian-installer/client"
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
@@ -43,15 +44,16 @@ func newWorld(t *testing.T, opts ...atlassiantest.Option) *world {
 		t.Fatal(err)
 	}
 	return &world{t: t, clock: clock, sandbox: s, j: journey.New(journey.ClientAPI(c), journey.Config{
-		Subjects:         events.NewSubjects(""),
-		CheckOutcomes:    func(string, *events.Request) error { return nil },
-		OrderWindow:      10 * time.Minute,
-		OrderCallTimeout: time.Minute,
-		PollInterval:     pollInterval,
-		MaxPollInterval:  time.Minute,
-		JourneyTimeout:   2 * time.Hour,
-		Clock:            clock,
-		Now:              clock.Now,
+		Subjects:        events.NewSubjects(""),
+		CheckOutcomes:   func(string, *events.Request) error { return nil },
+		OrderWindow:     10 * time.Minute,
+		PollInterval:    pollInterval,
+		MaxPollInterval: time.Minute,
+		JourneyTimeout:  2 * time.Hour,
+		// Within an order call too, one attempt, as the client's.
+		OrderRetry: calls.OrderRetry{Attempts: 1, MaxBackoff: time.Second}.WithDefaults(pollInterval, time.Minute),
+		Clock:      clock,
+		Now:        clock.Now,
 	})}
 }
 

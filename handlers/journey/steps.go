@@ -107,9 +107,10 @@ func (j *Journey) recordOrdering(r *Run) Decision {
 // lease may still record what it decided then (that its own order POST was never
 // processed, say, and the journey is back before the order); that write must meet a
 // conflict rather than undo this send. The call itself, the client's retries of 429 and
-// 503 included, ends at that time, so that no attempt goes out after it, or after
-// OrderCallTimeout if that comes first, so that a hung call does not hold the journey: the
-// order is then read, and re-sent if it is not there.
+// 503 included (the order's retry policy's attempts and back-off), ends at that time, so
+// that no attempt goes out after it, or after the policy's CallTimeout if that comes
+// first, so that a hung call does not hold the journey: the order is then read, and
+// re-sent if it is not there.
 func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	req := calls.Order(st)
@@ -132,10 +133,11 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 	}
 	// The drain never cuts the order POST, only its deadline does: sendBy on the server's
 	// clock, as time left on the local one.
-	left := min(sendBy.Sub(j.now()), j.cfg.OrderCallTimeout)
+	policy := j.cfg.OrderRetry
+	left := min(sendBy.Sub(j.now()), policy.CallTimeout)
 	wctx, cancel := withDeadline(context.WithoutCancel(ctx), j.cfg.Clock, j.cfg.Clock.Now().Add(left))
 	defer cancel()
-	resp, _, err := j.api.Commerce.CreateOrder(wctx, req)
+	resp, _, err := j.api.Commerce.CreateOrder(client.ContextWithRetry(wctx, policy.Call()), req)
 	if err == nil {
 		return j.recordOrder(r, orderAnswer(req, resp)), nil
 	}
@@ -154,7 +156,7 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 		// No attempt can have been processed (429s, no connection): the journey is back
 		// where it was before the order, and sends it again no sooner than the API asked.
 		st.Step, st.OrderSentAt, st.Lease = record.StepProvisionAccepted, time.Time{}, record.Lease{}
-		d := j.retryLater(r, max(j.cfg.PollInterval, retryAfter(err)), err)
+		d := j.retryLater(r, max(policy.Wait, retryAfter(err)), err)
 		d.Record = st
 		return d, nil
 	}
@@ -168,8 +170,8 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 // A read that finds it records it, to be announced. Any other answer, a 404 included (a
 // read may lag the write), only means "not seen yet": the order is sent again with the
 // same orderId while orderSendBy allows, and afterwards read again with back-off, the
-// provisioning polled meanwhile, until JourneyTimeout (see orderAtTimeout). It never
-// concludes that nothing was ordered.
+// provisioning polled meanwhile, until JourneyTimeout (see orderAtTimeout); the waits are the
+// order's retry policy's. It never concludes that nothing was ordered.
 func (j *Journey) resolveOrder(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	a, err := j.readOrder(ctx, st)
@@ -179,13 +181,14 @@ func (j *Journey) resolveOrder(ctx context.Context, r *Run) (Decision, error) {
 	case ctx.Err() != nil:
 		return Decision{}, err
 	case j.now().Before(j.orderSendBy(st)):
-		return j.retryLater(r, max(j.cfg.PollInterval, retryAfter(err)), fmt.Errorf("order %s not seen, to be sent again: %w", st.OrderID, err)), nil
+		return j.retryLater(r, max(j.cfg.OrderRetry.Wait, retryAfter(err)), fmt.Errorf("order %s not seen, to be sent again: %w", st.OrderID, err)), nil
 	}
 	changed, perr := j.pollProvisionWhileResolving(ctx, r)
 	if perr != nil {
 		return Decision{}, perr
 	}
-	d := j.retryLater(r, max(j.pollEvery(r), retryAfter(err)), fmt.Errorf("order %s may exist and was not seen yet: %w", st.OrderID, err))
+	r.orderMisses++
+	d := j.retryLater(r, max(j.cfg.OrderRetry.BackoffAfter(r.orderMisses), retryAfter(err)), fmt.Errorf("order %s may exist and was not seen yet: %w", st.OrderID, err))
 	if changed {
 		d.Record = st
 	}
@@ -238,8 +241,12 @@ func (j *Journey) orderAtTimeout(ctx context.Context, r *Run) (Decision, error) 
 // readOrder reads an order that may have been placed; found, it is the answer to record,
 // as the POST would have answered. Every read of an order whose answer was not seen goes
 // here: any error, a 404 included, only means "not seen yet" (a read may lag the write).
+// The read follows the order's retry policy, as the POST does.
 func (j *Journey) readOrder(ctx context.Context, st *record.State) (*record.OrderAnswer, error) {
-	o, _, err := j.api.Commerce.GetOrder(ctx, st.OrderID, st.Plan.TransactionAccountID)
+	policy := j.cfg.OrderRetry
+	rctx, cancel := withDeadline(ctx, j.cfg.Clock, j.cfg.Clock.Now().Add(policy.CallTimeout))
+	defer cancel()
+	o, _, err := j.api.Commerce.GetOrder(client.ContextWithRetry(rctx, policy.Call()), st.OrderID, st.Plan.TransactionAccountID)
 	if err != nil {
 		return nil, err
 	}
