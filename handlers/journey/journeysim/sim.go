@@ -13,6 +13,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/procurement/atlassian-installer/events"
+	"github.com/procurement/atlassian-installer/handlers/calls"
 	"github.com/procurement/atlassian-installer/handlers/journey"
 	"github.com/procurement/atlassian-installer/handlers/record"
 )
@@ -32,6 +33,10 @@ const (
 	// loops.
 	maxActions = 20000
 )
+
+// orderRetry is the installer's default order retry policy, but one attempt per call: the
+// simulated API answers each call once, its faults drawn per call.
+var orderRetry = calls.OrderRetry{Attempts: 1}.WithDefaults(pollInterval, maxPollInterval)
 
 // Rules of the runtime the simulation itself checks.
 const (
@@ -189,15 +194,15 @@ func newWorld(seed uint64) *world {
 		Commerce:      w.atlassian.Commerce(),
 		Workspaces:    w.atlassian.Workspaces(),
 	}, journey.Config{
-		Subjects:         w.subjects,
-		CheckOutcomes:    func(string, *events.Request) error { return nil },
-		OrderWindow:      scen.OrderWindow,
-		OrderCallTimeout: time.Minute,
-		PollInterval:     pollInterval,
-		MaxPollInterval:  maxPollInterval,
-		JourneyTimeout:   scen.JourneyTimeout,
-		Clock:            w.clock,
-		Now:              w.clock.Now,
+		Subjects:        w.subjects,
+		CheckOutcomes:   func(string, *events.Request) error { return nil },
+		OrderWindow:     scen.OrderWindow,
+		OrderRetry:      orderRetry,
+		PollInterval:    pollInterval,
+		MaxPollInterval: maxPollInterval,
+		JourneyTimeout:  scen.JourneyTimeout,
+		Clock:           w.clock,
+		Now:             w.clock.Now,
 	})
 	w.request = scen.requestEvent(RequestID, w.subjects, start)
 	w.msgs = append(w.msgs, &message{seq: 1, availableAt: start})
@@ -463,12 +468,9 @@ func (w *world) settle(d *delivery, ack bool, delay time.Duration) {
 	}
 }
 
+// retryDelay backs off redeliveries as the installer does (handlers' retryDelay).
 func retryDelay(delivered int) time.Duration {
-	d := pollInterval
-	for i := 1; i < delivered && d < maxPollInterval; i++ {
-		d *= 2
-	}
-	return min(d, maxPollInterval)
+	return orderRetry.BackoffAfter(uint64(delivered))
 }
 
 // act runs the delivery's next action.
