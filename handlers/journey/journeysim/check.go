@@ -26,6 +26,7 @@ type Violation struct {
 	Rule, Detail string
 }
 
+// String is the rule and how it was broken.
 func (v Violation) String() string { return v.Rule + ": " + v.Detail }
 
 // Check checks, once a run has ended, the rules of the journey of requestID against the
@@ -71,8 +72,8 @@ func Check(requestID string, subjects events.Subjects, window time.Duration, a *
 		}
 	}
 	switch {
-	case len(terminal) == 0 && len(log.DeadLetters) == 0:
-		add(RuleOneTerminal, "no terminal event, and the request was not dead-lettered")
+	case len(terminal) == 0:
+		add(RuleOneTerminal, "no terminal event")
 	case len(terminal) > 1:
 		add(RuleOneTerminal, "%d terminal events: %s", len(terminal), types(terminal))
 	}

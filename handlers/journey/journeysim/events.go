@@ -16,8 +16,6 @@ type Message struct {
 type EventLog struct {
 	DupWindow time.Duration
 	Messages  []Message
-	// DeadLetters are the reasons of the messages dead-lettered.
-	DeadLetters []string
 }
 
 // Publish appends m unless it is a duplicate, which it reports.
