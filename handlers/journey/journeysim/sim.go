@@ -151,23 +151,24 @@ const (
 	thenClaim   then = iota // take the next step (after a wait when set)
 	thenAdvance             // the record announces an effect, due now
 	thenFinish              // publish the outcome
-	thenAck                 // the outcome's publication is recorded
 )
 
 type delivery struct {
-	id      int
-	inst    *instance
-	msg     *message
-	token   string
-	run     *journey.Run
-	rev     uint64
-	phase   phase
-	readyAt time.Time
+	id       int
+	recorded bool // the journey is in the store: a new one is recorded by its first decision's write
+	inst     *instance
+	msg      *message
+	token    string
+	run      *journey.Run
+	rev      uint64
+	phase    phase
+	readyAt  time.Time
 	// the write under way
-	write  *record.State
-	create bool
-	then   then
-	after  time.Duration
+	write     *record.State
+	announced bool // the accepted order it holds was announced (or tried) before it
+	failed    bool // announcing it failed: the message comes again once it is written
+	then      then
+	after     time.Duration
 	// wait is due before the next step, once an accepted order is announced.
 	wait time.Duration
 }
@@ -491,7 +492,8 @@ func (w *world) act(d *delivery) {
 	}
 }
 
-// load reads the journey's record; a request seen for the first time is recorded.
+// load reads the journey's record; a request seen for the first time starts its journey,
+// recorded by its first write.
 func (w *world) load(d *delivery) {
 	st, rev, err := w.store.Get(RequestID)
 	if err != nil {
@@ -499,13 +501,11 @@ func (w *world) load(d *delivery) {
 		w.settle(d, true, 0)
 		return
 	}
-	d.run.Advanced = false
+	d.recorded = st != nil
 	if st == nil {
-		d.run.Record, d.write, d.create, d.then = nil, w.journey.Start(w.request, d.msg.seq), true, thenClaim
-		d.phase = phWrite
-		return
+		st = w.journey.Start(w.request, d.msg.seq)
 	}
-	d.run.Record, d.rev = st, rev
+	d.run.Record, d.run.Advanced, d.rev = st, false, rev
 	d.phase = phClaim
 }
 
@@ -633,15 +633,28 @@ func describeDecision(d journey.Decision) string {
 }
 
 func (w *world) writeThen(d *delivery, st *record.State, t then, after time.Duration) {
-	d.write, d.create, d.then, d.after = st, false, t, after
+	d.write, d.then, d.after, d.announced, d.failed = st, t, after, false, false
 	d.phase = phWrite
 }
 
-// writeRecord writes the record a decision carries (compare-and-set), with a crash before
-// and after it; a write that fails is tried again, and one that was applied though it
-// failed then meets a conflict. A conflict reads the record again.
+// writeRecord writes the record a decision carries (compare-and-set; created when the
+// journey is not recorded yet), with a crash before and after it; a write that fails is
+// tried again, and one that was applied though it failed then meets a conflict. A conflict
+// reads the record again. An accepted order the record holds is announced first, as the
+// installer does, its publication recorded in the same write.
 func (w *world) writeRecord(d *delivery) {
 	st := d.write
+	if typ := w.subjects.Ordered(); st.Order != nil && !st.IsPublished(typ) && !d.announced {
+		d.announced = true
+		switch w.publish(d, typ, journey.Ordered(st)) {
+		case published:
+			st.Published = append(st.Published, typ)
+		case publishFailed:
+			d.failed = true
+		case publishCrashed:
+			return
+		}
+	}
 	if w.crash(d, "before writing "+string(st.Step)) {
 		return
 	}
@@ -654,17 +667,13 @@ func (w *world) writeRecord(d *delivery) {
 	var rev uint64
 	var err error
 	if applied {
-		if d.create {
-			rev, err = w.store.Create(st)
-		} else {
+		if d.recorded {
 			rev, err = w.store.Update(st, d.rev)
+		} else {
+			rev, err = w.store.Create(st)
 		}
 	}
 	switch {
-	case err == ErrConflict && d.then == thenAck:
-		// As the installer does: whoever wrote in between records the publication.
-		w.settle(d, true, 0)
-		return
 	case err == ErrConflict:
 		w.trace.Add(w.now(), "%s: conflict writing %s: read again", d.token, st.Step)
 		d.phase = phLoad
@@ -681,8 +690,12 @@ func (w *world) writeRecord(d *delivery) {
 		}
 		return
 	}
-	d.rev, d.run.Record = rev, st
+	d.rev, d.run.Record, d.recorded = rev, st, true
 	if w.crash(d, "after writing "+string(st.Step)) {
+		return
+	}
+	if d.failed {
+		w.settle(d, false, retryDelay(d.msg.delivered))
 		return
 	}
 	switch d.then {
@@ -693,16 +706,21 @@ func (w *world) writeRecord(d *delivery) {
 		d.wait, d.phase = d.after, phClaim
 	case thenFinish:
 		d.phase = phFinish
-	case thenAck:
-		w.settle(d, true, 0)
 	}
 }
 
-// publish publishes an outcome event, with a crash before and after it; false when it
-// failed (the message is delivered again later).
-func (w *world) publish(d *delivery, typ string, data any) bool {
+type publication int
+
+const (
+	published publication = iota
+	publishFailed
+	publishCrashed
+)
+
+// publish publishes an outcome event, with a crash before and after it.
+func (w *world) publish(d *delivery, typ string, data any) publication {
 	if w.crash(d, "before publishing "+typ) {
-		return false
+		return publishCrashed
 	}
 	m := Message{At: w.now(), ID: events.EventID(RequestID, typ), Type: typ, RequestID: RequestID, Data: data}
 	if w.chance(w.scenario.PublishErrors) {
@@ -711,42 +729,65 @@ func (w *world) publish(d *delivery, typ string, data any) bool {
 			w.events.Publish(m)
 		}
 		w.trace.Add(w.now(), "%s: publishing %s fails (stored: %t)", d.token, typ, applied)
-		w.settle(d, false, retryDelay(d.msg.delivered))
-		return false
+		return publishFailed
 	}
 	dup := w.events.Publish(m)
 	w.trace.Add(w.now(), "%s: published %s (duplicate: %t)", d.token, typ, dup)
-	return !w.crash(d, "after publishing "+typ)
+	if w.crash(d, "after publishing "+typ) {
+		return publishCrashed
+	}
+	return published
 }
 
-// publishOrdered announces the accepted order and records that it did.
+// publishOrdered announces an accepted order the record holds and records that it did.
 func (w *world) publishOrdered(d *delivery) {
 	st := d.run.Record
 	typ := w.subjects.Ordered()
-	if !w.publish(d, typ, journey.Ordered(st)) {
+	switch w.publish(d, typ, journey.Ordered(st)) {
+	case publishFailed:
+		w.settle(d, false, retryDelay(d.msg.delivered))
+		return
+	case publishCrashed:
 		return
 	}
 	st.Published = append(st.Published, typ)
 	w.writeThen(d, st, thenClaim, 0)
+	d.announced = true
 }
 
-// finish announces an accepted order not yet announced, publishes the outcome unless it
-// was, records that, and acknowledges the message.
+// finish records a journey not recorded yet (an outcome decided before any write),
+// announces an accepted order not yet announced, publishes the outcome unless it was,
+// records the publication with the compact record in the finished bucket, and
+// acknowledges the message.
 func (w *world) finish(d *delivery) {
 	st := d.run.Record
-	if st.Order != nil && !st.IsPublished(w.subjects.Ordered()) {
+	switch {
+	case !d.recorded:
+		w.writeThen(d, st, thenFinish, 0)
+		return
+	case st.Order != nil && !st.IsPublished(w.subjects.Ordered()):
 		d.phase = phPublishOrdered
 		return
-	}
-	if st.IsPublished(st.Outcome.Type) {
+	case st.IsPublished(st.Outcome.Type):
 		w.settle(d, true, 0)
 		return
 	}
-	if !w.publish(d, st.Outcome.Type, st.Outcome.Data()) {
+	switch w.publish(d, st.Outcome.Type, st.Outcome.Data()) {
+	case publishFailed:
+		w.settle(d, false, retryDelay(d.msg.delivered))
+		return
+	case publishCrashed:
 		return
 	}
 	st.Published = append(st.Published, st.Outcome.Type)
-	w.writeThen(d, st, thenAck, 0)
+	if w.crash(d, "before recording the publication of "+st.Outcome.Type) {
+		return
+	}
+	w.store.Finish(st)
+	if w.crash(d, "after recording the publication of "+st.Outcome.Type) {
+		return
+	}
+	w.settle(d, true, 0)
 }
 
 // fault is the handlers runtime's: a step that could not decide counts a fault at its step;

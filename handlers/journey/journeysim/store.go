@@ -25,8 +25,10 @@ type Store struct {
 	clock     *Clock
 	seq       uint64
 	entries   map[string]*storeEntry
+	// finished holds the compact records of the journeys whose outcome was published.
+	finished map[string][]byte
 
-	// Writes counts the writes applied.
+	// Writes counts the record writes applied (not the compact records).
 	Writes int
 }
 
@@ -37,10 +39,13 @@ type storeEntry struct {
 
 // NewStore returns an empty store.
 func NewStore(clock *Clock, rnd *rand.Rand, conflicts float64, trace *Trace) *Store {
-	return &Store{rnd: rnd, conflicts: conflicts, trace: trace, clock: clock, entries: map[string]*storeEntry{}}
+	return &Store{rnd: rnd, conflicts: conflicts, trace: trace, clock: clock,
+		entries: map[string]*storeEntry{}, finished: map[string][]byte{}}
 }
 
-// Get returns the record of a request and its revision; nil when there is none.
+// Get returns the record of a request and its revision; nil when there is none. As the
+// installer's store does, the publication of an outcome recorded with the compact record
+// is merged into the record.
 func (s *Store) Get(requestID string) (*record.State, uint64, error) {
 	e := s.entries[record.Key(requestID)]
 	if e == nil {
@@ -50,7 +55,24 @@ func (s *Store) Get(requestID string) (*record.State, uint64, error) {
 	if err := json.Unmarshal(e.value, &st); err != nil {
 		return nil, 0, fmt.Errorf("decode journey %s: %w", requestID, err)
 	}
+	if f := s.finished[record.Key(requestID)]; f != nil && st.Terminal() && !st.IsPublished(st.Outcome.Type) {
+		var compact record.State
+		if err := json.Unmarshal(f, &compact); err != nil {
+			return nil, 0, fmt.Errorf("decode finished journey %s: %w", requestID, err)
+		}
+		st.Published = compact.Published
+	}
 	return &st, e.rev, nil
+}
+
+// Finish records the compact record of a journey whose outcome was published.
+func (s *Store) Finish(st *record.State) {
+	b, err := json.Marshal(st.Compact())
+	if err != nil {
+		panic(err)
+	}
+	s.finished[record.Key(st.RequestID)] = b
+	s.trace.Add(s.clock.Now(), "store: %s finished, published %v", record.Key(st.RequestID), st.Published)
 }
 
 // Create records a new journey; ErrConflict when one exists.
