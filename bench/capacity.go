@@ -14,20 +14,24 @@ import (
 
 // capacityResult is scenario 3.
 type capacityResult struct {
-	Journeys        int
-	AckWait, Hold   time.Duration
-	Fill            time.Duration // first publish -> every journey ordered and waiting
-	BaseRSS         int64
-	PeakRSS         int64 // VmHWM since the scenario began (or the sampled peak)
-	BaseGoroutines  int
-	PeakGoroutines  int
-	AckPending      int
-	Redelivered     int    // consumer info NumRedelivered
-	Deliveries      int    // handler invocations counted by a middleware
-	MaxDelivered    uint64 // highest NumDelivered any handler saw
-	Finished        int    // terminal events meanwhile (expected 0)
-	CallsDuringHold int64  // Atlassian calls while all journeys waited (polling)
-	Stop            time.Duration
+	Journeys       int
+	AckWait, Hold  time.Duration
+	Fill           time.Duration // first publish -> every journey ordered and waiting
+	BaseRSS        int64
+	PeakRSS        int64 // VmHWM since the scenario began (or the sampled peak)
+	BaseGoroutines int
+	PeakGoroutines int
+	// WaitingGoroutines and LiveHeap are taken at the end of the hold, every journey waiting;
+	// LiveHeap is the Go heap in use after a collection (the installer, NATS and the sandbox).
+	WaitingGoroutines int
+	LiveHeap          uint64
+	AckPending        int
+	Redelivered       int    // consumer info NumRedelivered
+	Deliveries        int    // handler invocations counted by a middleware
+	MaxDelivered      uint64 // highest NumDelivered any handler saw
+	Finished          int    // terminal events meanwhile (expected 0)
+	CallsDuringHold   int64  // Atlassian calls while all journeys waited (polling)
+	Stop              time.Duration
 }
 
 // deliveries counts handler invocations and the highest delivery count seen, as a
@@ -112,6 +116,11 @@ func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bo
 		return nil, ctx.Err()
 	}
 	res.CallsDuringHold = e.requests.Load() - before
+	res.WaitingGoroutines = runtime.NumGoroutine()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.LiveHeap = ms.HeapAlloc
 
 	cons, err := e.js.Consumer(ctx, events.StreamRequests, handlers.DefaultConsumer)
 	if err != nil {

@@ -49,8 +49,11 @@ func printCapacity(w io.Writer, r *capacityResult) {
 	fmt.Fprintf(tw, "  all ordered and waiting after\t%s\n", ms(r.Fill))
 	fmt.Fprintf(tw, "  peak RSS\t%s (%s before; %.1f KiB per journey)\n", mib(r.PeakRSS), mib(r.BaseRSS),
 		float64(r.PeakRSS-r.BaseRSS)/1024/float64(r.Journeys))
+	fmt.Fprintf(tw, "  live Go heap while waiting (after a GC)\t%s (%.1f KiB per journey, NATS and sandbox included)\n", mib(int64(r.LiveHeap)),
+		float64(r.LiveHeap)/1024/float64(r.Journeys))
 	fmt.Fprintf(tw, "  peak goroutines\t%d (%d before; %.1f per journey)\n", r.PeakGoroutines, r.BaseGoroutines,
 		float64(r.PeakGoroutines-r.BaseGoroutines)/float64(r.Journeys))
+	fmt.Fprintf(tw, "  goroutines while all wait\t%d\n", r.WaitingGoroutines)
 	fmt.Fprintf(tw, "  consumer ack pending / redelivered\t%d / %d\n", r.AckPending, r.Redelivered)
 	fmt.Fprintf(tw, "  handler deliveries / highest delivery count\t%d / %d\n", r.Deliveries, r.MaxDelivered)
 	fmt.Fprintf(tw, "  terminal events meanwhile\t%d\n", r.Finished)
