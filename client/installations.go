@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"strings"
 )
 
 // InstallationsService provisions products and apps and reports on them
@@ -71,6 +72,14 @@ func (s *InstallationsService) ProvisionApp(ctx context.Context, orgID, productA
 func (s *InstallationsService) CheckStatusURL(statusURL string) error {
 	_, err := s.client.checkStatusURL(statusURL)
 	return err
+}
+
+// StatusURL is the statusUrl of provisioning request provisionRequestID of organization
+// orgID under the client's base URL, as a provisioning answer gives it: for a caller that
+// lost that answer and learnt the request id from the order that names it
+// (metadata.provisionRequestId).
+func (s *InstallationsService) StatusURL(orgID, provisionRequestID string) string {
+	return strings.TrimSuffix(s.client.baseURL.String(), "/") + ProvisionStatusPath(orgID, provisionRequestID)
 }
 
 // GetProvisionStatus reads the status behind a statusUrl that a provisioning

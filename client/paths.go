@@ -18,6 +18,12 @@ func ProductEntitlementsPath(orgID, productARI string) string {
 	return ProvisionProductsPath(orgID) + "/" + seg(productARI) + "/entitlements"
 }
 
+// ProvisionStatusPath is the path of a provisioning request's status, as its statusUrl names
+// it (products and apps alike).
+func ProvisionStatusPath(orgID, provisionRequestID string) string {
+	return ProvisionProductsPath(orgID) + statusPath[len("/products"):] + seg(provisionRequestID)
+}
+
 // WorkspacesPath is where Query and QueryIter post.
 func WorkspacesPath(orgID string) string { return "/admin/v2/orgs/" + seg(orgID) + "/workspaces" }
 

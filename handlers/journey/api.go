@@ -17,6 +17,10 @@ type Installations interface {
 	// CheckStatusURL refuses a statusUrl GetProvisionStatus would refuse, so that the
 	// journey fails before ordering rather than at its first poll.
 	CheckStatusURL(statusURL string) error
+	// StatusURL is the statusUrl of an organization's provisioning request, as its answer
+	// would have given it: the journey polls the provisioning its order names when the
+	// provisioning answer was lost.
+	StatusURL(orgID, provisionRequestID string) string
 }
 
 // Commerce is the part of the Atlassian Commerce API the journeys use;

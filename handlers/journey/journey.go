@@ -200,7 +200,7 @@ func (j *Journey) Start(ev *cloudevents.Event, seq uint64) *record.State {
 func (j *Journey) Step(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	if j.now().Sub(st.CreatedAt) >= j.cfg.JourneyTimeout {
-		if st.Step == record.StepOrdering {
+		if !st.OrderSentAt.IsZero() && st.Order == nil {
 			// The order may have been placed: it is read before the journey ends (without
 			// credentials for the organization the read fails, and the journey ends all the
 			// same).
@@ -300,11 +300,11 @@ func (j *Journey) lookUpStep(ctx context.Context, r *Run) (Decision, error) {
 }
 
 // Abandon ends a journey that failed the same way at faults deliveries in a row (cause, at the
-// last of them) with internal_error, in st; the runtime writes it. At StepOrdering the order
-// that may have been placed is read first: found, it is recorded, to be announced before the
+// last of them) with internal_error, in st; the runtime writes it. An order that may have been
+// placed is read first: found, it is recorded, to be announced before the
 // failure. A dry run whose plan could not be published ends failed instead.
 func (j *Journey) Abandon(ctx context.Context, st *record.State, faults int, cause error, log *slog.Logger) {
-	if st.Step == record.StepOrdering {
+	if !st.OrderSentAt.IsZero() && st.Order == nil {
 		j.orderAtFault(ctx, st, log)
 	}
 	f := internalError(st, faults, cause)
@@ -312,7 +312,7 @@ func (j *Journey) Abandon(ctx context.Context, st *record.State, faults int, cau
 	st.Step, st.Status, st.CompletedAt = record.StepDone, record.StatusFailed, j.now()
 }
 
-// orderAtFault reads, before a journey at StepOrdering ends internal_error, the order that
+// orderAtFault reads, before a journey ends internal_error, the order that
 // may have been placed: found, it is recorded, to be announced before the failure. Not
 // found, or not read (a read may lag the write), the failure says it may exist. A panic of
 // the read is no reason to go on: it counts as not read.
@@ -324,7 +324,7 @@ func (j *Journey) orderAtFault(ctx context.Context, st *record.State, log *slog.
 	}()
 	// Without credentials for the organization the read fails, and the journey ends all the same.
 	cctx, _ := j.withCredentials(ctx, st)
-	a, err := j.readOrder(cctx, st)
+	a, err := j.readOrder(cctx, st, log)
 	if err != nil {
 		log.Warn("the order was not seen before the journey ends; it may exist", "order_id", st.OrderID, "read_error", err)
 		return

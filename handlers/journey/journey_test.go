@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"os/exec"
 	"slices"
 	"strings"
@@ -107,99 +108,112 @@ func (w *world) step(r *journey.Run) journey.Decision {
 
 func (w *world) posts(e atlassiantest.Endpoint) int { return len(w.sandbox.RequestsTo(e)) }
 
-// TestDecisions follows a journey's decisions from its record to its outcome: every effect
-// comes after the record announcing it, the look-ups are recorded with the provisioning
-// about to be sent, and the order follows provisioning with no wait.
+// TestDecisions follows a journey's decisions from its record to its outcome: the look-ups'
+// answers are recorded with the provisioning about to be sent and the orderId, and the order
+// follows the provisioning answer with nothing written in between.
 func TestDecisions(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
 
-	type want struct {
-		kind        journey.Kind
-		step        record.Step
-		provisions  int // provisioning POSTs once the step is taken
-		orders      int
-		leased      bool
-		wantOrderID bool
+	d := w.step(r)
+	if d.Kind != journey.Advance || d.Record.Step != record.StepProvisioning || d.Record.Plan == nil ||
+		d.Record.OrderID == "" || d.Record.OrderSentAt.IsZero() || d.Record.Lease.Owner == "" || !r.EffectDue() {
+		t.Fatalf("first decision: %v %+v", d.Kind, d.Record)
 	}
-	for i, s := range []want{
-		{journey.Advance, record.StepProvisioning, 0, 0, true, true}, // the look-ups' answers with it
-		{journey.Advance, record.StepOrdering, 1, 0, true, true},
-		{journey.Wait, record.StepOrdered, 1, 1, false, true},
-	} {
-		d := w.step(r)
-		if d.Kind != s.kind || d.Record == nil || d.Record.Step != s.step {
-			t.Fatalf("decision %d: %v at %v, want %v recording %s", i, d.Kind, d.Record, s.kind, s.step)
-		}
-		if got := w.posts(atlassiantest.EndpointProvisionProducts); got != s.provisions {
-			t.Errorf("after decision %d: %d provisioning requests, want %d", i, got, s.provisions)
-		}
-		if got := w.posts(atlassiantest.EndpointCreateOrder); got != s.orders {
-			t.Errorf("after decision %d: %d orders, want %d", i, got, s.orders)
-		}
-		if got := d.Record.Lease.Owner != ""; got != s.leased {
-			t.Errorf("decision %d: leased %v, want %v", i, got, s.leased)
-		}
-		if got := d.Record.OrderID != ""; got != s.wantOrderID {
-			t.Errorf("decision %d: orderId %q", i, d.Record.OrderID)
-		}
+	if n := len(w.sandbox.Requests()); n != 1 { // the billing look-up
+		t.Errorf("%d calls before the provisioning record", n)
 	}
-	if r.Record.StatusURL == "" || r.Record.Order == nil {
-		t.Fatalf("ordered without the provisioning or order answer: %+v", r.Record)
+	d = w.step(r)
+	if d.Kind != journey.Wait || d.Record.Step != record.StepOrdered || d.Record.Order == nil ||
+		d.Record.StatusURL == "" || d.Record.Lease.Owner != "" || d.After != pollInterval {
+		t.Fatalf("second decision: %v after %s %+v", d.Kind, d.After, d.Record)
 	}
-	// Polls wait with back-off until both the provisioning and the order have finished.
+	if p, o := w.posts(atlassiantest.EndpointProvisionProducts), w.posts(atlassiantest.EndpointCreateOrder); p != 1 || o != 1 {
+		t.Fatalf("%d provisioning requests and %d orders, want 1 and 1", p, o)
+	}
+	w.pollToEnd(r)
+	if p, o := w.posts(atlassiantest.EndpointProvisionProducts), w.posts(atlassiantest.EndpointCreateOrder); p != 1 || o != 1 {
+		t.Errorf("provisioning sent %d times, order %d", p, o)
+	}
+}
+
+// pollToEnd polls until the journey ends provisioned.
+func (w *world) pollToEnd(r *journey.Run) {
+	w.t.Helper()
 	var waits []time.Duration
 	for range 20 {
 		d := w.step(r)
 		if d.Kind == journey.End {
 			if r.Record.Outcome.Provisioned == nil {
-				t.Fatalf("ended %+v", r.Record.Outcome)
-			}
-			if w.posts(atlassiantest.EndpointProvisionProducts) != 1 || w.posts(atlassiantest.EndpointCreateOrder) != 1 {
-				t.Errorf("provisioning sent %d times, order %d", w.posts(atlassiantest.EndpointProvisionProducts), w.posts(atlassiantest.EndpointCreateOrder))
+				w.t.Fatalf("ended %+v", r.Record.Outcome)
 			}
 			return
 		}
 		if d.Kind != journey.Wait {
-			t.Fatalf("while polling: %v (%v)", d.Kind, d.Err)
+			w.t.Fatalf("while polling: %v (%v)", d.Kind, d.Err)
 		}
 		waits = append(waits, d.After)
 	}
-	t.Fatalf("no outcome after polls waiting %v", waits)
+	w.t.Fatalf("no outcome after polls waiting %v", waits)
 }
 
-// TestResumedProvisioning: a record of provisioning read back (its answer lost) is recorded
-// again, as a second attempt, before the provisioning request is sent once more; a second
-// loss ends the journey, retryable, with nothing ordered.
+// TestResumedProvisioning: a journey read back at provisioning lost the answers of both the
+// provisioning request and the order that followed it. It records a second attempt and sends
+// provisioning once more; the sandbox refuses it (the first is creating the site), so the
+// order, which may exist, is read: found, it names the first provisioning request, which the
+// journey then follows. Read back at the second attempt, the order is only read.
 func TestResumedProvisioning(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
-	w.step(r) // looked up, provisioning recorded
-	for attempt := 1; attempt <= 2; attempt++ {
-		w.step(r) // provisioning sent, ordering recorded: its answer is lost with the record
-		st := r.Record
-		st.Step, st.StatusURL, st.ProvisionRequestID, st.OrderSentAt = record.StepProvisioning, "", "", time.Time{}
-		r = w.run(st)
-		if r.EffectDue() {
-			t.Fatal("a record read back announces an effect due")
-		}
-		d := w.step(r)
-		if attempt == 2 {
-			if d.Kind != journey.End || r.Record.Outcome.Failed == nil || !r.Record.Outcome.Failed.Retryable {
-				t.Fatalf("after two lost answers: %v %+v", d.Kind, r.Record.Outcome)
-			}
-			break
-		}
-		if d.Kind != journey.Advance || r.Record.ProvisionAttempts != 2 || w.posts(atlassiantest.EndpointProvisionProducts) != 1 {
-			t.Fatalf("resumed: %v, attempts %d, %d provisioning requests", d.Kind, r.Record.ProvisionAttempts,
-				w.posts(atlassiantest.EndpointProvisionProducts))
-		}
-		if !r.EffectDue() {
-			t.Fatal("the recorded attempt is not due")
-		}
+	w.step(r)
+	first := *r.Record // the provisioning record, as written
+	w.step(r)          // provisioning and order sent; their answers are lost with the process
+	placedWith := r.Record.ProvisionRequestID
+
+	st := first
+	r = w.run(&st)
+	if r.EffectDue() {
+		t.Fatal("a record read back announces an effect due")
 	}
-	if n := w.posts(atlassiantest.EndpointProvisionProducts); n != 2 {
-		t.Errorf("%d provisioning requests, want 2", n)
+	d := w.step(r)
+	if d.Kind != journey.Advance || r.Record.ProvisionAttempts != 2 || w.posts(atlassiantest.EndpointProvisionProducts) != 1 {
+		t.Fatalf("resumed: %v, attempts %d, %d provisioning requests", d.Kind, r.Record.ProvisionAttempts,
+			w.posts(atlassiantest.EndpointProvisionProducts))
+	}
+	second := *r.Record
+	d = w.step(r)
+	if d.Kind != journey.Wait || d.Record.Order == nil {
+		t.Fatalf("second attempt: %v %v", d.Kind, d.Err)
+	}
+	if p, o := w.posts(atlassiantest.EndpointProvisionProducts), len(w.sandbox.Orders()); p != 2 || o != 1 {
+		t.Fatalf("%d provisioning requests and %d orders, want 2 and 1", p, o)
+	}
+	if got := r.Record.ProvisionRequestID; got != placedWith || !strings.HasSuffix(r.Record.StatusURL, "/"+placedWith) {
+		t.Fatalf("following provisioning request %s (%s), want the order's %s", got, r.Record.StatusURL, placedWith)
+	}
+	w.pollToEnd(r)
+
+	st = second
+	r = w.run(&st)
+	d = w.step(r)
+	if d.Kind != journey.Wait || d.Record.Order == nil || d.Record.ProvisionRequestID != placedWith {
+		t.Fatalf("read back at the second attempt: %v %v %+v", d.Kind, d.Err, d.Record)
+	}
+	if p, o := w.posts(atlassiantest.EndpointProvisionProducts), w.posts(atlassiantest.EndpointCreateOrder); p != 2 || o != 1 {
+		t.Errorf("%d provisioning requests and %d order POSTs, want 2 and 1", p, o)
+	}
+}
+
+// TestProvisioningRefused: a provisioning request refused at the first attempt ends the
+// journey retryable, nothing ordered, though the record said the order would follow.
+func TestProvisioningRefused(t *testing.T) {
+	w := newWorld(t, atlassiantest.WithFault(atlassiantest.EndpointProvisionProducts, atlassiantest.Fault{Error: 1, ErrorStatus: http.StatusServiceUnavailable}))
+	r := w.start("req-1")
+	w.step(r)
+	d := w.step(r)
+	f := r.Record.Outcome.Failed
+	if d.Kind != journey.End || f == nil || !f.Retryable || f.OrderID != "" || !strings.Contains(f.Message, "nothing was ordered") {
+		t.Fatalf("%v %+v", d.Kind, f)
 	}
 	if n := w.posts(atlassiantest.EndpointCreateOrder); n != 0 {
 		t.Errorf("%d orders", n)
@@ -211,18 +225,16 @@ func TestResumedProvisioning(t *testing.T) {
 func TestResumedOrdering(t *testing.T) {
 	w := newWorld(t)
 	r := w.start("req-1")
-	for range 2 {
-		w.step(r) // up to ordering recorded
-	}
-	if !r.EffectDue() || r.Record.Step != record.StepOrdering {
-		t.Fatalf("at %s, due %v", r.Record.Step, r.EffectDue())
-	}
+	w.step(r)
+	w.step(r) // ordered; its answer is lost: the journey is read back at ordering
 	st := *r.Record
-	resumed := w.run(r.Record)
-	resumed.Record.Lease = record.Lease{Owner: "lapsed"}
+	st.Step, st.Order, st.Published, st.Lease = record.StepOrdering, nil, nil, record.Lease{Owner: "lapsed"}
+	again := st
+
+	resumed := w.run(&st)
 	d := w.step(resumed) // the lease first: a stale delivery's write then meets a conflict
 	if d.Kind != journey.Advance || d.Record.Step != record.StepOrdering || d.Record.Lease.Owner != "test" ||
-		w.posts(atlassiantest.EndpointCreateOrder) != 0 || !resumed.EffectDue() {
+		w.posts(atlassiantest.EndpointCreateOrder) != 1 || !resumed.EffectDue() {
 		t.Fatalf("resumed: %v at %s, lease %q, %d order POSTs", d.Kind, d.Record.Step, d.Record.Lease.Owner,
 			w.posts(atlassiantest.EndpointCreateOrder))
 	}
@@ -231,19 +243,18 @@ func TestResumedOrdering(t *testing.T) {
 		t.Fatalf("resumed: %v %v", d.Kind, d.Err)
 	}
 	orders := w.sandbox.Orders()
-	if len(orders) != 1 || orders[0].OrderID != st.OrderID {
-		t.Fatalf("orders %+v, want the one of orderId %s", orders, st.OrderID)
+	if len(orders) != 1 || orders[0].OrderID != st.OrderID || w.posts(atlassiantest.EndpointCreateOrder) != 2 {
+		t.Fatalf("orders %+v, want the one of orderId %s, sent twice", orders, st.OrderID)
 	}
 
 	// Past the window, resumed again at ordering: the order is read, never sent.
 	w.clock.Advance(10 * time.Minute)
-	sent := w.posts(atlassiantest.EndpointCreateOrder)
-	d = w.step(w.run(&st))
+	d = w.step(w.run(&again))
 	if d.Kind != journey.Wait || d.Record.Order == nil {
 		t.Fatalf("past the window: %v %v", d.Kind, d.Err)
 	}
-	if w.posts(atlassiantest.EndpointCreateOrder) != sent || w.posts(atlassiantest.EndpointGetOrder) == 0 {
-		t.Errorf("past the window: %d order POSTs (was %d), %d reads", w.posts(atlassiantest.EndpointCreateOrder), sent,
+	if w.posts(atlassiantest.EndpointCreateOrder) != 2 || w.posts(atlassiantest.EndpointGetOrder) == 0 {
+		t.Errorf("past the window: %d order POSTs, %d reads", w.posts(atlassiantest.EndpointCreateOrder),
 			w.posts(atlassiantest.EndpointGetOrder))
 	}
 }

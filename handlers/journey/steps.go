@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -16,20 +17,25 @@ import (
 // recordProvisioning decides to provision: while the order window still fits in the journey
 // timeout, and the provisioning request was sent fewer than maxProvisionAttempts times, it
 // takes the order's turn of the API's quota and records the provisioning as about to be sent,
-// with the order's orderId; the next step sends it.
+// with the order that follows its answer at once (its orderId, and OrderSentAt: from this
+// record on, the order may exist); the next step sends both. A journey resumed here lost the
+// answers: once the provisioning request was sent twice, the order can only be read.
 func (j *Journey) recordProvisioning(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
+	if st.Step == record.StepProvisioning && st.ProvisionAttempts >= maxProvisionAttempts {
+		r.Log.Warn("the provisioning answer was lost twice: the order is read, never sent again", "order_id", st.OrderID)
+		return j.readOnly(ctx, r)
+	}
 	if left := st.CreatedAt.Add(j.cfg.JourneyTimeout).Sub(j.now()); left < j.cfg.OrderWindow {
 		// An order placed near the journey timeout could not be resolved before it.
+		if st.Step == record.StepProvisioning {
+			return j.readOnly(ctx, r)
+		}
 		return j.end(r, fail(events.StageProvision, events.CodeDeadlineExceeded, true,
 			"the order window of %s no longer fits in the journey timeout of %s; nothing was provisioned or ordered",
 			j.cfg.OrderWindow, j.cfg.JourneyTimeout)), nil
 	}
 	if st.Step == record.StepProvisioning {
-		if st.ProvisionAttempts >= maxProvisionAttempts {
-			return j.end(r, fail(events.StageProvision, events.CodeAPIError, true,
-				"the provisioning answer was lost %d times; nothing was ordered", st.ProvisionAttempts)), nil
-		}
 		r.Log.Warn("the provisioning answer was never recorded: sending the provisioning request once more")
 	}
 	if err := j.takeOrderTurn(ctx, r); err != nil {
@@ -41,40 +47,84 @@ func (j *Journey) recordProvisioning(ctx context.Context, r *Run) (Decision, err
 	}
 	st.Step, st.ProvisionSentAt, st.Lease = record.StepProvisioning, j.now(), j.lease(r)
 	st.ProvisionAttempts++
-	st.OrderID = record.OrderID(r.ID)
+	st.OrderID, st.OrderSentAt = record.OrderID(r.ID), st.ProvisionSentAt
+	st.StatusURL, st.ProvisionRequestID = "", ""
 	return advance(st), nil
 }
 
-// provision sends the provisioning request recorded as about to be sent, and records its
-// answer with the order about to be sent, in one write: nothing waits between the two.
+// readOnly settles a journey whose order may exist but cannot be sent (again): the
+// provisioning answer was lost, or there is no time left to provision. The order is read
+// until it is seen (its provisioning is then the one it names) or the journey times out.
+func (j *Journey) readOnly(ctx context.Context, r *Run) (Decision, error) {
+	st := r.Record
+	st.Step, st.StatusURL, st.ProvisionRequestID, st.Lease = record.StepOrdering, "", "", record.Lease{}
+	d, err := j.resolveOrder(ctx, r)
+	return withRecord(st, d), err
+}
+
+// withRecord gives a decision taken after the journey's record st changed in memory that
+// record to write, if it has none.
+func withRecord(st *record.State, d Decision) Decision {
+	if d.Record == nil {
+		d.Record = st
+	}
+	return d
+}
+
+// provision sends the provisioning request recorded as about to be sent and, at once, the
+// order: nothing is written between the provisioning answer and the order, whose orderId the
+// provisioning record holds. Both answers are written together.
 func (j *Journey) provision(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
 	// The drain never cuts the provisioning POST: the next instance would send it again.
 	// The client's timeout bounds it.
 	resp, err := j.sendProvisioning(context.WithoutCancel(ctx), st)
 	if err != nil {
-		return j.end(r, apiFailure(events.StageProvision, err).
-			explain("; the provisioning request is not sent again, and nothing was ordered")), nil
+		return j.provisionFailed(ctx, r, apiFailure(events.StageProvision, err).
+			explain("; the provisioning request is not sent again"))
 	}
 	statusURL := resp.Data.StatusURL
 	if err := j.api.Installations.CheckStatusURL(statusURL); err != nil {
 		r.Log.Warn("untrusted provisioning statusUrl", "error", err)
-		return j.end(r, fail(events.StageProvision, events.CodeAPIError, false, "%s; nothing was ordered", describe(err))), nil
+		return j.provisionFailed(ctx, r, fail(events.StageProvision, events.CodeAPIError, false, "%s", describe(err)))
 	}
 	prid, err := client.ProvisionRequestID(statusURL)
 	if err != nil {
 		r.Log.Warn("provisioning statusUrl without a request id", "error", err)
-		return j.end(r, fail(events.StageProvision, events.CodeAPIError, false,
-			"the provisioning answer's statusUrl names no provisioning request; nothing was ordered")), nil
+		return j.provisionFailed(ctx, r, fail(events.StageProvision, events.CodeAPIError, false,
+			"the provisioning answer's statusUrl names no provisioning request"))
 	}
 	st.StatusURL, st.ProvisionRequestID = statusURL, prid
 	if ctx.Err() != nil {
 		// The drain ended while provisioning was being answered: the answer is recorded, and
 		// the next delivery sends the order within the window.
 		st.Step, st.Lease = record.StepProvisionAccepted, record.Lease{}
+		if st.ProvisionAttempts == 1 {
+			st.OrderSentAt = time.Time{}
+		}
 		return advance(st), nil
 	}
-	return j.recordOrdering(r), nil
+	if !j.now().Before(j.orderSendBy(st)) {
+		return j.provisionFailed(ctx, r, windowExpired(j.cfg.OrderWindow.String()))
+	}
+	// A second provisioning request follows a lost answer: the first one's order may exist.
+	st.Step, r.resend = record.StepOrdering, st.ProvisionAttempts > 1
+	d, err := j.sendOrder(ctx, r)
+	return withRecord(st, d), err
+}
+
+// provisionFailed ends a journey whose provisioning request failed, with nothing ordered: the
+// order is sent only after the provisioning answer. After a lost answer (a second attempt) the
+// first attempt's order may exist: it is read until it is seen or the journey times out.
+func (j *Journey) provisionFailed(ctx context.Context, r *Run, f *Failure) (Decision, error) {
+	st := r.Record
+	if st.ProvisionAttempts > 1 {
+		r.Log.Warn("the second provisioning request failed; the first one's order may exist: reading it",
+			"order_id", st.OrderID, "stage", f.stage, "code", f.code, "message", f.message)
+		return j.readOnly(ctx, r)
+	}
+	st.OrderSentAt = time.Time{}
+	return j.end(r, f.explain("; nothing was ordered")), nil
 }
 
 func (j *Journey) sendProvisioning(ctx context.Context, st *record.State) (*client.ProvisionResponse, error) {
@@ -113,15 +163,21 @@ func (j *Journey) recordOrdering(r *Run) Decision {
 // re-sent if it is not there.
 func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
-	req := calls.Order(st)
-	sendBy := j.orderSendBy(st)
 	if !r.Advanced {
-		if !j.now().Before(sendBy) {
-			return j.resolveOrder(ctx, r)
+		if !j.now().Before(j.orderSendBy(st)) || st.ProvisionRequestID == "" {
+			return j.resolveOrder(ctx, r) // too late, or no provisioning answer to send it with
 		}
 		st.Lease, r.resend = j.lease(r), true
 		return advance(st), nil
 	}
+	return j.sendOrder(ctx, r)
+}
+
+// sendOrder sends the order; r.resend tells that it may have been sent before.
+func (j *Journey) sendOrder(ctx context.Context, r *Run) (Decision, error) {
+	st := r.Record
+	req := calls.Order(st)
+	sendBy := j.orderSendBy(st)
 	resend := r.resend
 	r.resend = false
 	if resend {
@@ -139,6 +195,7 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 	defer cancel()
 	resp, _, err := j.api.Commerce.CreateOrder(client.ContextWithRetry(wctx, policy.Call()), req)
 	if err == nil {
+		j.orderedWith(st, resp.Metadata, r.Log)
 		return j.recordOrder(r, orderAnswer(req, resp)), nil
 	}
 	if ctx.Err() != nil {
@@ -174,13 +231,13 @@ func (j *Journey) order(ctx context.Context, r *Run) (Decision, error) {
 // order's retry policy's. It never concludes that nothing was ordered.
 func (j *Journey) resolveOrder(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
-	a, err := j.readOrder(ctx, st)
+	a, err := j.readOrder(ctx, st, r.Log)
 	switch {
 	case err == nil:
 		return j.recordOrder(r, a), nil
 	case ctx.Err() != nil:
 		return Decision{}, err
-	case j.now().Before(j.orderSendBy(st)):
+	case j.now().Before(j.orderSendBy(st)) && st.ProvisionRequestID != "":
 		return j.retryLater(r, max(j.cfg.OrderRetry.Wait, retryAfter(err)), fmt.Errorf("order %s not seen, to be sent again: %w", st.OrderID, err)), nil
 	}
 	changed, perr := j.pollProvisionWhileResolving(ctx, r)
@@ -200,8 +257,8 @@ func (j *Journey) resolveOrder(ctx context.Context, r *Run) (Decision, error) {
 // the status says ends the journey: only a read of the order, or JourneyTimeout, does.
 func (j *Journey) pollProvisionWhileResolving(ctx context.Context, r *Run) (changed bool, err error) {
 	st := r.Record
-	if provisionDone(st.ProvisionStatus) {
-		return false, nil
+	if st.StatusURL == "" || provisionDone(st.ProvisionStatus) {
+		return false, nil // no provisioning answer to poll, or nothing more to learn
 	}
 	ps, _, err := j.api.Installations.GetProvisionStatus(ctx, st.StatusURL)
 	switch {
@@ -222,7 +279,7 @@ func (j *Journey) pollProvisionWhileResolving(ctx context.Context, r *Run) (chan
 // saying that nothing was ordered, and not retryable.
 func (j *Journey) orderAtTimeout(ctx context.Context, r *Run) (Decision, error) {
 	st := r.Record
-	a, err := j.readOrder(ctx, st)
+	a, err := j.readOrder(ctx, st, r.Log)
 	switch {
 	case err == nil:
 		return j.recordOrder(r, a), nil
@@ -242,7 +299,7 @@ func (j *Journey) orderAtTimeout(ctx context.Context, r *Run) (Decision, error) 
 // as the POST would have answered. Every read of an order whose answer was not seen goes
 // here: any error, a 404 included, only means "not seen yet" (a read may lag the write).
 // The read follows the order's retry policy, as the POST does.
-func (j *Journey) readOrder(ctx context.Context, st *record.State) (*record.OrderAnswer, error) {
+func (j *Journey) readOrder(ctx context.Context, st *record.State, log *slog.Logger) (*record.OrderAnswer, error) {
 	policy := j.cfg.OrderRetry
 	rctx, cancel := withDeadline(ctx, j.cfg.Clock, j.cfg.Clock.Now().Add(policy.CallTimeout))
 	defer cancel()
@@ -250,7 +307,23 @@ func (j *Journey) readOrder(ctx context.Context, st *record.State) (*record.Orde
 	if err != nil {
 		return nil, err
 	}
+	j.orderedWith(st, o.Metadata, log)
 	return orderAnswerFromRead(calls.Order(st), o), nil
+}
+
+// orderedWith makes the provisioning request an accepted order names (its
+// metadata.provisionRequestId) the journey's: after a lost provisioning answer, the order may
+// belong to the first provisioning request, and the second one is abandoned. Its statusUrl is
+// built as the API gives it.
+func (j *Journey) orderedWith(st *record.State, md *client.OrderMetadata, log *slog.Logger) {
+	if md == nil || md.ProvisionRequestID == "" || md.ProvisionRequestID == st.ProvisionRequestID {
+		return
+	}
+	log.Warn("the order names another provisioning request than the last one sent: following it",
+		"order_id", st.OrderID, "provision_request_id", md.ProvisionRequestID, "abandoned", st.ProvisionRequestID)
+	st.ProvisionRequestID = md.ProvisionRequestID
+	st.StatusURL = j.api.Installations.StatusURL(st.Request.OrgID, md.ProvisionRequestID)
+	st.ProvisionStatus = ""
 }
 
 // orderSendBy is the last moment an order may be sent: the order window after the

@@ -60,14 +60,21 @@ var steps = [...]stepRow{
 	// The look-ups' answers are in Plan; next, provisioning, recorded first as provisioning.
 	// Written by installers that recorded the look-ups on their own; it still resumes.
 	{StepLookedUp, StepNameProvision, events.StageLookup, PhaseProvision},
-	// Recorded before the provisioning request is sent, with ProvisionSentAt, the
-	// attempt and the OrderID; its answer (StatusURL, ProvisionRequestID) is recorded with
-	// ordering, in the same write as the order about to be sent.
+	// Recorded before the provisioning request is sent, with ProvisionSentAt, the attempt,
+	// the OrderID and OrderSentAt: the order follows the provisioning answer at once, nothing
+	// written in between, so from this record on the order may exist. Both answers are
+	// recorded with ordered. A journey resumed here sends provisioning once more (then the
+	// order with the same orderId, and follows the provisioning request the order names), or
+	// after a second attempt only reads the order.
 	{StepProvisioning, StepNameProvision, events.StageProvision, PhaseProvision},
-	// The provisioning answer is recorded, the order not yet about to be sent.
+	// The provisioning answer is recorded, the order not yet about to be sent: the drain or a
+	// refusal before Atlassian processed the order came in between.
 	{StepProvisionAccepted, StepNameOrder, events.StageOrder, PhaseOrder},
-	// Recorded before the order is sent, with OrderSentAt; its answer is recorded with
-	// ordered. A journey resumed here re-sends it with the same orderId, or reads it.
+	// Recorded before the order is sent again (from provision_accepted, or a resumed journey's
+	// lease), or when its answer was not seen, with the provisioning answer; the order's
+	// answer is recorded with ordered. A journey resumed here re-sends it with the same
+	// orderId while the window allows, or reads it (only reads it without a provisioning
+	// answer).
 	{StepOrdering, StepNameOrder, events.StageOrder, PhaseOrder},
 	// The order's answer is recorded (Order); the ordered event is published and its
 	// publication recorded; each poll records the statuses it read, and the last one

@@ -274,6 +274,11 @@ func (s Installations) CheckStatusURL(statusURL string) error {
 	return s.a.errs.client.Installations.CheckStatusURL(statusURL)
 }
 
+// StatusURL is the statusUrl the real client builds.
+func (s Installations) StatusURL(orgID, provisionRequestID string) string {
+	return s.a.errs.client.Installations.StatusURL(orgID, provisionRequestID)
+}
+
 func (a *Atlassian) applied(what string) {
 	if a.afterEffect != nil {
 		a.afterEffect(what)
