@@ -96,9 +96,9 @@ func TestOrderedNeedsNoSlot(t *testing.T) {
 	// The second holds the slot until its order's answer is recorded.
 	e.Publish("announced", jiraOnNewSite("announced"))
 	<-s.orderSent
-	// The first one's poll comes due and queues for the slot.
-	e.Clock.Advance(2 * cfg.PollInterval)
-	e.EventuallyStep("a journey queued for the slot", 0, func() bool { return queuedForSlot() == 1 })
+	// The first one's poll comes due and queues for the slot (time moves until it does: the
+	// first journey records its order's answer after announcing it, and only then waits).
+	e.EventuallyStep("a journey queued for the slot", cfg.PollInterval, func() bool { return queuedForSlot() == 1 })
 	close(s.orderRelease)
 
 	e.EventuallyStep("the order announced", 0, ordered("announced"))

@@ -29,8 +29,8 @@ func (p Phase) String() string {
 // the step label of its metrics): from each step, Step.Name; and publish_ordered.
 const (
 	StepNameLookup         = "lookup"          // billing, family container, product ARI look-ups
-	StepNameProvision      = "provision"       // the provisioning request
-	StepNameOrder          = "order"           // the order, sent at once after the provisioning answer is recorded
+	StepNameProvision      = "provision"       // the provisioning request, and the order sent at once after its answer
+	StepNameOrder          = "order"           // the order sent again, or read, once its answer was not seen
 	StepNamePublishOrdered = "publish_ordered" // the ordered event, published as the order's answer is recorded
 	StepNamePoll           = "poll"            // one round of provisioning and order status reads
 )
