@@ -31,6 +31,8 @@ type world struct {
 	t       *testing.T
 	clock   *clockwork.FakeClock
 	sandbox *atlassiantest.Server
+	api     journey.API
+	cfg     journey.Config
 	j       *journey.Journey
 }
 
@@ -44,7 +46,7 @@ func newWorld(t *testing.T, opts ...atlassiantest.Option) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &world{t: t, clock: clock, sandbox: s, j: journey.New(journey.ClientAPI(c), journey.Config{
+	w := &world{t: t, clock: clock, sandbox: s, api: journey.ClientAPI(c), cfg: journey.Config{
 		Subjects:        events.NewSubjects(""),
 		CheckOutcomes:   func(string, *events.Request) error { return nil },
 		OrderWindow:     10 * time.Minute,
@@ -55,7 +57,9 @@ func newWorld(t *testing.T, opts ...atlassiantest.Option) *world {
 		OrderRetry: calls.OrderRetry{Attempts: 1, MaxBackoff: time.Second}.WithDefaults(pollInterval, time.Minute),
 		Clock:      clock,
 		Now:        clock.Now,
-	})}
+	}}
+	w.j = journey.New(w.api, w.cfg)
+	return w
 }
 
 // start is the run of a new request for a new site with Jira Software.
@@ -278,5 +282,39 @@ func TestNoNATS(t *testing.T) {
 		if strings.Contains(p, "nats-io") || p == "github.com/procurement/atlassian-installer/handlers" {
 			t.Errorf("package journey imports %s", p)
 		}
+	}
+}
+
+// noTurn is a quota that never has a turn for the order.
+type noTurn struct{}
+
+func (noTurn) Wait(ctx context.Context, _ client.Turn) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (noTurn) Pause(string, client.Family, time.Duration) {}
+
+// TestNoTurnForASecondAttempt: a journey read back at provisioning, its order possibly placed,
+// that gets no turn of the orders quota for a second attempt reads the order instead of
+// failing as if nothing had been provisioned or ordered.
+func TestNoTurnForASecondAttempt(t *testing.T) {
+	w := newWorld(t)
+	r := w.start("req-1")
+	w.step(r)
+	first := *r.Record
+	w.step(r) // provisioning and order sent; their answers are lost with the process
+
+	w.cfg.Limiter = noTurn{}
+	w.j = journey.New(w.api, w.cfg)
+	st := first
+	st.CreatedAt = w.clock.Now().Add(-2*time.Hour + 10*time.Minute + time.Millisecond) // the window barely fits
+	r = w.run(&st)
+	d := w.step(r)
+	if d.Kind != journey.Wait || d.Record.Order == nil {
+		t.Fatalf("no turn for a second attempt: %v %v %+v", d.Kind, d.Err, d.Record.Outcome)
+	}
+	if p := w.posts(atlassiantest.EndpointProvisionProducts); p != 1 {
+		t.Errorf("%d provisioning requests", p)
 	}
 }

@@ -40,10 +40,14 @@ func (j *Journey) recordProvisioning(ctx context.Context, r *Run) (Decision, err
 	}
 	if err := j.takeOrderTurn(ctx, r); err != nil {
 		var f *Failure
-		if errors.As(err, &f) {
-			return j.end(r, f), nil
+		switch {
+		case !errors.As(err, &f):
+			return Decision{}, err
+		case st.Step == record.StepProvisioning:
+			// No turn for a second attempt: the first one's order may exist.
+			return j.readOnly(ctx, r)
 		}
-		return Decision{}, err
+		return j.end(r, f), nil
 	}
 	st.Step, st.ProvisionSentAt, st.Lease = record.StepProvisioning, j.now(), j.lease(r)
 	st.ProvisionAttempts++
