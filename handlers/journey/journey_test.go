@@ -318,3 +318,28 @@ func TestNoTurnForASecondAttempt(t *testing.T) {
 		t.Errorf("%d provisioning requests", p)
 	}
 }
+
+// TestSecondAttemptOrderRefusedUnprocessed: after a second provisioning request (the first's
+// answers lost), an order refused with 429 before Atlassian processed it does not take the
+// journey back to before the order: the first attempt's order may exist, and is read.
+func TestSecondAttemptOrderRefusedUnprocessed(t *testing.T) {
+	w := newWorld(t)
+	r := w.start("req-1")
+	w.step(r)
+	w.step(r) // the first attempt's order is placed
+	st := *r.Record
+	st.Step, st.ProvisionAttempts, st.Order, st.Published = record.StepProvisionAccepted, 2, nil, nil
+	w.sandbox.SetFault(atlassiantest.EndpointCreateOrder, atlassiantest.Fault{RateLimit: 1, RetryAfter: time.Second})
+
+	r = w.run(&st)
+	if d := w.step(r); d.Kind != journey.Advance || d.Record.Step != record.StepOrdering {
+		t.Fatalf("order recorded: %v %+v", d.Kind, d.Record)
+	}
+	d := w.step(r)
+	if d.Record != nil && d.Record.OrderSentAt.IsZero() {
+		t.Fatalf("the journey went back before the order: %+v", d.Record)
+	}
+	if d.Kind != journey.Wait || d.Record.Order == nil {
+		t.Fatalf("refused unprocessed: %v %v", d.Kind, d.Err)
+	}
+}

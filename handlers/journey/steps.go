@@ -85,18 +85,18 @@ func (j *Journey) provision(ctx context.Context, r *Run) (Decision, error) {
 	resp, err := j.sendProvisioning(context.WithoutCancel(ctx), st)
 	if err != nil {
 		return j.provisionFailed(ctx, r, apiFailure(events.StageProvision, err).
-			explain("; the provisioning request is not sent again"))
+			explain("; the provisioning request is not sent again, and nothing was ordered"))
 	}
 	statusURL := resp.Data.StatusURL
 	if err := j.api.Installations.CheckStatusURL(statusURL); err != nil {
 		r.Log.Warn("untrusted provisioning statusUrl", "error", err)
-		return j.provisionFailed(ctx, r, fail(events.StageProvision, events.CodeAPIError, false, "%s", describe(err)))
+		return j.provisionFailed(ctx, r, fail(events.StageProvision, events.CodeAPIError, false, "%s; nothing was ordered", describe(err)))
 	}
 	prid, err := client.ProvisionRequestID(statusURL)
 	if err != nil {
 		r.Log.Warn("provisioning statusUrl without a request id", "error", err)
 		return j.provisionFailed(ctx, r, fail(events.StageProvision, events.CodeAPIError, false,
-			"the provisioning answer's statusUrl names no provisioning request"))
+			"the provisioning answer's statusUrl names no provisioning request; nothing was ordered"))
 	}
 	st.StatusURL, st.ProvisionRequestID = statusURL, prid
 	if ctx.Err() != nil {
@@ -117,8 +117,8 @@ func (j *Journey) provision(ctx context.Context, r *Run) (Decision, error) {
 	return withRecord(st, d), err
 }
 
-// provisionFailed ends a journey whose provisioning request failed, with nothing ordered: the
-// order is sent only after the provisioning answer. After a lost answer (a second attempt) the
+// provisionFailed ends with f, which says that nothing was ordered, a journey whose
+// provisioning request failed: the order is sent only after the provisioning answer. After a lost answer (a second attempt) the
 // first attempt's order may exist: it is read until it is seen or the journey times out.
 func (j *Journey) provisionFailed(ctx context.Context, r *Run, f *Failure) (Decision, error) {
 	st := r.Record
@@ -128,7 +128,7 @@ func (j *Journey) provisionFailed(ctx context.Context, r *Run, f *Failure) (Deci
 		return j.readOnly(ctx, r)
 	}
 	st.OrderSentAt = time.Time{}
-	return j.end(r, f.explain("; nothing was ordered")), nil
+	return j.end(r, f), nil
 }
 
 func (j *Journey) sendProvisioning(ctx context.Context, st *record.State) (*client.ProvisionResponse, error) {
@@ -150,7 +150,8 @@ func (j *Journey) recordOrdering(r *Run) Decision {
 		return j.end(r, windowExpired(j.cfg.OrderWindow.String())) // its record keeps the statusUrl
 	}
 	st.Step, st.OrderSentAt, st.Lease = record.StepOrdering, j.now(), j.lease(r)
-	r.resend = false
+	// After a second provisioning request, the first one's order may exist.
+	r.resend = st.ProvisionAttempts > 1
 	return advance(st)
 }
 
