@@ -148,7 +148,7 @@ func (j *run) steps(ctx context.Context) (journey.Decision, error) {
 				return err
 			}
 			if dec.Record != nil {
-				if err := j.record(ctx, dec.Record); err != nil {
+				if err := j.save(ctx, dec.Record); err != nil {
 					return err
 				}
 			}
@@ -187,22 +187,6 @@ func (j *run) claim(ctx context.Context) (done bool, err error) {
 		return true, j.d.NakWithDelay(l.Until.Sub(j.in.now()))
 	}
 	return false, nil
-}
-
-// record writes a decision's record. An accepted order it holds is announced first, at once,
-// and its publication recorded in the same write; an announcement that fails still lets the
-// order's answer be recorded, and is tried again before the next step.
-func (j *run) record(ctx context.Context, st *record.State) error {
-	var announced error
-	if st.Order != nil && !st.IsPublished(j.in.subjects.Ordered()) {
-		announced = j.observed(record.StepNamePublishOrdered, func(ctx context.Context) error {
-			return j.announce(ctx, st)
-		})(ctx)
-	}
-	if err := j.save(ctx, st); err != nil {
-		return err
-	}
-	return announced
 }
 
 // save writes st over the revision the journey's record was read at, or creates it. A write that fails
@@ -268,21 +252,15 @@ func (j *run) finish(ctx context.Context) error {
 	return j.d.Ack()
 }
 
-// publishOrdered announces the accepted order and records that.
+// publishOrdered announces the accepted order, once its answer is recorded, and records that
+// at once: a journey resumed later would otherwise announce it again, past the events stream's
+// duplicate window.
 func (j *run) publishOrdered(ctx context.Context) error {
 	st := j.r.Record
-	if err := j.announce(ctx, st); err != nil {
-		return err
-	}
-	return j.save(ctx, st)
-}
-
-// announce publishes the ordered event of st, and marks it published in st.
-func (j *run) announce(ctx context.Context, st *record.State) error {
 	typ := j.in.subjects.Ordered()
 	if err := j.in.publish(ctx, j.r.ID, typ, journey.Ordered(st), st.Traceparent, OutcomeInfo{Kind: OutcomeOrdered, RequestID: j.r.ID}); err != nil {
 		return err
 	}
 	st.Published = append(st.Published, typ)
-	return nil
+	return j.save(ctx, st)
 }

@@ -53,9 +53,9 @@ func TestReadyFollowsRun(t *testing.T) {
 	}
 }
 
-// TestStateWritesPerJourney: a journey that goes the happy way writes its state three times:
+// TestStateWritesPerJourney: a journey that goes the happy way writes its state four times:
 // the provisioning about to be sent, with the look-ups' answers and the order that follows
-// it; the answers of both (once ordered is published); and the outcome. Each write to the
+// it; the answers of both; that ordered was published; and the outcome. Each write to the
 // journeys bucket's stream takes one sequence number.
 func TestStateWritesPerJourney(t *testing.T) {
 	e := newEnv(t)
@@ -77,7 +77,7 @@ func TestStateWritesPerJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := info.State.LastSeq; got != 3*journeys {
-		t.Errorf("%d state writes for %d journeys, want %d", got, journeys, 3*journeys)
+	if got := info.State.LastSeq; got != 4*journeys {
+		t.Errorf("%d state writes for %d journeys, want %d", got, journeys, 4*journeys)
 	}
 }

@@ -31,7 +31,7 @@ const (
 	StepNameLookup         = "lookup"          // billing, family container, product ARI look-ups
 	StepNameProvision      = "provision"       // the provisioning request, and the order sent at once after its answer
 	StepNameOrder          = "order"           // the order sent again, or read, once its answer was not seen
-	StepNamePublishOrdered = "publish_ordered" // the ordered event, published as the order's answer is recorded
+	StepNamePublishOrdered = "publish_ordered" // the ordered event, published once the order's answer is recorded
 	StepNamePoll           = "poll"            // one round of provisioning and order status reads
 )
 
