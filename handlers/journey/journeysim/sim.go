@@ -164,11 +164,9 @@ type delivery struct {
 	phase    phase
 	readyAt  time.Time
 	// the write under way
-	write     *record.State
-	announced bool // the accepted order it holds was announced (or tried) before it
-	failed    bool // announcing it failed: the message comes again once it is written
-	then      then
-	after     time.Duration
+	write *record.State
+	then  then
+	after time.Duration
 	// wait is due before the next step, once an accepted order is announced.
 	wait time.Duration
 }
@@ -633,28 +631,17 @@ func describeDecision(d journey.Decision) string {
 }
 
 func (w *world) writeThen(d *delivery, st *record.State, t then, after time.Duration) {
-	d.write, d.then, d.after, d.announced, d.failed = st, t, after, false, false
+	d.write, d.then, d.after = st, t, after
 	d.phase = phWrite
 }
 
 // writeRecord writes the record a decision carries (compare-and-set; created when the
 // journey is not recorded yet), with a crash before and after it; a write that fails is
 // tried again, and one that was applied though it failed then meets a conflict. A conflict
-// reads the record again. An accepted order the record holds is announced first, as the
-// installer does, its publication recorded in the same write.
+// reads the record again. An accepted order the record holds is announced once it is
+// written, before anything else (see publishOrdered), as the installer does.
 func (w *world) writeRecord(d *delivery) {
 	st := d.write
-	if typ := w.subjects.Ordered(); st.Order != nil && !st.IsPublished(typ) && !d.announced {
-		d.announced = true
-		switch w.publish(d, typ, journey.Ordered(st)) {
-		case published:
-			st.Published = append(st.Published, typ)
-		case publishFailed:
-			d.failed = true
-		case publishCrashed:
-			return
-		}
-	}
 	if w.crash(d, "before writing "+string(st.Step)) {
 		return
 	}
@@ -692,10 +679,6 @@ func (w *world) writeRecord(d *delivery) {
 	}
 	d.rev, d.run.Record, d.recorded = rev, st, true
 	if w.crash(d, "after writing "+string(st.Step)) {
-		return
-	}
-	if d.failed {
-		w.settle(d, false, retryDelay(d.msg.delivered))
 		return
 	}
 	switch d.then {
@@ -752,7 +735,6 @@ func (w *world) publishOrdered(d *delivery) {
 	}
 	st.Published = append(st.Published, typ)
 	w.writeThen(d, st, thenClaim, 0)
-	d.announced = true
 }
 
 // finish records a journey not recorded yet (an outcome decided before any write),
