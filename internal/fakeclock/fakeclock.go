@@ -7,11 +7,12 @@
 package fakeclock
 
 import (
-	"container/heap"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/procurement/atlassian-installer/internal/dueheap"
 )
 
 var _ clockwork.Clock = (*Clock)(nil)
@@ -21,8 +22,7 @@ var _ clockwork.Clock = (*Clock)(nil)
 type Clock struct {
 	mu     sync.Mutex
 	now    time.Time
-	seq    uint64 // orders timers due at the same instant by creation
-	timers timerHeap
+	timers dueheap.Heap[*timer] // by due instant, then by creation
 }
 
 // New returns a clock that reads t until it is advanced.
@@ -49,7 +49,7 @@ func (c *Clock) Sleep(d time.Duration) { <-c.After(d) }
 
 // NewTimer returns a timer that fires once the clock has moved d; at once when d <= 0.
 func (c *Clock) NewTimer(d time.Duration) clockwork.Timer {
-	t := &timer{clock: c, c: make(chan time.Time, 1), index: -1}
+	t := newTimer(c, make(chan time.Time, 1), nil, 0)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.schedule(t, d)
@@ -58,7 +58,7 @@ func (c *Clock) NewTimer(d time.Duration) clockwork.Timer {
 
 // AfterFunc runs f in its own goroutine once the clock has moved d; at once when d <= 0.
 func (c *Clock) AfterFunc(d time.Duration, f func()) clockwork.Timer {
-	t := &timer{clock: c, f: f, index: -1}
+	t := newTimer(c, nil, f, 0)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.schedule(t, d)
@@ -71,7 +71,7 @@ func (c *Clock) NewTicker(d time.Duration) clockwork.Ticker {
 	if d <= 0 {
 		panic("fakeclock: non-positive interval for NewTicker")
 	}
-	t := &timer{clock: c, c: make(chan time.Time, 1), period: d, index: -1}
+	t := newTimer(c, make(chan time.Time, 1), nil, d)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.schedule(t, d)
@@ -84,14 +84,13 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	end := c.now.Add(d)
-	for len(c.timers) > 0 && !c.timers[0].at.After(end) {
-		t := c.timers[0]
-		c.now = t.at
+	for it := c.timers.Peek(); it != nil && !it.At().After(end); it = c.timers.Peek() {
+		t := it.Value
+		c.now = it.At()
 		if t.period > 0 {
-			t.at = t.at.Add(t.period)
-			heap.Fix(&c.timers, 0)
+			c.timers.Move(it, c.now.Add(t.period))
 		} else {
-			heap.Pop(&c.timers)
+			c.timers.Pop()
 		}
 		t.fire(c.now)
 	}
@@ -105,20 +104,12 @@ func (c *Clock) schedule(t *timer, d time.Duration) {
 		t.fire(c.now)
 		return
 	}
-	c.seq++
-	t.at, t.seq = c.now.Add(d), c.seq
-	heap.Push(&c.timers, t)
+	c.timers.Push(&t.item, c.now.Add(d))
 }
 
 // unschedule takes t out of the heap and reports whether it was there. The caller holds
 // c.mu.
-func (c *Clock) unschedule(t *timer) bool {
-	if t.index < 0 {
-		return false
-	}
-	heap.Remove(&c.timers, t.index)
-	return true
-}
+func (c *Clock) unschedule(t *timer) bool { return c.timers.Remove(&t.item) }
 
 // timer is a timer, an AfterFunc or, with a period, a ticker.
 type timer struct {
@@ -126,9 +117,13 @@ type timer struct {
 	c      chan time.Time // nil for an AfterFunc
 	f      func()
 	period time.Duration
-	at     time.Time
-	seq    uint64
-	index  int // in the heap; -1 when not waiting
+	item   dueheap.Item[*timer] // in the clock's heap while waiting
+}
+
+func newTimer(c *Clock, ch chan time.Time, f func(), period time.Duration) *timer {
+	t := &timer{clock: c, c: ch, f: f, period: period}
+	t.item.Value = t
+	return t
 }
 
 // fire delivers now without blocking: a receiver that has not taken the last value misses
@@ -181,36 +176,4 @@ func (k *ticker) Reset(d time.Duration) {
 	k.t.clock.unschedule(k.t)
 	k.t.period = d
 	k.t.clock.schedule(k.t, d)
-}
-
-// timerHeap orders timers by due instant, then by creation; it keeps each timer's index.
-type timerHeap []*timer
-
-func (h timerHeap) Len() int { return len(h) }
-
-func (h timerHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-
-func (h *timerHeap) Push(x any) {
-	t := x.(*timer)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
-	*h = old[:len(old)-1]
-	return t
 }

@@ -39,15 +39,15 @@ func TestTimersFireInOrderAtTheirInstant(t *testing.T) {
 	if got := c.Now(); !got.Equal(epoch.Add(2500 * time.Millisecond)) {
 		t.Errorf("Now = %v, want %v", got, epoch.Add(2500*time.Millisecond))
 	}
-	if len(c.timers) != 1 || !c.timers[0].at.Equal(epoch.Add(3*time.Second)) {
-		t.Errorf("waiting: %d timers, want the late one", len(c.timers))
+	if c.timers.Len() != 1 || !c.timers.Peek().At().Equal(epoch.Add(3*time.Second)) {
+		t.Errorf("waiting: %d timers, want the late one", c.timers.Len())
 	}
 	c.Advance(time.Second)
 	if _, ok := received(late.Chan()); !ok {
 		t.Fatal("the late timer did not fire")
 	}
-	if len(c.timers) != 0 {
-		t.Errorf("fired timers still waiting: %d", len(c.timers))
+	if c.timers.Len() != 0 {
+		t.Errorf("fired timers still waiting: %d", c.timers.Len())
 	}
 }
 
@@ -60,8 +60,8 @@ func TestStopAndReset(t *testing.T) {
 	if tm.Stop() {
 		t.Error("second Stop reported true")
 	}
-	if len(c.timers) != 0 {
-		t.Fatalf("a stopped timer still waits: %d", len(c.timers))
+	if c.timers.Len() != 0 {
+		t.Fatalf("a stopped timer still waits: %d", c.timers.Len())
 	}
 	c.Advance(2 * time.Second)
 	if _, ok := received(tm.Chan()); ok {
@@ -91,8 +91,8 @@ func TestNonPositiveDurationFiresAtOnce(t *testing.T) {
 	ran := make(chan struct{})
 	c.AfterFunc(-time.Second, func() { close(ran) })
 	<-ran
-	if len(c.timers) != 0 {
-		t.Errorf("%d waiters after timers that fired at once", len(c.timers))
+	if c.timers.Len() != 0 {
+		t.Errorf("%d waiters after timers that fired at once", c.timers.Len())
 	}
 }
 
@@ -117,12 +117,12 @@ func TestTickerTicksEveryPeriodUntilStopped(t *testing.T) {
 	if _, ok := received(k.Chan()); !ok {
 		t.Fatal("a reset ticker did not tick at its new period")
 	}
-	if len(c.timers) != 1 {
-		t.Errorf("a reset ticker waits %d times", len(c.timers))
+	if c.timers.Len() != 1 {
+		t.Errorf("a reset ticker waits %d times", c.timers.Len())
 	}
 	k.Stop()
 	c.Advance(time.Minute)
-	if _, ok := received(k.Chan()); ok || len(c.timers) != 0 {
+	if _, ok := received(k.Chan()); ok || c.timers.Len() != 0 {
 		t.Fatal("a stopped ticker ticked or still waits")
 	}
 }

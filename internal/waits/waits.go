@@ -5,11 +5,12 @@
 package waits
 
 import (
-	"container/heap"
 	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/procurement/atlassian-installer/internal/dueheap"
 )
 
 // Queue holds values of T until they are due on its clock. It is safe for concurrent use.
@@ -18,8 +19,7 @@ type Queue[T any] struct {
 	dispatch func(T)
 
 	mu      sync.Mutex
-	items   itemHeap[T]
-	seq     uint64          // orders values due at the same instant by arrival
+	items   dueheap.Heap[T] // by due instant, then by arrival
 	timer   clockwork.Timer // armed for the earliest, nil when none is
 	armedAt time.Time
 	drained bool
@@ -41,8 +41,7 @@ func (q *Queue[T]) After(d time.Duration, v T) bool {
 		return false
 	}
 	at := q.clock.Now().Add(d)
-	q.seq++
-	heap.Push(&q.items, &item[T]{at: at, seq: q.seq, v: v})
+	q.items.Push(&dueheap.Item[T]{Value: v}, at)
 	if q.timer == nil || at.Before(q.armedAt) {
 		q.arm(at)
 	}
@@ -53,7 +52,7 @@ func (q *Queue[T]) After(d time.Duration, v T) bool {
 func (q *Queue[T]) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.items)
+	return q.items.Len()
 }
 
 // Drain stops the queue and returns every value still waiting, in due order. Values already
@@ -66,9 +65,9 @@ func (q *Queue[T]) Drain() []T {
 		q.timer.Stop()
 		q.timer = nil
 	}
-	vs := make([]T, 0, len(q.items))
-	for len(q.items) > 0 {
-		vs = append(vs, heap.Pop(&q.items).(*item[T]).v)
+	vs := make([]T, 0, q.items.Len())
+	for q.items.Len() > 0 {
+		vs = append(vs, q.items.Pop().Value)
 	}
 	return vs
 }
@@ -89,46 +88,17 @@ func (q *Queue[T]) fire() {
 		return
 	}
 	now := q.clock.Now()
-	for len(q.items) > 0 && !q.items[0].at.After(now) {
-		v := heap.Pop(&q.items).(*item[T]).v
-		go q.dispatch(v)
+	for it := q.items.Peek(); it != nil && !it.At().After(now); it = q.items.Peek() {
+		q.items.Pop()
+		go q.dispatch(it.Value)
 	}
-	if len(q.items) == 0 {
+	next := q.items.Peek()
+	if next == nil {
 		if q.timer != nil {
 			q.timer.Stop()
 		}
 		q.timer = nil
 		return
 	}
-	q.arm(q.items[0].at)
-}
-
-type item[T any] struct {
-	at  time.Time
-	seq uint64
-	v   T
-}
-
-// itemHeap orders items by due instant, then by arrival.
-type itemHeap[T any] []*item[T]
-
-func (h itemHeap[T]) Len() int { return len(h) }
-
-func (h itemHeap[T]) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h itemHeap[T]) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-
-func (h *itemHeap[T]) Push(x any) { *h = append(*h, x.(*item[T])) }
-
-func (h *itemHeap[T]) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return it
+	q.arm(next.At())
 }

@@ -1,10 +1,11 @@
 package journeysim
 
 import (
-	"container/heap"
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/procurement/atlassian-installer/internal/dueheap"
 )
 
 var _ clockwork.Clock = (*Clock)(nil)
@@ -16,8 +17,7 @@ var _ clockwork.Clock = (*Clock)(nil)
 // that a run is the same at every replay. It is not safe for concurrent use.
 type Clock struct {
 	now    time.Time
-	seq    uint64
-	timers timers
+	timers dueheap.Heap[*timer] // by due instant, then by creation
 }
 
 // NewClock returns a clock that reads start until it moves.
@@ -46,7 +46,7 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 
 // NewTimer returns a timer that fires once the clock has moved d.
 func (c *Clock) NewTimer(d time.Duration) clockwork.Timer {
-	t := &timer{clock: c, ch: make(chan time.Time, 1), index: -1}
+	t := newTimer(c, make(chan time.Time, 1), nil, 0)
 	c.schedule(t, d)
 	return t
 }
@@ -54,7 +54,7 @@ func (c *Clock) NewTimer(d time.Duration) clockwork.Timer {
 // AfterFunc runs f, in the goroutine that advances the clock, once it has moved d; at
 // once when d <= 0.
 func (c *Clock) AfterFunc(d time.Duration, f func()) clockwork.Timer {
-	t := &timer{clock: c, f: f, index: -1}
+	t := newTimer(c, nil, f, 0)
 	c.schedule(t, d)
 	return t
 }
@@ -64,30 +64,30 @@ func (c *Clock) NewTicker(d time.Duration) clockwork.Ticker {
 	if d <= 0 {
 		panic("journeysim: non-positive interval for NewTicker")
 	}
-	t := &timer{clock: c, ch: make(chan time.Time, 1), period: d, index: -1}
+	t := newTimer(c, make(chan time.Time, 1), nil, d)
 	c.schedule(t, d)
 	return ticker{t}
 }
 
 // Next is when the earliest timer is due, and whether there is one.
 func (c *Clock) Next() (time.Time, bool) {
-	if len(c.timers) == 0 {
+	it := c.timers.Peek()
+	if it == nil {
 		return time.Time{}, false
 	}
-	return c.timers[0].at, true
+	return it.At(), true
 }
 
 // AdvanceTo moves the clock to t (never back), firing every timer due by then at its own
 // instant.
 func (c *Clock) AdvanceTo(t time.Time) {
-	for len(c.timers) > 0 && !c.timers[0].at.After(t) {
-		tm := c.timers[0]
-		c.now = tm.at
+	for it := c.timers.Peek(); it != nil && !it.At().After(t); it = c.timers.Peek() {
+		tm := it.Value
+		c.now = it.At()
 		if tm.period > 0 {
-			tm.at = tm.at.Add(tm.period)
-			heap.Fix(&c.timers, 0)
+			c.timers.Move(it, c.now.Add(tm.period))
 		} else {
-			heap.Pop(&c.timers)
+			c.timers.Pop()
 		}
 		tm.fire(c.now)
 	}
@@ -101,9 +101,7 @@ func (c *Clock) schedule(t *timer, d time.Duration) {
 		t.fire(c.now)
 		return
 	}
-	c.seq++
-	t.at, t.seq = c.now.Add(d), c.seq
-	heap.Push(&c.timers, t)
+	c.timers.Push(&t.item, c.now.Add(d))
 }
 
 type timer struct {
@@ -111,9 +109,13 @@ type timer struct {
 	ch     chan time.Time
 	f      func()
 	period time.Duration
-	at     time.Time
-	seq    uint64
-	index  int
+	item   dueheap.Item[*timer]
+}
+
+func newTimer(c *Clock, ch chan time.Time, f func(), period time.Duration) *timer {
+	t := &timer{clock: c, ch: ch, f: f, period: period}
+	t.item.Value = t
+	return t
 }
 
 func (t *timer) fire(now time.Time) {
@@ -129,13 +131,7 @@ func (t *timer) fire(now time.Time) {
 
 func (t *timer) Chan() <-chan time.Time { return t.ch }
 
-func (t *timer) Stop() bool {
-	if t.index < 0 {
-		return false
-	}
-	heap.Remove(&t.clock.timers, t.index)
-	return true
-}
+func (t *timer) Stop() bool { return t.clock.timers.Remove(&t.item) }
 
 func (t *timer) Reset(d time.Duration) bool {
 	was := t.Stop()
@@ -148,31 +144,3 @@ type ticker struct{ t *timer }
 func (k ticker) Chan() <-chan time.Time { return k.t.ch }
 func (k ticker) Stop()                  { k.t.Stop() }
 func (k ticker) Reset(d time.Duration)  { k.t.Stop(); k.t.period = d; k.t.clock.schedule(k.t, d) }
-
-// timers is a heap of timers by due time, then creation.
-type timers []*timer
-
-func (h timers) Len() int { return len(h) }
-func (h timers) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-func (h timers) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *timers) Push(x any) {
-	t := x.(*timer)
-	t.index = len(*h)
-	*h = append(*h, t)
-}
-func (h *timers) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
-	*h = old[:len(old)-1]
-	return t
-}
