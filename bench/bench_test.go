@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,10 @@ func TestScenariosSmoke(t *testing.T) {
 	}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if testing.Short() {
+		t.Log("-short: capacity-process skipped (it builds cmd/installer with the go command)")
+		o.only = slices.DeleteFunc(o.only, func(s string) bool { return s == "capacity-process" })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -72,6 +77,11 @@ func TestScenariosSmoke(t *testing.T) {
 	}
 	if c.PeakRSS <= 0 || c.PeakGoroutines <= c.BaseGoroutines {
 		t.Errorf("capacity: peak RSS %d, goroutines %d (base %d)", c.PeakRSS, c.PeakGoroutines, c.BaseGoroutines)
+	}
+
+	if p := res.Process; !testing.Short() && (p == nil || p.AckPending != 20 || p.Redelivered != 0 || p.Finished != 0 ||
+		p.PeakRSS < p.BaseRSS || p.BaseRSS <= 0 || p.WaitingGoroutines <= 0 || !p.Drained) {
+		t.Errorf("capacity-process: %+v, want 20 pending journeys, an RSS, goroutines, and a drain", p)
 	}
 
 	if len(res.Polling) != 2 {

@@ -56,12 +56,7 @@ func (c *deliveries) middleware(next handlers.Handler) handlers.Handler {
 // half an hour, for hold (longer than AckWait, so that only the in-progress heartbeats keep
 // JetStream from redelivering), then stops the installer.
 func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bool) (*capacityResult, error) {
-	e, err := newEnv(envOptions{telemetry: tel, sandbox: []atlassiantest.Option{
-		atlassiantest.WithProvisionDelay(30 * time.Minute),
-		atlassiantest.WithOrderWindow(time.Hour),
-		atlassiantest.WithOrderProcessingDelay(0),
-		atlassiantest.WithRequestLogLimit(0),
-	}})
+	e, err := newEnv(envOptions{telemetry: tel, sandbox: capacitySandbox()})
 	if err != nil {
 		return nil, err
 	}
@@ -99,40 +94,22 @@ func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bo
 		s.finish()
 		return nil, err
 	}
-	for t.ordered.Load() < int64(n) {
-		select {
-		case <-ctx.Done():
-			s.finish()
-			return nil, fmt.Errorf("%d of %d journeys ordered: %w", t.ordered.Load(), n, ctx.Err())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	res.Fill = time.Since(start)
-	before := e.requests.Load()
-	select {
-	case <-time.After(hold):
-	case <-ctx.Done():
+	ordered, calls, err := e.holdOrdered(ctx, t, n, hold)
+	if err != nil {
 		s.finish()
-		return nil, ctx.Err()
+		return nil, err
 	}
-	res.CallsDuringHold = e.requests.Load() - before
+	res.Fill, res.CallsDuringHold = ordered.Sub(start), calls
 	res.WaitingGoroutines = runtime.NumGoroutine()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.LiveHeap = ms.HeapAlloc
 
-	cons, err := e.js.Consumer(ctx, events.StreamRequests, handlers.DefaultConsumer)
-	if err != nil {
+	if res.AckPending, res.Redelivered, err = e.consumerCounts(ctx); err != nil {
 		s.finish()
 		return nil, err
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		s.finish()
-		return nil, err
-	}
-	res.AckPending, res.Redelivered = info.NumAckPending, info.NumRedelivered
 	count.mu.Lock()
 	res.Deliveries, res.MaxDelivered = count.n, count.maxND
 	count.mu.Unlock()
@@ -150,4 +127,49 @@ func runCapacity(ctx context.Context, n int, ackWait, hold time.Duration, tel bo
 	}
 	res.Stop = time.Since(stopped)
 	return res, nil
+}
+
+// capacitySandbox is the sandbox of the capacity scenarios: every provisioning takes half an
+// hour, so that every journey, once ordered, waits.
+func capacitySandbox() []atlassiantest.Option {
+	return []atlassiantest.Option{
+		atlassiantest.WithProvisionDelay(30 * time.Minute),
+		atlassiantest.WithOrderWindow(time.Hour),
+		atlassiantest.WithOrderProcessingDelay(0),
+		atlassiantest.WithRequestLogLimit(0),
+	}
+}
+
+// holdOrdered waits until all n journeys are ordered, then for hold; it returns when they
+// were all ordered and the Atlassian calls made during the hold (polling).
+func (e *env) holdOrdered(ctx context.Context, t *tracker, n int, hold time.Duration) (ordered time.Time, calls int64, err error) {
+	for t.ordered.Load() < int64(n) {
+		select {
+		case <-ctx.Done():
+			return ordered, 0, fmt.Errorf("%d of %d journeys ordered: %w", t.ordered.Load(), n, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ordered = time.Now()
+	before := e.requests.Load()
+	select {
+	case <-time.After(hold):
+	case <-ctx.Done():
+		return ordered, 0, ctx.Err()
+	}
+	return ordered, e.requests.Load() - before, nil
+}
+
+// consumerCounts is the request consumer's messages pending acknowledgement and its
+// redeliveries so far.
+func (e *env) consumerCounts(ctx context.Context) (ackPending, redelivered int, err error) {
+	cons, err := e.js.Consumer(ctx, events.StreamRequests, handlers.DefaultConsumer)
+	if err != nil {
+		return 0, 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	return info.NumAckPending, info.NumRedelivered, nil
 }

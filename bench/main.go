@@ -3,7 +3,9 @@
 // provisioning, the economy of its Atlassian calls, and the money rules under a storm of
 // ambiguous answers. Everything runs in this process on
 // loopback (an embedded NATS server with the installer's default durability, the Atlassian
-// sandbox) and stops by itself.
+// sandbox) and stops by itself, except in capacity-process: there the installer is
+// cmd/installer, built with the go command and run as a child process, so that its peak
+// RSS is its own.
 //
 //	go run ./bench            # the full run: a few minutes on 2 cores
 //	go run ./bench -quick     # a scaled-down run
@@ -50,7 +52,7 @@ type options struct {
 	telemetry    bool
 }
 
-var scenarios = []string{"throughput", "latency", "capacity", "economy", "storm", "cluster"}
+var scenarios = []string{"throughput", "latency", "capacity", "capacity-process", "economy", "storm", "cluster"}
 
 func main() {
 	o, err := parseFlags(os.Args[1:], os.Stderr)
@@ -79,9 +81,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", handlers.DefaultConcurrency, "the installer's concurrency (INSTALLER_CONCURRENCY)")
 	fs.StringVar(&levels, "levels", "1,64,1000", "latency: requests in flight, comma-separated")
 	fs.IntVar(&o.latencyN, "latency-n", 500, "latency: journeys per level (at least 5 times the level)")
-	fs.IntVar(&o.capacity, "capacity", 10000, "capacity: journeys in flight at once")
-	fs.DurationVar(&o.ackWait, "ack-wait", handlers.DefaultAckWait, "capacity: the consumer's AckWait")
-	fs.DurationVar(&o.hold, "hold", 0, "capacity: how long every journey waits at once (default 4/3 of -ack-wait)")
+	fs.IntVar(&o.capacity, "capacity", 10000, "capacity, capacity-process: journeys in flight at once")
+	fs.DurationVar(&o.ackWait, "ack-wait", handlers.DefaultAckWait, "capacity, capacity-process: the consumer's AckWait")
+	fs.DurationVar(&o.hold, "hold", 0, "capacity, capacity-process: how long every journey waits at once (default 4/3 of -ack-wait)")
 	fs.StringVar(&provisioning, "provisioning", "30s,2m,10m", "economy: provisioning durations, on a fake clock")
 	fs.IntVar(&o.perMinute, "rate", 600, "economy: client-side and sandbox limit of orders and entitlement details, per minute")
 	fs.IntVar(&o.rateN, "rate-n", 100, "economy: journeys published at once under the rate limit")
@@ -172,6 +174,7 @@ type results struct {
 	Throughput *throughputResult
 	Latency    []*latencyResult
 	Capacity   *capacityResult
+	Process    *processResult
 	Polling    []*pollingResult
 	Rate       *rateResult
 	Storm      *stormResult
@@ -241,6 +244,10 @@ func measure(ctx context.Context, o *options, w io.Writer) (*results, error) {
 		case "capacity":
 			if res.Capacity, err = runCapacity(ctx, o.capacity, o.ackWait, o.hold, o.telemetry); err == nil {
 				printCapacity(w, res.Capacity)
+			}
+		case "capacity-process":
+			if res.Process, err = runCapacityProcess(ctx, o.capacity, o.concurrency, o.ackWait, o.hold); err == nil {
+				printCapacityProcess(w, res.Process)
 			}
 		case "economy":
 			for _, d := range o.provisioning {

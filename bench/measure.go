@@ -48,8 +48,11 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 // procStatus reads a "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes.
-func procStatus(field string) int64 {
-	f, err := os.Open("/proc/self/status")
+func procStatus(field string) int64 { return procStatusOf("self", field) }
+
+// procStatusOf reads a "kB" field of /proc/<pid>/status in bytes.
+func procStatusOf(pid, field string) int64 {
+	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

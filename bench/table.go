@@ -67,6 +67,21 @@ func printCapacity(w io.Writer, r *capacityResult) {
 	fmt.Fprintf(w, "  => %s\n", verdict)
 }
 
+func printCapacityProcess(w io.Writer, r *processResult) {
+	fmt.Fprintf(w, "3b. Capacity, installer in its own process (cmd/installer): %d journeys waiting at once on a 30 min provisioning, AckWait %s, held %s\n",
+		r.Journeys, r.AckWait, r.Hold)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  all ordered and waiting after\t%s\n", ms(r.Fill))
+	fmt.Fprintf(tw, "  installer process peak RSS (own process)\t%s (%s once ready; %.1f KiB per journey)\n", mib(r.PeakRSS), mib(r.BaseRSS),
+		float64(r.PeakRSS-r.BaseRSS)/1024/float64(r.Journeys))
+	fmt.Fprintf(tw, "  installer goroutines while all wait\t%d (%d once ready)\n", r.WaitingGoroutines, r.BaseGoroutines)
+	fmt.Fprintf(tw, "  consumer ack pending / redelivered\t%d / %d\n", r.AckPending, r.Redelivered)
+	fmt.Fprintf(tw, "  terminal events meanwhile\t%d\n", r.Finished)
+	fmt.Fprintf(tw, "  Atlassian calls while waiting\t%d (%.1f/s)\n", r.CallsDuringHold, float64(r.CallsDuringHold)/r.Hold.Seconds())
+	fmt.Fprintf(tw, "  SIGTERM -> exit 0, all waiting\t%s (drained: %t)\n", ms(r.Stop), r.Drained)
+	_ = tw.Flush()
+}
+
 func printEconomy(w io.Writer, ps []*pollingResult, r *rateResult) {
 	fmt.Fprintln(w, "4. API economy: one journey per provisioning duration, default poll back-off (5 s doubling to 1 min), fake clock")
 	tw := table(w)
