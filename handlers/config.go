@@ -168,8 +168,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("JourneyTimeout must be longer than OrderWindow")
 	case c.MaxPollInterval < c.PollInterval:
 		return c, invalidOption("MaxPollInterval must not be below PollInterval")
-	case c.OrderRetry.Check() != nil:
-		return c, invalidOption(c.OrderRetry.Check().Error())
 	case c.AckWait < time.Second:
 		return c, invalidOption("AckWait must be at least 1s")
 	case c.MaxAckPending < 1:
@@ -180,6 +178,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, invalidOption("JourneyRetention must be at least 1s")
 	case c.DuplicateHorizon < c.JourneyRetention:
 		return c, invalidOption("DuplicateHorizon must not be below JourneyRetention")
+	}
+	if err := c.OrderRetry.Check(); err != nil {
+		return c, invalidOption(err.Error())
 	}
 	return c, nil
 }
