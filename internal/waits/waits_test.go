@@ -12,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/procurement/atlassian-installer/internal/fakeclock"
+	"github.com/procurement/atlassian-installer/internal/installtest"
 	"github.com/procurement/atlassian-installer/internal/waits"
 )
 
@@ -48,18 +49,6 @@ func (d *dispatched) len() int {
 	return len(d.at)
 }
 
-// await waits, in real time, until cond holds: dispatch runs in goroutines of its own.
-func await(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestDueValuesAreDispatchedOnTime(t *testing.T) {
 	c := fakeclock.New(epoch)
 	got := newDispatched(c)
@@ -72,23 +61,23 @@ func TestDueValuesAreDispatchedOnTime(t *testing.T) {
 		t.Fatalf("%d values waiting after 500ms, want 3", n)
 	}
 	c.Advance(time.Second)
-	await(t, "early and same", func() bool { return got.len() == 2 })
+	installtest.Eventually(t, "early and same", func() bool { return got.len() == 2 })
 	if _, ok := got.get("late"); ok || q.Len() != 1 {
 		t.Fatalf("late dispatched early (%d waiting)", q.Len())
 	}
 	q.After(500*time.Millisecond, "sooner") // due before late: the timer is armed again
 	c.Advance(time.Second)
-	await(t, "sooner", func() bool { _, ok := got.get("sooner"); return ok })
+	installtest.Eventually(t, "sooner", func() bool { _, ok := got.get("sooner"); return ok })
 	if _, ok := got.get("late"); ok {
 		t.Fatal("late dispatched early")
 	}
 	c.Advance(time.Second)
-	await(t, "late", func() bool { return got.len() == 4 })
+	installtest.Eventually(t, "late", func() bool { return got.len() == 4 })
 	if at, _ := got.get("late"); at.Before(epoch.Add(3 * time.Second)) {
 		t.Errorf("late dispatched at %v, before its time", at)
 	}
 	q.After(0, "now")
-	await(t, "a value due at once", func() bool { _, ok := got.get("now"); return ok })
+	installtest.Eventually(t, "a value due at once", func() bool { _, ok := got.get("now"); return ok })
 }
 
 func TestDrainReturnsEveryWaitingValue(t *testing.T) {
@@ -99,7 +88,7 @@ func TestDrainReturnsEveryWaitingValue(t *testing.T) {
 		q.After(d*time.Second, fmt.Sprint(i))
 	}
 	c.Advance(time.Second)
-	await(t, "the first due", func() bool { return got.len() == 1 })
+	installtest.Eventually(t, "the first due", func() bool { return got.len() == 1 })
 	vs := q.Drain()
 	if fmt.Sprint(vs) != "[3 2 4 0]" {
 		t.Errorf("drained %v, want [3 2 4 0] (due order, without the one dispatched)", vs)
@@ -138,7 +127,7 @@ func TestManyValuesOneTimer(t *testing.T) {
 	for range 130 {
 		c.Advance(time.Second)
 		k := sort.Search(n, func(i int) bool { return times[i].After(c.Now()) })
-		await(t, fmt.Sprintf("%d values due by %v (%d waiting)", k, c.Now(), q.Len()), func() bool { return got.len() == k })
+		installtest.Eventually(t, fmt.Sprintf("%d values due by %v (%d waiting)", k, c.Now(), q.Len()), func() bool { return got.len() == k })
 	}
 	for v, at := range due {
 		if d, _ := got.get(v); d.Before(at) {
