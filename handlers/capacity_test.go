@@ -56,14 +56,7 @@ func TestWaitingJourneysHoldNoSlot(t *testing.T) {
 		}
 		return k == n
 	})
-	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := e.consumerInfo()
 	if info.NumRedelivered != 0 {
 		t.Errorf("%d messages redelivered while their journeys waited", info.NumRedelivered)
 	}

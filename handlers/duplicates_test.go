@@ -168,14 +168,7 @@ func TestUnpublishedOutcome(t *testing.T) {
 // seen settled, and how many it has delivered at all.
 func (e *env) ackPending() (pending int, delivered uint64) {
 	e.T.Helper()
-	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
-	if err != nil {
-		e.T.Fatalf("consumer: %v", err)
-	}
-	info, err := c.Info(context.Background())
-	if err != nil {
-		e.T.Fatalf("consumer info: %v", err)
-	}
+	info := e.consumerInfo()
 	return info.NumAckPending, info.Delivered.Stream
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
-	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
 	"github.com/procurement/atlassian-installer/handlers/record"
 	"github.com/procurement/atlassian-installer/internal/natstest"
@@ -53,14 +52,7 @@ func TestBacklogSharedOut(t *testing.T) {
 			t.Errorf("instance %d holds %d requests with %d slots", i, got, slots)
 		}
 	}
-	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := e.consumerInfo()
 	if info.NumAckPending != 2*slots || info.NumPending != n-2*slots {
 		t.Errorf("%d requests held and %d left on the server, want %d and %d", info.NumAckPending, info.NumPending, 2*slots, n-2*slots)
 	}

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/procurement/atlassian-installer/client/atlassiantest"
 	"github.com/procurement/atlassian-installer/events"
 	"github.com/procurement/atlassian-installer/handlers"
@@ -19,6 +21,20 @@ type env struct{ *installtest.Env }
 func newEnv(t *testing.T, opts ...atlassiantest.Option) *env {
 	t.Helper()
 	return &env{installtest.New(t, opts...)}
+}
+
+// consumerInfo reads the default consumer's state from the server.
+func (e *env) consumerInfo() *jetstream.ConsumerInfo {
+	e.T.Helper()
+	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
+	if err != nil {
+		e.T.Fatalf("consumer: %v", err)
+	}
+	info, err := c.Info(context.Background())
+	if err != nil {
+		e.T.Fatalf("consumer info: %v", err)
+	}
+	return info
 }
 
 // counter counts deliveries per request id, as a middleware.

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -134,14 +133,7 @@ func TestHeldMessagesShareOneHeartbeat(t *testing.T) {
 	if _, _, after := a.marked(); len(after) > 0 {
 		t.Errorf("messages %v marked in progress after they were settled", after)
 	}
-	c, err := e.JS.Consumer(context.Background(), events.StreamRequests, handlers.DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	info := e.consumerInfo()
 	if info.NumRedelivered != 0 {
 		t.Errorf("%d messages redelivered while their journeys waited", info.NumRedelivered)
 	}
