@@ -227,6 +227,14 @@ func TestOutcomeNeverPublishable(t *testing.T) {
 	if st := e.Journey("unpublishable-1"); st.Status != record.StatusProvisioned {
 		t.Errorf("journey %s", st.Status)
 	}
+	// Its state expires with its outcome written: the compact record keeps the id spent.
+	finished, err := e.JS.KeyValue(context.Background(), record.DefaultFinishedBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finished.Get(context.Background(), record.Key("unpublishable-1")); err != nil {
+		t.Errorf("no compact record for the dead-lettered journey: %v", err)
+	}
 	if r, d := faults[handlers.FaultRetried].Load(), faults[handlers.FaultDeadLettered].Load(); r != handlers.MaxFaults-1 || d != 1 {
 		t.Errorf("faults: %d retried, %d dead-lettered", r, d)
 	}
